@@ -1,0 +1,3 @@
+from ec112.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Pure domain: calls, tickets, locations. No I/O, no framework imports."""
