@@ -1,0 +1,63 @@
+"""Engine creation and start-up migrations. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+log = logging.getLogger(__name__)
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine; SQLite gets WAL and a busy timeout so the AGI intake never waits long on a lock."""
+    is_sqlite = url.startswith("sqlite")
+    kwargs: dict[str, Any] = {"pool_pre_ping": not is_sqlite}
+    if is_sqlite:
+        kwargs["connect_args"] = {"timeout": 5}
+        path = url.split("///", 1)[-1]
+        if path and ":memory:" not in path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, **kwargs)
+    if is_sqlite:
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Apply Alembic migrations up to head on ``engine`` (called at daemon start-up)."""
+
+    def upgrade(connection: Connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+    async with engine.begin() as conn:
+        await conn.run_sync(upgrade)
+    log.info("database schema is up to date")

@@ -1,0 +1,37 @@
+"""Interfaces the services need from the edge. Adapters (db/, ami/) implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from ec112.domain.tickets import NewCall, Ticket
+
+
+class TicketRepository(Protocol):
+    async def open(self, call: NewCall) -> tuple[Ticket, bool]:
+        """The ticket of ``call.linkedid``, creating it if needed; the bool says whether it was created."""
+
+    async def get(self, ticket_id: int) -> Ticket | None: ...
+
+    async def get_by_linkedid(self, linkedid: str) -> Ticket | None: ...
+
+    async def list_recent(self, *, limit: int, offset: int = 0) -> Sequence[Ticket]: ...
+
+    async def list_unended(self) -> Sequence[Ticket]: ...
+
+    async def save(self, ticket: Ticket) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise when the database cannot be reached."""
+
+
+class Telephony(Protocol):
+    """What the services ask of Asterisk (implemented over AMI)."""
+
+    async def queue_add(self, queue: str, interface: str, member_name: str) -> None: ...
+
+    async def queue_remove(self, queue: str, interface: str) -> None: ...
+
+    async def active_channels(self) -> Sequence[Mapping[str, str]]:
+        """One mapping per live channel, with AMI CoreShowChannel field names."""
