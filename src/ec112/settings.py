@@ -129,5 +129,5 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     if path is not None and not path.is_file():
         raise FileNotFoundError(f"config file not found: {path}")
     # A subclass per call keeps the TOML path out of any shared class state.
-    bound = type("BoundSettings", (Settings,), {"toml_path": path})
+    bound: type[Settings] = type("BoundSettings", (Settings,), {"toml_path": path})
     return bound(**overrides)

@@ -29,9 +29,11 @@ class TicketRepository(Protocol):
 class Telephony(Protocol):
     """What the services ask of Asterisk (implemented over AMI)."""
 
-    async def queue_add(self, queue: str, interface: str, member_name: str) -> None: ...
+    async def queue_add(self, queue: str, interface: str, member_name: str) -> bool:
+        """Add a queue member; False when it was already a member."""
 
-    async def queue_remove(self, queue: str, interface: str) -> None: ...
+    async def queue_remove(self, queue: str, interface: str) -> bool:
+        """Remove a queue member; False when it was not a member."""
 
     async def active_channels(self) -> Sequence[Mapping[str, str]]:
         """One mapping per live channel, with AMI CoreShowChannel field names."""

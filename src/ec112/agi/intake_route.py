@@ -1,0 +1,85 @@
+"""The ``intake`` FastAGI route: the first thing ec112 does for every 112 call.
+
+It reads who is calling and from where, opens the ticket and sets ``EC112_TICKET`` on the channel, then
+returns so that the dialplan queues the call. The path is kept lean (two reads, one insert, one set) and
+bounded by a deadline: past it, or on any error, the route simply returns and the dialplan's fallback
+queues the call anyway. Whatever happens here, the caller reaches a call taker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from ec112.agi.protocol import AgiError
+from ec112.agi.session import AgiSession
+from ec112.domain.location import Location
+from ec112.domain.tickets import IntakeChannel
+from ec112.location.geoloc_profile import parse_geoloc_profile
+from ec112.location.pidf import LocationParseError
+from ec112.services.intake import IntakeService
+
+log = logging.getLogger(__name__)
+
+TICKET_VARIABLE = "EC112_TICKET"
+# One AGI round trip per read: values joined by a separator that none of them contains.
+_CALL_READ = "${CHANNEL(linkedid)}|${PJSIP_HEADER(read,Geolocation)}"
+_GEOLOC_READ = "${GEOLOC_PROFILE(format)}|${GEOLOC_PROFILE(method)}|${GEOLOC_PROFILE(location_info)}"
+
+
+class IntakeRoute:
+    def __init__(self, intake: IntakeService, *, deadline: float) -> None:
+        self._intake = intake
+        self._deadline = deadline
+
+    async def __call__(self, session: AgiSession) -> None:
+        try:
+            async with asyncio.timeout(self._deadline):
+                await self._run(session)
+        except TimeoutError:
+            log.warning("intake exceeded %.1f s; the dialplan queues the call anyway", self._deadline)
+
+    async def _run(self, session: AgiSession) -> None:
+        env = session.env
+        arrived_at = datetime.now(UTC)
+        uniqueid = env.get("agi_uniqueid", "")
+        linkedid, location = uniqueid, None
+        try:
+            linkedid, location = await self._read_call(session, uniqueid, arrived_at)
+        except AgiError as exc:
+            # The caller may already have hung up: a silent or dropped call still gets its ticket.
+            log.info("intake reads failed (%s); ticket from the AGI header only", type(exc).__name__)
+        if not linkedid:
+            log.warning("AGI session without agi_uniqueid; leaving the call to the dialplan fallback")
+            return
+        ticket, _ = await self._intake.open_ticket(
+            linkedid=linkedid,
+            uniqueid=uniqueid or linkedid,
+            channel=env.get("agi_channel", ""),
+            caller_number=env.get("agi_callerid"),
+            caller_name=env.get("agi_calleridname"),
+            intake=IntakeChannel.AGI,
+            location=location,
+            arrived_at=arrived_at,
+        )
+        if not session.hung_up:
+            await session.set_variable(TICKET_VARIABLE, self._intake.number(ticket))
+
+    async def _read_call(
+        self, session: AgiSession, uniqueid: str, arrived_at: datetime
+    ) -> tuple[str, Location | None]:
+        call = await session.get_full_variable(_CALL_READ) or ""
+        linkedid, _, geolocation_header = call.partition("|")
+        location = None
+        if geolocation_header.strip():
+            profile = await session.get_full_variable(_GEOLOC_READ) or ""
+            fmt, _, rest = profile.partition("|")
+            method, _, info = rest.partition("|")
+            try:
+                location = parse_geoloc_profile(
+                    info, format=fmt, method=method or None, received_at=arrived_at
+                )
+            except LocationParseError as exc:
+                log.warning("caller location unusable (%s); ticket opened without it", exc.code)
+        return linkedid.strip() or uniqueid, location

@@ -1,0 +1,42 @@
+"""``services.ports.Telephony`` over AMI: queue membership and the live-channel snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ec112.ami.client import AmiActionError, AmiClient, AmiError
+from ec112.domain.errors import Unavailable
+
+
+class AmiTelephony:
+    def __init__(self, client: AmiClient) -> None:
+        self._client = client
+
+    async def queue_add(self, queue: str, interface: str, member_name: str) -> bool:
+        fields = {"Queue": queue, "Interface": interface, "MemberName": member_name, "Paused": "false"}
+        try:
+            await self._client.send("QueueAdd", fields)
+        except AmiActionError as exc:
+            if "already there" in exc.message.lower():
+                return False
+            raise Unavailable(f"Asterisk refused QueueAdd: {exc.message}") from exc
+        except AmiError as exc:
+            raise Unavailable(f"Asterisk is not reachable: {exc}") from exc
+        return True
+
+    async def queue_remove(self, queue: str, interface: str) -> bool:
+        try:
+            await self._client.send("QueueRemove", {"Queue": queue, "Interface": interface})
+        except AmiActionError as exc:
+            if "not there" in exc.message.lower():
+                return False
+            raise Unavailable(f"Asterisk refused QueueRemove: {exc.message}") from exc
+        except AmiError as exc:
+            raise Unavailable(f"Asterisk is not reachable: {exc}") from exc
+        return True
+
+    async def active_channels(self) -> Sequence[Mapping[str, str]]:
+        try:
+            return await self._client.send_list("CoreShowChannels")
+        except AmiError as exc:
+            raise Unavailable(f"Asterisk is not reachable: {exc}") from exc

@@ -1,0 +1,68 @@
+"""The ``ec112`` command: run the daemon, and inspect it through its JSON API."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from ec112.cli import agents, tickets
+from ec112.settings import Settings, load_settings
+
+app = typer.Typer(help="ec112 — layanan panggilan darurat 112 / 112 emergency call handling.", no_args_is_help=True)
+app.add_typer(tickets.app, name="tickets")
+app.add_typer(agents.app, name="agent")
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file (env EC112_CONFIG)")]
+
+
+def _settings(config: Path | None) -> Settings:
+
+    try:
+        return load_settings(config)
+    except (ValidationError, FileNotFoundError, ValueError) as exc:
+        typer.echo(f"ec112: invalid settings: {exc}", err=True)
+        raise typer.Exit(78) from exc
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    watchdog: Annotated[bool, typer.Option(help="Run under the freeze watchdog (see README)")] = True,
+) -> None:
+    """Jalankan layanan / run the daemon (AMI, FastAGI, web) under its watchdog."""
+    from ec112 import daemon
+    from ec112.supervisor import run_supervised, worker_command
+
+    settings = _settings(config)
+    _logging(settings.log_level)
+    if not (watchdog and settings.watchdog.enabled):
+        raise typer.Exit(daemon.main(settings))
+    extra = ["--config", str(config)] if config else []
+    pid_file = settings.var_dir / "ec112-worker.pid"
+    raise typer.Exit(run_supervised(settings.watchdog, worker_command(extra), pid_file))
+
+
+@app.command(hidden=True)
+def worker(config: ConfigOption = None) -> None:
+    """The daemon process itself (started by `serve`)."""
+    from ec112 import daemon
+
+    settings = _settings(config)
+    _logging(settings.log_level)
+    raise typer.Exit(daemon.main(settings))
+
+
+def main() -> None:
+    app()

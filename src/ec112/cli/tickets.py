@@ -1,0 +1,78 @@
+"""`ec112 tickets list|show`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ec112.cli.api_client import api_url, call
+
+app = typer.Typer(help="Tiket panggilan darurat / emergency call tickets.", no_args_is_help=True)
+out = Console()
+ApiOption = Annotated[str | None, typer.Option("--api", help="ec112 API URL (env EC112_API_URL)")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
+
+
+def _time(value: str | None) -> str:
+    return value[11:19] if value else "-"
+
+
+def _where(ticket: dict[str, Any]) -> str:
+    loc = ticket.get("location")
+    if not loc:
+        return "-"
+    radius = f" ±{loc['radius_m']:.0f} m" if loc.get("radius_m") is not None else ""
+    return f"{loc['lat']:.5f}, {loc['lon']:.5f}{radius}"
+
+
+@app.command("list")
+def list_tickets(
+    api: ApiOption = None,
+    as_json: JsonOption = False,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+) -> None:
+    """Tiket terbaru / the newest tickets."""
+    tickets = call("GET", api_url(api), "/api/tickets", params={"limit": limit})
+    if as_json:
+        typer.echo(json.dumps(tickets, indent=2))
+        return
+    table = Table(title="Tiket 112")
+    for column in ("Nomor", "Penelepon", "Nama", "Status", "Hasil", "Diterima oleh", "Tiba", "Tunggu (s)", "Lokasi"):
+        table.add_column(column)
+    for t in tickets:
+        wait = t.get("wait_seconds")
+        table.add_row(
+            t["number"],
+            t.get("caller_number") or "-",
+            t.get("caller_name") or "-",
+            t["status"],
+            t.get("outcome") or "…",
+            t.get("answered_by") or "-",
+            _time(t.get("created_at")),
+            f"{wait:.1f}" if wait is not None else "-",
+            _where(t),
+        )
+    out.print(table)
+
+
+@app.command("show")
+def show_ticket(
+    ref: Annotated[str, typer.Argument(help="Ticket id or number (112-261127-00042)")],
+    api: ApiOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Satu tiket / one ticket."""
+    ticket = call("GET", api_url(api), f"/api/tickets/{ref}")
+    if as_json:
+        typer.echo(json.dumps(ticket, indent=2))
+        return
+    table = Table(title=f"Tiket {ticket['number']}", show_header=False)
+    table.add_column("field")
+    table.add_column("value")
+    for key, value in ticket.items():
+        table.add_row(key, _where(ticket) if key == "location" else ("-" if value is None else str(value)))
+    out.print(table)

@@ -1,0 +1,177 @@
+"""The composition root: builds every part from the settings and runs them in one TaskGroup.
+
+Start order follows what a 112 call needs first: the database (tickets), then the FastAGI intake, then
+AMI tracking and the web server. Stop order is the reverse, with the AGI server given time to finish
+the intakes in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import uvicorn
+from prometheus_client import CollectorRegistry, Counter
+
+from ec112.agi.intake_route import IntakeRoute
+from ec112.agi.server import AgiServer
+from ec112.ami.client import AmiAuthError, AmiClient, AmiEvent
+from ec112.ami.telephony import AmiTelephony
+from ec112.db.engine import create_engine, migrate
+from ec112.db.tickets import SqlTicketRepository
+from ec112.services.agents import AgentService
+from ec112.services.call_tracking import CallTracker
+from ec112.services.health import ComponentHealth
+from ec112.services.intake import IntakeService
+from ec112.settings import Settings
+from ec112.supervisor import EX_CONFIG, WATCHDOG_FD_ENV
+from ec112.web.app import WebDeps, create_app
+
+log = logging.getLogger(__name__)
+EMERGENCY_CONTEXT = "ec112-emergency"  # the dialplan context of asterisk-conf/extensions.conf
+SHUTDOWN_GRACE = 5.0
+
+
+class _EmbeddedUvicorn(uvicorn.Server):
+    """uvicorn inside our loop: signals belong to the daemon, not to uvicorn."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _heartbeat(interval: float) -> None:
+    """Tell the supervisor the event loop is alive (see ``supervisor.py``)."""
+    fd_text = os.environ.get(WATCHDOG_FD_ENV)
+    if not fd_text:
+        return
+    fd = int(fd_text)
+    os.set_blocking(fd, False)
+    while True:
+        with contextlib.suppress(BlockingIOError):
+            os.write(fd, b".")
+        await asyncio.sleep(interval)
+
+
+async def _consume(events: asyncio.Queue[AmiEvent], tracker: CallTracker, applied: Counter) -> None:
+    """The ONE consumer of AMI events: applies them in arrival order; a bad event never stops the stream."""
+    while True:
+        event = await events.get()
+        try:
+            await tracker.apply(event)
+            applied.labels(event.get("Event", "?")).inc()
+        except Exception:
+            log.exception("could not apply AMI event %s", event.get("Event"))
+
+
+async def run(settings: Settings) -> None:
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    registry = CollectorRegistry()
+    applied = Counter("ec112_ami_events_applied", "AMI events applied", ["event"], registry=registry)
+    cc = settings.callcenter
+
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    tickets = SqlTicketRepository(engine)
+    ami = AmiClient(
+        host=settings.ami.host,
+        port=settings.ami.port,
+        username=settings.ami.username,
+        secret=settings.ami.secret.get_secret_value(),
+        connect_timeout=settings.ami.connect_timeout,
+        login_timeout=settings.ami.login_timeout,
+        action_timeout=settings.ami.action_timeout,
+        ping_interval=settings.ami.ping_interval,
+        pong_timeout=settings.ami.pong_timeout,
+        reconnect_min=settings.ami.reconnect_min,
+        reconnect_max=settings.ami.reconnect_max,
+    )
+    telephony = AmiTelephony(ami)
+    intake = IntakeService(
+        tickets,
+        default_region=cc.default_region,
+        ticket_prefix=cc.ticket_prefix,
+        log_personal_data=settings.log_personal_data,
+    )
+    tracker = CallTracker(tickets, intake, telephony, queue=cc.queue, emergency_context=EMERGENCY_CONTEXT)
+    agents = AgentService(telephony, queue=cc.queue, member_interface=cc.member_interface)
+    agi = AgiServer(
+        settings.agi.host,
+        settings.agi.port,
+        {"intake": IntakeRoute(intake, deadline=settings.agi.intake_deadline)},
+        header_timeout=settings.agi.header_timeout,
+        command_timeout=settings.agi.command_timeout,
+        max_header_bytes=settings.agi.max_header_bytes,
+    )
+
+    async def readiness() -> dict[str, ComponentHealth]:
+        status = ami.status
+        ami_detail = f"connected (AMI {status.version})" if status.connected else "down"
+        if not status.connected and status.last_error:
+            ami_detail += f": {status.last_error}"
+        try:
+            async with asyncio.timeout(2.0):
+                await tickets.ping()
+            db = ComponentHealth(True, engine.dialect.name)
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported as such
+            db = ComponentHealth(False, f"{engine.dialect.name}: {type(exc).__name__}: {exc}")
+        return {
+            "ami": ComponentHealth(status.connected, ami_detail, status.since),
+            "agi": ComponentHealth(agi.listening, f"{settings.agi.host}:{agi.port}"),
+            "db": db,
+        }
+
+    app = create_app(WebDeps(tickets, agents, readiness, cc.ticket_prefix, registry))
+    web = _EmbeddedUvicorn(
+        uvicorn.Config(
+            app,
+            host=settings.web.host,
+            port=settings.web.port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
+    )
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    await agi.start()
+    log.info("FastAGI intake listening on %s:%d", settings.agi.host, agi.port)
+    try:
+        async with asyncio.TaskGroup() as group:
+            # A failing task (e.g. AmiAuthError from ami.run) cancels the rest and surfaces from here.
+            endless = [
+                group.create_task(_heartbeat(settings.watchdog.heartbeat_interval), name="heartbeat"),
+                group.create_task(agi.serve_forever(), name="agi"),
+                group.create_task(ami.run(), name="ami"),
+                group.create_task(_consume(ami.events, tracker, applied), name="ami-consumer"),
+            ]
+            group.create_task(web.serve(), name="web")
+            await stop.wait()
+            log.info("stopping: finishing intakes in flight")
+            await agi.close(SHUTDOWN_GRACE)
+            web.should_exit = True
+            await ami.close()
+            for task in endless:
+                task.cancel()
+    finally:
+        await engine.dispose()
+        log.info("stopped at %s", datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def main(settings: Settings) -> int:
+    code = 0
+    try:
+        asyncio.run(run(settings))
+    except* AmiAuthError as group:
+        log.critical("AMI login refused: %s — check [ami] username/secret", group.exceptions[0])
+        code = EX_CONFIG
+    return code

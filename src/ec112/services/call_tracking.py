@@ -1,0 +1,180 @@
+"""Call tracking: the ordered AMI event stream moves each ticket through its call's life.
+
+One consumer applies events in arrival order (order is data: QueueCallerJoin → AgentConnect → Hangup).
+After every (re)connect to Asterisk the tracker re-reads the live channels, so a call that arrived
+while ec112 was down or frozen gets its ticket, and a ticket whose call ended meanwhile is closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+from ec112.domain.tickets import IntakeChannel, Ticket, answered, ended, joined_queue
+from ec112.services.intake import IntakeService, utcnow
+from ec112.services.ports import Telephony, TicketRepository
+
+log = logging.getLogger(__name__)
+
+AmiEventMap = Mapping[str, str]
+CONNECTED = "ec112.AmiConnected"
+_ENDPOINT = re.compile(r"^(?:[A-Za-z0-9]+/)?(?P<endpoint>[^/]+?)(?:-[0-9a-f]{8})?(?:;\d)?$")
+_RECENT_HANGUPS = 4096
+_RESYNC_GRACE = timedelta(seconds=5)
+
+
+def endpoint_of(interface_or_channel: str) -> str:
+    """``PJSIP/taker01`` or ``PJSIP/taker01-0000000a`` → ``taker01``."""
+    match = _ENDPOINT.match(interface_or_channel.strip())
+    return match.group("endpoint") if match else interface_or_channel
+
+
+def event_time(event: AmiEventMap, fallback: datetime) -> datetime:
+    """The event's own time (``timestampevents = yes`` in manager.conf) rather than when we read it."""
+    stamp = event.get("Timestamp")
+    if stamp:
+        try:
+            return datetime.fromtimestamp(float(stamp), UTC)
+        except ValueError:
+            pass
+    return fallback
+
+
+class CallTracker:
+    def __init__(
+        self,
+        tickets: TicketRepository,
+        intake: IntakeService,
+        telephony: Telephony,
+        *,
+        queue: str,
+        emergency_context: str,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._tickets = tickets
+        self._intake = intake
+        self._telephony = telephony
+        self._queue = queue
+        self._context = emergency_context
+        self._clock = clock
+        # Caller channels that hung up before their ticket existed (hang-up during intake).
+        self._recent_hangups: OrderedDict[str, datetime] = OrderedDict()
+        self._handlers: dict[str, Callable[[AmiEventMap], Awaitable[None]]] = {
+            "QueueCallerJoin": self._on_queue_join,
+            "AgentConnect": self._on_agent_connect,
+            "Hangup": self._on_hangup,
+            CONNECTED: self._on_connected,
+        }
+        intake.on_opened = self._settle_if_already_gone
+
+    async def apply(self, event: AmiEventMap) -> None:
+        handler = self._handlers.get(event.get("Event", ""))
+        if handler is not None:
+            await handler(event)
+
+    # --- handlers ------------------------------------------------------------------------------------------
+
+    async def _on_queue_join(self, event: AmiEventMap) -> None:
+        if event.get("Queue") != self._queue:
+            return
+        ticket = await self._ensure_ticket(event)
+        await self._save_if_changed(ticket, joined_queue(ticket, event_time(event, self._clock())))
+
+    async def _on_agent_connect(self, event: AmiEventMap) -> None:
+        if event.get("Queue") != self._queue:
+            return
+        ticket = await self._ensure_ticket(event)
+        taker = endpoint_of(event.get("Interface") or event.get("DestChannel") or "")
+        await self._save_if_changed(ticket, answered(ticket, taker, event_time(event, self._clock())))
+
+    async def _on_hangup(self, event: AmiEventMap) -> None:
+        linkedid = event.get("Linkedid", "")
+        if not linkedid or event.get("Uniqueid") != linkedid:
+            return  # only the citizen's own channel ends the call; a call taker's leg does not
+        at = event_time(event, self._clock())
+        self._remember_hangup(linkedid, at)
+        ticket = await self._tickets.get_by_linkedid(linkedid)
+        if ticket is not None:
+            await self._save_if_changed(ticket, ended(ticket, at))
+
+    async def _on_connected(self, _event: AmiEventMap) -> None:
+        try:
+            await self.resync()
+        except Exception:
+            log.exception("re-synchronisation with Asterisk failed; live events still apply")
+
+    # --- helpers -------------------------------------------------------------------------------------------
+
+    async def _settle_if_already_gone(self, ticket: Ticket) -> None:
+        gone_at = self._recent_hangups.get(ticket.linkedid)
+        if gone_at is not None:
+            await self._save_if_changed(ticket, ended(ticket, gone_at))
+
+    def _remember_hangup(self, linkedid: str, at: datetime) -> None:
+        self._recent_hangups[linkedid] = at
+        while len(self._recent_hangups) > _RECENT_HANGUPS:
+            self._recent_hangups.popitem(last=False)
+
+    async def _ensure_ticket(self, event: AmiEventMap) -> Ticket:
+        """The call's ticket; opened here from AMI when the FastAGI intake did not (fail-open path)."""
+        linkedid = event.get("Linkedid") or event.get("Uniqueid", "")
+        existing = await self._tickets.get_by_linkedid(linkedid)
+        if existing is not None:
+            return existing
+        ticket, _ = await self._intake.open_ticket(
+            linkedid=linkedid,
+            uniqueid=event.get("Uniqueid", linkedid),
+            channel=event.get("Channel", ""),
+            caller_number=event.get("CallerIDNum"),
+            caller_name=event.get("CallerIDName"),
+            intake=IntakeChannel.AMI,
+            arrived_at=event_time(event, self._clock()),
+        )
+        return ticket
+
+    async def _save_if_changed(self, before: Ticket, after: Ticket) -> None:
+        if after != before:
+            await self._tickets.save(after)
+
+    async def resync(self) -> None:
+        """Match tickets to what Asterisk has live right now (after a start or a reconnect)."""
+        snapshot_at = self._clock()
+        channels = await self._telephony.active_channels()
+        by_call: dict[str, list[AmiEventMap]] = {}
+        for channel in channels:
+            by_call.setdefault(channel.get("Linkedid", ""), []).append(channel)
+        opened = 0
+        for linkedid, legs in by_call.items():
+            origin = next((c for c in legs if c.get("Uniqueid") == linkedid), None)
+            if origin is None or not self._is_emergency(origin):
+                continue
+            ticket = await self._tickets.get_by_linkedid(linkedid)
+            if ticket is None:
+                opened += 1
+                ticket = await self._ensure_ticket({**origin, "Timestamp": ""})
+            await self._apply_snapshot(ticket, origin, legs, snapshot_at)
+        closed = 0
+        for ticket in await self._tickets.list_unended():
+            if ticket.linkedid not in by_call and ticket.arrived_at < snapshot_at - _RESYNC_GRACE:
+                closed += 1
+                await self._save_if_changed(ticket, ended(ticket, snapshot_at))
+        log.info("resync: %d live channels, %d tickets opened, %d closed", len(channels), opened, closed)
+
+    def _is_emergency(self, channel: AmiEventMap) -> bool:
+        in_queue = channel.get("Application") == "Queue"
+        queue_name = channel.get("ApplicationData", "").split(",", 1)[0]
+        return channel.get("Context") == self._context or (in_queue and queue_name == self._queue)
+
+    async def _apply_snapshot(
+        self, ticket: Ticket, origin: AmiEventMap, legs: Sequence[AmiEventMap], at: datetime
+    ) -> None:
+        updated = ticket
+        if origin.get("Application") == "Queue":
+            updated = joined_queue(updated, at)
+        taker_leg = next((c for c in legs if c is not origin and c.get("BridgeId")), None)
+        if taker_leg is not None and origin.get("BridgeId"):
+            updated = answered(updated, endpoint_of(taker_leg.get("Channel", "")), at)
+        await self._save_if_changed(ticket, updated)

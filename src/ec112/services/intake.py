@@ -1,0 +1,79 @@
+"""Intake: open the ticket of a call that has just arrived (from the FastAGI route or from AMI)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from ec112.domain.location import Location
+from ec112.domain.phone import normalize_caller_name, to_e164
+from ec112.domain.tickets import IntakeChannel, NewCall, Ticket
+from ec112.services.ports import TicketRepository
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class IntakeService:
+    def __init__(
+        self,
+        tickets: TicketRepository,
+        *,
+        default_region: str,
+        ticket_prefix: str,
+        log_personal_data: bool = False,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._tickets = tickets
+        self._region = default_region
+        self._prefix = ticket_prefix
+        self._log_personal = log_personal_data
+        self._clock = clock
+        # Called with each newly opened ticket (the call tracker settles calls that ended meanwhile).
+        self.on_opened: Callable[[Ticket], Awaitable[None]] | None = None
+
+    def number(self, ticket: Ticket) -> str:
+        return ticket.number(self._prefix)
+
+    async def open_ticket(
+        self,
+        *,
+        linkedid: str,
+        uniqueid: str,
+        channel: str,
+        caller_number: str | None,
+        caller_name: str | None,
+        intake: IntakeChannel,
+        location: Location | None = None,
+        arrived_at: datetime | None = None,
+    ) -> tuple[Ticket, bool]:
+        """The ticket of this call (created once per Linkedid); the bool says whether it is new."""
+        raw = caller_number.strip() if caller_number and caller_number.strip() else None
+        call = NewCall(
+            linkedid=linkedid,
+            uniqueid=uniqueid,
+            channel=channel,
+            caller_number_raw=raw,
+            caller_number_e164=to_e164(raw, self._region),
+            caller_name=normalize_caller_name(caller_name),
+            arrived_at=arrived_at or self._clock(),
+            intake=intake,
+            location=location,
+        )
+        ticket, created = await self._tickets.open(call)
+        if created:
+            log.info(
+                "ticket %s opened by %s intake%s",
+                self.number(ticket),
+                intake.value,
+                " with location" if location else "",
+            )
+            if self._log_personal:
+                log.info("ticket %s caller %s location %s", self.number(ticket), raw, location)
+            if self.on_opened is not None:
+                await self.on_opened(ticket)
+        return ticket, created
