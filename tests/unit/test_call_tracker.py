@@ -36,7 +36,9 @@ async def parts(tmp_path: Path) -> AsyncIterator[tuple[SqlTicketRepository, Inta
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 't.sqlite3'}")
     await migrate(engine)
     repo = SqlTicketRepository(engine)
-    intake = IntakeService(repo, default_region="ID", ticket_prefix="112", clock=lambda: datetime.fromtimestamp(T0, UTC))
+    intake = IntakeService(
+        repo, default_region="ID", ticket_prefix="112", clock=lambda: datetime.fromtimestamp(T0, UTC)
+    )
     tel = FakeTelephony()
     tracker = CallTracker(repo, intake, tel, queue="112", emergency_context="ec112-emergency",
                           clock=lambda: datetime.fromtimestamp(T0 + 100, UTC))

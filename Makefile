@@ -1,0 +1,41 @@
+# ec112 — the two commands a new user needs:  `make run`  and  `make test`  (Debian 12, as root).
+VENV      := .venv
+BIN       := $(VENV)/bin
+PYTEST    := $(BIN)/pytest
+ASTERISK  ?= 16
+
+.PHONY: install install-all run test lint unit integration integration-16 integration-22 bench clean
+
+install:            ## Asterisk 16 + SIPp + .venv (idempotent)
+	scripts/install.sh
+
+install-all:        ## also Asterisk 22 (sid chroot) and Chromium, for the full test suite
+	scripts/install.sh --asterisk22 --chromium
+
+run: install        ## the lab: Asterisk (rendered asterisk-conf/) + ec112 on SQLite, in the foreground
+	$(BIN)/ec112 lab run
+
+test: install-all   ## everything CI runs: lint, types, unit/adapter/db tests, integration on Asterisk 16 and 22
+	$(MAKE) lint
+	$(MAKE) unit
+	$(MAKE) integration-16
+	$(MAKE) integration-22
+
+lint:
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
+unit:
+	$(PYTEST) tests/unit tests/adapters tests/db
+
+integration-16:
+	EC112_TEST_ASTERISK=16 $(PYTEST) tests/integration
+
+integration-22:
+	EC112_TEST_ASTERISK=22 $(PYTEST) tests/integration
+
+bench:              ## the full load benchmark (slow)
+	$(PYTEST) -m slow bench
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache
