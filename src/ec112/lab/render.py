@@ -1,0 +1,184 @@
+"""Render asterisk-conf/ templates into a private lab directory with its own ports and secrets.
+
+Why: every test session, lab run and benchmark gets its own Asterisk config on free loopback
+ports, with generated passwords, so instances never clash and no sample secret is reused.
+Templates use `string.Template` placeholders (`${sip_port}`); Asterisk's own `${VAR}` / `$[...]`
+are written `$${VAR}` / `$$[...]` there. `substitute()` is strict: a missing value or a stray
+single `$` fails the render instead of producing a silently broken dialplan.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import secrets
+import socket
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ec112.lab.asterisk import AsteriskFlavor
+
+TAKER_NAMES: tuple[str, ...] = tuple(f"taker{n:02d}" for n in range(1, 18))
+SUPERVISOR_NAMES: tuple[str, ...] = ("spv01",)
+ENDPOINT_NAMES: tuple[str, ...] = TAKER_NAMES + SUPERVISOR_NAMES
+AMI_USERNAME = "ec112"  # the one [ec112] account in manager.conf
+TRUNK_ENDPOINT = "trunk"
+RUNTIME_DIRS = ("etc", "varlib/agi-bin", "varlib/cache", "db", "spool", "run", "log")
+_SAFE_VALUE = re.compile(r"[^;\r\n\s]+")  # ';' starts an Asterisk comment
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_MAX_UNIX_SOCKET_PATH = 107  # sun_path is 108 bytes with the NUL: astrundir/asterisk.ctl must fit
+
+
+def default_templates_dir() -> Path:
+    """The repo's asterisk-conf/ (or a copy shipped inside the package, if one exists)."""
+    packaged = Path(__file__).parent / "asterisk-conf"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "asterisk-conf"
+
+
+def free_port(kind: Literal["tcp", "udp"] = "tcp", host: str = "127.0.0.1") -> int:
+    """A port the kernel just handed out as free (bind to 0, read it, release it)."""
+    sock_type = socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM
+    with socket.socket(socket.AF_INET, sock_type) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class LabPorts:
+    """Ports of one lab: SIP (UDP), AMI (TCP), ec112's FastAGI and web (TCP), RTP range (UDP)."""
+
+    sip: int
+    ami: int
+    agi: int
+    web: int
+    rtp_start: int
+    rtp_end: int
+
+    @classmethod
+    def allocate(cls, rtp_ports: int = 200) -> LabPorts:
+        """Distinct free ports; the RTP range lies below the kernel's ephemeral range (32768+)."""
+        used: set[int] = set()
+
+        def pick(kind: Literal["tcp", "udp"]) -> int:
+            while (port := free_port(kind)) in used:
+                pass
+            used.add(port)
+            return port
+
+        sip, ami, agi, web = pick("udp"), pick("tcp"), pick("tcp"), pick("tcp")
+        start = random.randrange(10000, 32000 - rtp_ports, 2)  # even: RTP even, RTCP odd
+        return cls(sip=sip, ami=ami, agi=agi, web=web, rtp_start=start, rtp_end=start + rtp_ports - 1)
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """Everything the templates need. `directory` is a host path; inside a chroot it must lie
+    under `chroot_root`, and the config files then name it as Asterisk sees it."""
+
+    directory: Path
+    ports: LabPorts
+    ami_secret: str
+    endpoint_passwords: Mapping[str, str]
+    modules_dir: str
+    chroot_root: Path | None = None
+    trunk_match: str = "127.0.0.1"
+    agi_host: str = "127.0.0.1"
+    queue: str = "112"
+    wrapup_seconds: int = 5
+    system_name: str = "ec112lab"
+    extra: Mapping[str, str] = field(default_factory=dict)  # more placeholders for local templates
+
+    @property
+    def asterisk_dir(self) -> str:
+        """The lab directory as Asterisk sees it."""
+        if self.chroot_root is None:
+            return str(self.directory)
+        try:
+            return "/" + str(self.directory.resolve().relative_to(self.chroot_root.resolve()))
+        except ValueError:
+            raise ValueError(f"lab directory {self.directory} must lie inside the chroot "
+                             f"{self.chroot_root}") from None
+
+    @property
+    def asterisk_conf(self) -> Path:
+        return self.directory / "etc" / "asterisk.conf"
+
+    @property
+    def messages_log(self) -> Path:
+        return self.directory / "log" / "messages.log"
+
+    def placeholders(self) -> dict[str, str]:
+        """Validated template values; raises ValueError for values that would corrupt a config."""
+        if not _QUEUE_NAME.fullmatch(self.queue):
+            raise ValueError(f"queue name {self.queue!r}: use letters, digits, '_' or '-'")
+        ctl = f"{self.asterisk_dir}/run/asterisk.ctl"
+        if len(ctl.encode()) > _MAX_UNIX_SOCKET_PATH:
+            raise ValueError(f"lab directory path too long for Asterisk's control socket: {ctl}")
+        missing = [name for name in ENDPOINT_NAMES if name not in self.endpoint_passwords]
+        if missing:
+            raise ValueError(f"no password for endpoint(s) {', '.join(missing)}")
+        values = {
+            "lab_dir": self.asterisk_dir,
+            "modules_dir": self.modules_dir,
+            "system_name": self.system_name,
+            "sip_port": str(self.ports.sip),
+            "ami_port": str(self.ports.ami),
+            "agi_port": str(self.ports.agi),
+            "agi_host": self.agi_host,
+            "rtp_start": str(self.ports.rtp_start),
+            "rtp_end": str(self.ports.rtp_end),
+            "trunk_match": self.trunk_match,
+            "queue": self.queue,
+            "wrapup_seconds": str(self.wrapup_seconds),
+            "ami_secret": self.ami_secret,
+            **{f"password_{name}": pw for name, pw in self.endpoint_passwords.items()},
+            **self.extra,
+        }
+        for key, value in values.items():
+            if not _SAFE_VALUE.fullmatch(value):
+                raise ValueError(f"value for {key} is empty or contains ';', whitespace or a newline")
+        return values
+
+
+def new_lab_config(directory: Path, ports: LabPorts | None = None, *,
+                   flavor: AsteriskFlavor | str = "16") -> LabConfig:
+    """A LabConfig with fresh random secrets (and free ports unless given). For flavor 22 the
+    directory must lie inside the chroot. Change other fields with dataclasses.replace()."""
+    resolved = flavor if isinstance(flavor, AsteriskFlavor) else AsteriskFlavor.by_name(flavor)
+    return LabConfig(
+        directory=directory,
+        ports=ports or LabPorts.allocate(),
+        ami_secret=secrets.token_urlsafe(24),
+        endpoint_passwords={name: secrets.token_urlsafe(16) for name in ENDPOINT_NAMES},
+        modules_dir=resolved.modules_dir,
+        chroot_root=resolved.chroot_root,
+    )
+
+
+def render(config: LabConfig, templates_dir: Path | None = None) -> Path:
+    """Write etc/*.conf and the runtime dirs; return asterisk.conf's host path (for `-C`)."""
+    source = templates_dir or default_templates_dir()
+    templates = sorted(source.glob("*.conf"))
+    if not templates:
+        raise FileNotFoundError(f"no *.conf templates in {source}")
+    values = config.placeholders()
+    for sub in RUNTIME_DIRS:
+        (config.directory / sub).mkdir(parents=True, exist_ok=True)
+    etc = config.directory / "etc"
+    etc.chmod(0o700)  # holds the AMI secret and SIP passwords
+    for template in templates:
+        try:
+            text = string.Template(template.read_text()).substitute(values)
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"{template.name}: {exc!r} (Asterisk's own ${{VAR}} must be written $${{VAR}})"
+                             ) from exc
+        target = etc / template.name
+        target.write_text(text)
+        target.chmod(0o600)
+    return config.asterisk_conf

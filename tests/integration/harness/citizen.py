@@ -1,0 +1,168 @@
+"""A citizen calling 112 through the carrier trunk, optionally with a PIDF-LO location.
+
+Why generated: caller number, display name, location shape and how the call ends vary per test,
+so the scenario is filled from tests/sipp/uac_112.xml into the test's temp dir. The location is
+sent the RFC 6442 way: `Geolocation: <cid:...>` plus a multipart/mixed body holding the SDP and a
+PIDF-LO (RFC 4119) with a GML Point or a GeoShape Circle (RFC 5491), as carriers forward it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .sipp import SIPP_DIR, SippProcess, fill, free_udp_port
+
+# RFC 5491's GeoShape namespace (the one Asterisk's PIDF-LO stylesheet matches) and the older
+# draft/URN form some equipment still sends (Asterisk silently drops such a location).
+GEOSHAPE_NS = "http://www.opengis.net/pidflo/1.0"
+GEOSHAPE_NS_URN = "urn:ietf:params:xml:ns:pidf:geopriv10:geoShape"
+_NUMBER = re.compile(r"\+?[0-9]{1,20}")
+_BOUNDARY = "ec112-boundary-7a3f"
+
+SDP = """v=0
+o=caller 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 8 0
+a=rtpmap:8 PCMA/8000
+a=rtpmap:0 PCMU/8000
+a=sendrecv
+"""
+
+WAIT_FOR_BYE = """  <recv request="BYE" timeout="{timeout_ms}"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>"""
+
+HANG_UP_AFTER = """  <pause milliseconds="{after_ms}"/>
+  <send retrans="500">
+    <![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "{{{{caller_name}}}}" <sip:{{{{caller_number}}}}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>"""
+
+
+@dataclass(frozen=True)
+class PidfPoint:
+    """A GML Point (WGS 84, "lat lon")."""
+
+    lat: float
+    lon: float
+    method: str = "GPS"
+
+    def shape_xml(self) -> str:
+        return (f'<gml:Point srsName="urn:ogc:def:crs:EPSG::4326">'
+                f"<gml:pos>{self.lat} {self.lon}</gml:pos></gml:Point>")
+
+
+@dataclass(frozen=True)
+class PidfCircle:
+    """A GeoShape Circle: centre ("lat lon") and radius in metres (EPSG::9001)."""
+
+    lat: float
+    lon: float
+    radius_m: float
+    method: str = "Cell"
+    namespace: str = GEOSHAPE_NS
+
+    def shape_xml(self) -> str:
+        return (f'<gs:Circle xmlns:gs="{self.namespace}" srsName="urn:ogc:def:crs:EPSG::4326">'
+                f"<gml:pos>{self.lat} {self.lon}</gml:pos>"
+                f'<gs:radius uom="urn:ogc:def:uom:EPSG::9001">{self.radius_m}</gs:radius></gs:Circle>')
+
+
+Location = PidfPoint | PidfCircle
+
+
+def pidf_lo(location: Location, entity: str) -> str:
+    """A PIDF-LO document (device element) carrying one shape and its positioning method."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<presence xmlns="urn:ietf:params:xml:ns:pidf"
+ xmlns:gp="urn:ietf:params:xml:ns:pidf:geopriv10"
+ xmlns:gbp="urn:ietf:params:xml:ns:pidf:geopriv10:basicPolicy"
+ xmlns:gml="http://www.opengis.net/gml" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model"
+ entity="pres:{entity}@carrier.example">
+<dm:device id="handset">
+<gp:geopriv>
+<gp:location-info>
+{location.shape_xml()}
+</gp:location-info>
+<gp:usage-rules>
+<gbp:retransmission-allowed>false</gbp:retransmission-allowed>
+</gp:usage-rules>
+<gp:method>{location.method}</gp:method>
+</gp:geopriv>
+<dm:deviceID>mac:00112233aabb</dm:deviceID>
+<dm:timestamp>2026-01-01T12:00:00Z</dm:timestamp>
+</dm:device>
+</presence>"""
+
+
+class CitizenCall:
+    """One SIPp UAC placing a single 112 call; `wait()` gives SIPp's exit code (0 = call OK)."""
+
+    def __init__(self, asterisk_sip_port: int, workdir: Path, *, caller_number: str = "+6281234567890",
+                 caller_name: str = "Warga Test", location: Location | None = None,
+                 hang_up_after_ms: int | None = None, wait_for_bye_ms: int = 60000,
+                 name: str = "citizen", exten: str = "112") -> None:
+        if not _NUMBER.fullmatch(caller_number):
+            raise ValueError(f"caller number {caller_number!r}: digits with an optional leading +")
+        if not caller_name.isascii() or any(ch in caller_name for ch in '"\\\r\n<>]'):
+            raise ValueError(f"caller name {caller_name!r} contains characters SIPp/SIP would mangle")
+        workdir.mkdir(parents=True, exist_ok=True)
+        if hang_up_after_ms is None:
+            ending = WAIT_FOR_BYE.format(timeout_ms=wait_for_bye_ms)
+            lifetime_s = wait_for_bye_ms // 1000 + 30
+        else:
+            ending = HANG_UP_AFTER.format(after_ms=hang_up_after_ms)
+            lifetime_s = hang_up_after_ms // 1000 + 30
+        if location is None:
+            headers, content_type, body = "X-EC112-Test: no-location", "application/sdp", SDP + "\n"
+        else:
+            cid = f"loc-{caller_number.lstrip('+')}@carrier.example"
+            headers = f"Geolocation: <cid:{cid}>\nGeolocation-Routing: no"
+            content_type = f"multipart/mixed;boundary={_BOUNDARY}"
+            body = (f"--{_BOUNDARY}\nContent-Type: application/sdp\n\n{SDP}\n"
+                    f"--{_BOUNDARY}\nContent-Type: application/pidf+xml\nContent-ID: <{cid}>\n\n"
+                    f"{pidf_lo(location, caller_number)}\n--{_BOUNDARY}--")
+        values = {"caller_number": caller_number, "caller_name": caller_name,
+                  "geolocation_headers": headers, "content_type": content_type, "body": body,
+                  "ending": ending}
+        template = (SIPP_DIR / "uac_112.xml").read_text()
+        scenario = workdir / f"{name}.xml"
+        scenario.write_text(fill(fill(template, values), values))  # twice: the ending has tokens
+        self.process = SippProcess(name, [
+            f"127.0.0.1:{asterisk_sip_port}", "-sf", str(scenario), "-s", exten, "-m", "1",
+            "-p", str(free_udp_port()), "-mp", str(free_udp_port(span=4)),
+            "-timeout", f"{lifetime_s}s", "-timeout_error", "-recv_timeout", str(wait_for_bye_ms),
+        ], workdir)
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout)
+
+    def stop(self) -> int:
+        return self.process.stop()
+
+    def diagnostics(self) -> str:
+        return self.process.diagnostics()

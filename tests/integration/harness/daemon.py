@@ -1,0 +1,135 @@
+"""The real ``ec112 serve`` (supervisor + worker) as a subprocess, pointed at a test's private Asterisk."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ec112.lab.render import LabConfig
+
+
+class Ec112Daemon:
+    def __init__(self, lab: LabConfig, workdir: Path, *, watchdog_timeout: float = 3.0,
+                 database_url: str | None = None) -> None:
+        self.lab = lab
+        self.workdir = workdir
+        self.var_dir = workdir / "var"
+        self.log_path = workdir / "ec112.log"
+        self.base_url = f"http://127.0.0.1:{lab.ports.web}"
+        self.env = {
+            **os.environ,
+            "EC112_LAB_MODE": "1",
+            "EC112_LOG_LEVEL": "DEBUG",
+            "EC112_VAR_DIR": str(self.var_dir),
+            "EC112_AMI__PORT": str(lab.ports.ami),
+            "EC112_AMI__SECRET": lab.ami_secret,
+            "EC112_AMI__PING_INTERVAL": "2",
+            "EC112_AGI__PORT": str(lab.ports.agi),
+            "EC112_WEB__PORT": str(lab.ports.web),
+            "EC112_WATCHDOG__TIMEOUT": str(watchdog_timeout),
+            "EC112_API_URL": self.base_url,
+        }
+        if database_url:
+            self.env["EC112_DATABASE__URL"] = database_url
+        self.process: subprocess.Popen[bytes] | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+    def start(self, *, wait_ready: bool = True, timeout: float = 30.0) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ec112", "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        if wait_ready:
+            self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 30.0) -> dict[str, Any]:
+        """Until /readyz says ami, agi and db are all up."""
+        last: Any = None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise AssertionError(f"ec112 exited with {self.process.returncode}\n{self.log_tail()}")
+            try:
+                response = httpx.get(f"{self.base_url}/readyz", timeout=2)
+                last = response.json()
+                if response.status_code == 200:
+                    return dict(last)
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            time.sleep(0.1)
+        raise AssertionError(f"ec112 not ready after {timeout} s: {last}\n{self.log_tail()}")
+
+    def worker_pid(self) -> int:
+        return int(httpx.get(f"{self.base_url}/healthz", timeout=2).json()["pid"])
+
+    def signal_worker(self, signum: signal.Signals) -> int:
+        pid = int((self.var_dir / "ec112-worker.pid").read_text())
+        os.kill(pid, signum)
+        return pid
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        # a worker left behind (e.g. stopped with SIGSTOP) must not outlive the test
+        pid_file = self.var_dir / "ec112-worker.pid"
+        if pid_file.exists():
+            try:
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return self.process.returncode
+
+    def log_tail(self, size: int = 6000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-size:]
+        except FileNotFoundError:
+            return "(no ec112 log)"
+
+    # --- API and CLI ------------------------------------------------------------------------------------
+    def get(self, path: str) -> Any:
+        response = httpx.get(f"{self.base_url}{path}", timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "ec112", *args], env=self.env, capture_output=True, text=True, timeout=30,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"ec112 {' '.join(args)} → {result.returncode}\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def cli_json(self, *args: str) -> Any:
+        return json.loads(self.cli(*args, "--json").stdout)
+
+    def wait_for_tickets(self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 15.0,
+                         ) -> list[dict[str, Any]]:
+        """Poll /api/tickets (oldest first) until ``predicate`` holds."""
+        deadline = time.monotonic() + timeout
+        tickets: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            tickets = list(reversed(self.get("/api/tickets")))
+            if predicate(tickets):
+                return tickets
+            time.sleep(0.1)
+        raise AssertionError(f"tickets never matched after {timeout} s: {json.dumps(tickets, indent=1)}\n"
+                             f"{self.log_tail()}")
