@@ -1,0 +1,150 @@
+"""Asterisk's ``GEOLOC_PROFILE(location_info)`` string → a domain ``Location``.
+
+res_geolocation parses an incoming PIDF-LO itself (pidf_to_eprofile.xslt) and exposes the shape through
+the dialplan as ``name="value"`` pairs joined by ``,`` with no escaping (geoloc_dialplan.c
+``varlist_to_str``), e.g. on Asterisk 16.28 for a GML point::
+
+    shape="Point",crs="2d",pos="52.520008 13.404954"
+
+Key names are the GeoShape element local names (res_geolocation/geoloc_gml.c): ``pos`` (repeated, or
+``posList``, for polygons), ``radius``, ``semiMajorAxis``, ``semiMinorAxis``, ``orientation``,
+``innerRadius``, ``outerRadius``, ... ``crs`` is ``2d`` (EPSG::4326), ``3d`` (EPSG::4979) or ``unknown``
+(any other srsName spelling). The XSLT drops the ``uom`` of lengths (GeoShape lengths are metres,
+EPSG::9001), while angles keep theirs as a suffix (``orientation="43.2 radians"``). A length with a unit
+suffix or a separate ``uom`` key is accepted too, in case a version keeps it.
+
+This reading is what the daemon gets over AGI/AMI without the raw INVITE body; when the body is at
+hand, ``ec112.location.pidf.parse_pidf_lo`` sees more (timestamps, srsName spellings).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+
+from ec112.domain.location import Location, LocationSource
+from ec112.location.pidf import LocationParseError, checked_position, covering_circle
+
+__all__ = ["LocationParseError", "parse_geoloc_profile"]
+
+MAX_LOCATION_INFO_CHARS = 8192
+
+_PAIR_RE = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"([^"]*)"|([^,"]*?))\s*(?:,|$)')
+_METRE_UNITS = frozenset({"", "m", "meter", "meters", "metre", "metres", "urn:ogc:def:uom:EPSG::9001"})
+# Shape → the length key whose value (metres) is the radius of a circle covering the shape.
+_RADIUS_KEY = {
+    "Circle": "radius",
+    "Sphere": "radius",
+    "Ellipse": "semiMajorAxis",
+    "Ellipsoid": "semiMajorAxis",
+    "ArcBand": "outerRadius",
+}
+_NON_GEODETIC_FORMATS = frozenset({"civicaddress", "uri"})
+
+
+def parse_geoloc_profile(
+    location_info: str, *, format: str, method: str | None, received_at: datetime
+) -> Location | None:
+    """Parse ``GEOLOC_PROFILE(location_info)`` read together with ``GEOLOC_PROFILE(format)``/``(method)``.
+
+    Returns None when there is no geodetic location: an empty string (no profile on the channel), or a
+    civic-address / URI profile (no coordinates). Raises ``LocationParseError`` for anything else that
+    is not a usable GML shape. ``observed_at`` is ``received_at``: Asterisk does not expose the
+    PIDF timestamp here.
+    """
+    text = location_info.strip()
+    if not text:
+        return None
+    fmt = format.strip().lower()
+    if fmt in _NON_GEODETIC_FORMATS:
+        return None
+    if fmt != "gml":
+        raise LocationParseError("unsupported_format", f"GEOLOC_PROFILE format {format[:40]!r} is not GML")
+    if len(text) > MAX_LOCATION_INFO_CHARS:
+        raise LocationParseError("too_large", f"location_info exceeds {MAX_LOCATION_INFO_CHARS} chars")
+    pairs = _split_pairs(text)
+    values: dict[str, list[str]] = {}
+    for key, value in pairs:
+        values.setdefault(key, []).append(value)
+
+    shape = _single(values, "shape")
+    crs = values.get("crs", ["2d"])[0]
+    if crs not in ("2d", "3d"):
+        raise LocationParseError("unsupported_crs", f"crs {crs[:40]!r} is not 2d/3d (WGS84)")
+    uom = values.get("uom", [""])[0]
+
+    radius_m: float | None
+    if shape == "Point":
+        lat, lon = checked_position(_numbers(_single(values, "pos"), "pos", "bad_coordinates"))
+        radius_m = None
+    elif shape in _RADIUS_KEY:
+        lat, lon = checked_position(_numbers(_single(values, "pos"), "pos", "bad_coordinates"))
+        radius_m = _length_m(_single(values, _RADIUS_KEY[shape]), _RADIUS_KEY[shape], uom)
+    elif shape in ("Polygon", "Prism"):
+        lat, lon, radius_m = covering_circle(_vertices(values, crs))
+    else:
+        raise LocationParseError("unsupported_shape", f"shape {shape[:40]!r} is not supported")
+    return Location(
+        lat=lat,
+        lon=lon,
+        radius_m=radius_m,
+        source=LocationSource.PIDF_LO,
+        observed_at=received_at,
+        method=(method or "").strip()[:64] or None,
+    )
+
+
+def _split_pairs(text: str) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    position = 0
+    while position < len(text):
+        match = _PAIR_RE.match(text, position)
+        if match is None or match.end() == position:
+            raise LocationParseError("malformed_location_info", f"cannot read key=value at offset {position}")
+        quoted, bare = match.group(2), match.group(3)
+        pairs.append((match.group(1), (quoted if quoted is not None else bare).strip()))
+        position = match.end()
+    return pairs
+
+
+def _single(values: dict[str, list[str]], key: str) -> str:
+    found = values.get(key)
+    if not found:
+        code = "malformed_location_info" if key == "shape" else (
+            "bad_coordinates" if key == "pos" else "bad_radius")
+        raise LocationParseError(code, f"location_info has no {key!r}")
+    if len(found) > 1:
+        raise LocationParseError("malformed_location_info", f"location_info has {len(found)} {key!r} keys")
+    return found[0]
+
+
+def _numbers(text: str, what: str, code: str) -> list[float]:
+    try:
+        numbers = [float(part) for part in text.split()]
+    except ValueError:
+        raise LocationParseError(code, f"{what} is not a list of numbers") from None
+    if not numbers or not all(math.isfinite(n) for n in numbers):
+        raise LocationParseError(code, f"{what} is empty or not finite")
+    return numbers
+
+
+def _length_m(text: str, what: str, uom: str) -> float:
+    number, _, unit = text.partition(" ")
+    unit = unit.strip() or uom
+    if unit not in _METRE_UNITS:
+        raise LocationParseError("unsupported_uom", f"{what} unit {unit[:40]!r} is not metres")
+    value = _numbers(number, what, "bad_radius")[0]
+    if value < 0:
+        raise LocationParseError("bad_radius", f"{what} is negative")
+    return value
+
+
+def _vertices(values: dict[str, list[str]], crs: str) -> list[tuple[float, float]]:
+    if "posList" in values:
+        flat = _numbers(_single(values, "posList"), "posList", "bad_coordinates")
+        width = 3 if crs == "3d" else 2
+        if len(flat) % width:
+            raise LocationParseError("bad_coordinates", "posList length does not match the crs")
+        return [checked_position(flat[i:i + width]) for i in range(0, len(flat), width)]
+    return [checked_position(_numbers(pos, "pos", "bad_coordinates")) for pos in values.get("pos", [])]
