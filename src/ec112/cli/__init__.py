@@ -34,6 +34,9 @@ def _logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # Library chatter (every SQL statement, every HTTP request) drowns the call log even at DEBUG.
+    for noisy in ("aiosqlite", "sqlalchemy", "asyncio", "uvicorn.access", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @app.command()

@@ -41,7 +41,10 @@ def list_tickets(
         typer.echo(json.dumps(tickets, indent=2))
         return
     table = Table(title="Tiket 112")
-    for column in ("Nomor", "Penelepon", "Nama", "Status", "Hasil", "Diterima oleh", "Tiba", "Tunggu (s)", "Lokasi"):
+    # The ticket number and caller number are read out over the phone: never truncated.
+    table.add_column("Nomor", no_wrap=True, min_width=16)
+    table.add_column("Penelepon", no_wrap=True)
+    for column in ("Nama", "Status", "Hasil", "Diterima oleh", "Tiba", "Tunggu (s)", "Lokasi"):
         table.add_column(column)
     for t in tickets:
         wait = t.get("wait_seconds")

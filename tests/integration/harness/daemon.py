@@ -37,6 +37,7 @@ class Ec112Daemon:
             "EC112_WEB__PORT": str(lab.ports.web),
             "EC112_WATCHDOG__TIMEOUT": str(watchdog_timeout),
             "EC112_API_URL": self.base_url,
+            "COLUMNS": "200",  # a supervisor's terminal, not rich's 80-column default for pipes
         }
         if database_url:
             self.env["EC112_DATABASE__URL"] = database_url
