@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -93,10 +94,8 @@ class Ec112Daemon:
         # a worker left behind (e.g. stopped with SIGSTOP) must not outlive the test
         pid_file = self.var_dir / "ec112-worker.pid"
         if pid_file.exists():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid_file.read_text()), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         return self.process.returncode
 
     def log_tail(self, size: int = 6000) -> str:

@@ -1,0 +1,151 @@
+"""`ec112 lab run|info|call`: the ready-to-use lab of `make run` (Asterisk + ec112 on SQLite)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from ec112.lab.asterisk import AsteriskFlavor, AsteriskNotInstalledError, AsteriskProcess
+from ec112.lab.render import LabConfig, render
+from ec112.lab.state import describe, load_or_create
+
+app = typer.Typer(help="Lab: Asterisk + ec112 on this machine, for trying and demos.", no_args_is_help=True)
+FlavorOption = Annotated[str, typer.Option("--asterisk", help="Asterisk to run: 16 (host) or 22 (sid chroot)")]
+VarOption = Annotated[Path, typer.Option("--var-dir", help="Where the lab keeps its state")]
+DEMO_CALL = Path(__file__).resolve().parents[1] / "lab" / "sipp" / "demo_112_call.xml"
+
+
+def _lab_dir(var_dir: Path, flavor: AsteriskFlavor) -> Path:
+    # Asterisk 22 runs in a chroot and must see its config from inside it.
+    if flavor.chroot_root is not None:
+        return flavor.lab_parent() / "ec112-lab"
+    return var_dir.resolve() / "lab"
+
+
+def _flavor(name: str) -> AsteriskFlavor:
+    try:
+        flavor = AsteriskFlavor.by_name(name)
+        flavor.ensure_installed()
+    except (ValueError, AsteriskNotInstalledError) as exc:
+        typer.echo(f"ec112 lab: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    return flavor
+
+
+@app.command()
+def info(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    asterisk: FlavorOption = "16",
+    var_dir: VarOption = Path("var"),
+) -> None:
+    """Alamat dan akun lab / the lab's addresses and demo accounts."""
+    flavor = AsteriskFlavor.by_name(asterisk)
+    details = describe(load_or_create(_lab_dir(var_dir, flavor), flavor))
+    if as_json:
+        typer.echo(json.dumps(details, indent=2))
+        return
+    typer.echo(_banner(load_or_create(_lab_dir(var_dir, flavor), flavor)))
+
+
+@app.command()
+def run(asterisk: FlavorOption = "16", var_dir: VarOption = Path("var")) -> None:
+    """Jalankan Asterisk + ec112 / start Asterisk and ec112 in the foreground (Ctrl-C stops both)."""
+    flavor = _flavor(asterisk)
+    config = load_or_create(_lab_dir(var_dir, flavor), flavor)
+    process = AsteriskProcess(flavor, render(config), output_path=config.directory / "asterisk.out")
+    process.start()
+    env = {
+        **os.environ,
+        "EC112_LAB_MODE": "1",
+        "EC112_VAR_DIR": str(var_dir.resolve()),
+        "EC112_AMI__PORT": str(config.ports.ami),
+        "EC112_AMI__SECRET": config.ami_secret,
+        "EC112_AGI__PORT": str(config.ports.agi),
+        "EC112_WEB__PORT": str(config.ports.web),
+    }
+    daemon = subprocess.Popen([sys.executable, "-m", "ec112", "serve"], env=env)
+    stop = False
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        _wait_ready(f"http://127.0.0.1:{config.ports.web}/readyz", daemon)
+        typer.echo(_banner(config))
+        while not stop and daemon.poll() is None:
+            time.sleep(0.2)
+    finally:
+        if daemon.poll() is None:
+            daemon.send_signal(signal.SIGTERM)
+            try:
+                daemon.wait(20)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+        process.stop()
+    raise typer.Exit(0 if stop else (daemon.returncode or 1))
+
+
+@app.command()
+def call(
+    asterisk: FlavorOption = "16",
+    var_dir: VarOption = Path("var"),
+    exten: Annotated[str, typer.Option(help="Number dialled through the trunk")] = "112",
+) -> None:
+    """Telepon 112 dari trunk (SIPp) / place a demo 112 call with a PIDF-LO location, via SIPp."""
+    flavor = AsteriskFlavor.by_name(asterisk)
+    config = load_or_create(_lab_dir(var_dir, flavor), flavor)
+    sipp = shutil.which("sipp")
+    if sipp is None:
+        typer.echo("sipp is not installed: run `scripts/install.sh`", err=True)
+        raise typer.Exit(2)
+    argv = [sipp, f"127.0.0.1:{config.ports.sip}", "-sf", str(DEMO_CALL), "-s", exten, "-m", "1",
+            "-i", config.trunk_match, "-p", "5090", "-nostdin", "-timeout", "180s", "-timeout_error"]
+    typer.echo(" ".join(argv))
+    raise typer.Exit(subprocess.run(argv, check=False).returncode)
+
+
+def _wait_ready(url: str, daemon: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if daemon.poll() is not None:
+            raise typer.Exit(daemon.returncode or 1)
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    typer.echo(f"ec112 did not become ready in {timeout:.0f} s (see the log above)", err=True)
+
+
+def _banner(config: LabConfig) -> str:
+    p, host = config.ports, "127.0.0.1"
+    first = next(iter(config.endpoint_passwords.items()))
+    return "\n".join([
+        "",
+        "ec112 lab siap / ready",
+        f"  SIP (UDP)   {host}:{p.sip}      AMI {host}:{p.ami}      FastAGI {config.agi_host}:{p.agi}",
+        f"  Web / API   http://{host}:{p.web}   (http://{host}:{p.web}/api/tickets)",
+        "",
+        "Softphone petugas / call-taker softphone:",
+        f"  server {host}:{p.sip} (UDP), user {first[0]}, password {first[1]}",
+        f"  then:  .venv/bin/ec112 agent login {first[0]}",
+        f"Panggilan 112 dari trunk / a 112 call from the trunk ({config.trunk_match}, not a registered taker):",
+        "  .venv/bin/ec112 lab call          (SIPp, caller +6281234567890 with a GPS location)",
+        "Tiket / tickets:   .venv/bin/ec112 tickets list",
+        "All accounts:      .venv/bin/ec112 lab info --json",
+        "Ctrl-C stops Asterisk and ec112.",
+    ])
