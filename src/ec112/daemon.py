@@ -143,13 +143,17 @@ async def run(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
 
-    await agi.start()
-    log.info("FastAGI intake listening on %s:%d", settings.agi.host, agi.port)
     try:
         async with asyncio.TaskGroup() as group:
             # A failing task (e.g. AmiAuthError from ami.run) cancels the rest and surfaces from here.
+            heartbeat = group.create_task(_heartbeat(settings.watchdog.heartbeat_interval), name="heartbeat")
+            # The first beat goes out before the AGI port opens: from then on a freeze is caught
+            # within watchdog.timeout, never within the longer start-up grace.
+            await asyncio.sleep(0)
+            await agi.start()
+            log.info("FastAGI intake listening on %s:%d", settings.agi.host, agi.port)
             endless = [
-                group.create_task(_heartbeat(settings.watchdog.heartbeat_interval), name="heartbeat"),
+                heartbeat,
                 group.create_task(agi.serve_forever(), name="agi"),
                 group.create_task(ami.run(), name="ami"),
                 group.create_task(_consume(ami.events, tracker, applied), name="ami-consumer"),
