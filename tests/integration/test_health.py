@@ -1,0 +1,41 @@
+"""/healthz and /readyz as an operator sees them when Asterisk goes away and comes back."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from conftest import Lab
+from harness.daemon import Ec112Daemon
+
+pytestmark = pytest.mark.integration
+
+
+def _ready(daemon: Ec112Daemon) -> httpx.Response:
+    return httpx.get(f"{daemon.base_url}/readyz", timeout=5)
+
+
+def test_readyz_reports_ami_down_and_recovers(ec112: Ec112Daemon, asterisk: Lab) -> None:
+    body = _ready(ec112).json()
+    assert body["ready"] is True
+    assert set(body["components"]) == {"ami", "agi", "db"}
+    assert body["components"]["ami"]["detail"].startswith("connected (AMI ")
+
+    asterisk.process.stop()
+    deadline = time.monotonic() + 10
+    while (response := _ready(ec112)).status_code == 200:
+        assert time.monotonic() < deadline, "AMI loss not reported"
+        time.sleep(0.1)
+    assert response.status_code == 503
+    parts = response.json()["components"]
+    assert parts["ami"]["ok"] is False
+    assert parts["ami"]["detail"].startswith("down")
+    assert parts["ami"]["since"] is not None
+    assert parts["agi"]["ok"] is True  # the intake still answers (and the dialplan would fall back)
+    assert parts["db"]["ok"] is True
+    assert httpx.get(f"{ec112.base_url}/healthz", timeout=5).json()["status"] == "ok"
+    assert ec112.cli("tickets", "list", "--json").stdout.strip() == "[]"  # tickets stay readable
+
+    asterisk.process.start()  # Asterisk back: ec112 reconnects by itself
+    ec112.wait_ready(timeout=30)
