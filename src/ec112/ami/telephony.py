@@ -14,23 +14,19 @@ class AmiTelephony:
 
     async def queue_add(self, queue: str, interface: str, member_name: str) -> bool:
         fields = {"Queue": queue, "Interface": interface, "MemberName": member_name, "Paused": "false"}
-        try:
-            await self._client.send("QueueAdd", fields)
-        except AmiActionError as exc:
-            if "already there" in exc.message.lower():
-                return False
-            raise Unavailable(f"Asterisk refused QueueAdd: {exc.message}") from exc
-        except AmiError as exc:
-            raise Unavailable(f"Asterisk is not reachable: {exc}") from exc
-        return True
+        return await self._membership("QueueAdd", fields, already="already there")
 
     async def queue_remove(self, queue: str, interface: str) -> bool:
+        return await self._membership("QueueRemove", {"Queue": queue, "Interface": interface}, already="not there")
+
+    async def _membership(self, action: str, fields: Mapping[str, str], *, already: str) -> bool:
+        """True when Asterisk changed the membership, False when it already was as asked."""
         try:
-            await self._client.send("QueueRemove", {"Queue": queue, "Interface": interface})
+            await self._client.send(action, fields)
         except AmiActionError as exc:
-            if "not there" in exc.message.lower():
+            if already in exc.message.lower():
                 return False
-            raise Unavailable(f"Asterisk refused QueueRemove: {exc.message}") from exc
+            raise Unavailable(f"Asterisk refused {action}: {exc.message}") from exc
         except AmiError as exc:
             raise Unavailable(f"Asterisk is not reachable: {exc}") from exc
         return True
