@@ -99,7 +99,9 @@ async def run(settings: Settings) -> None:
         log_personal_data=settings.log_personal_data,
     )
     tracker = CallTracker(tickets, intake, telephony, queue=cc.queue, emergency_context=EMERGENCY_CONTEXT)
-    agents = AgentService(telephony, queue=cc.queue, member_interface=cc.member_interface)
+    agents = AgentService(
+        telephony, queue=cc.queue, member_interface=cc.member_interface, pause_reasons=cc.pause_reasons
+    )
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,

@@ -58,6 +58,11 @@ class CallCenterSettings(BaseModel):
     default_region: str = "ID"  # phonenumbers region for numbers without a country code
     ticket_prefix: str = "112"
     member_interface: str = "PJSIP/{endpoint}"  # how a call-taker endpoint becomes a queue member
+    # Why a call taker may step away; Indonesian first (shown to supervisors as given).
+    pause_reasons: list[str] = Field(
+        default_factory=lambda: ["istirahat", "sholat", "briefing", "administrasi", "toilet", "pelatihan"]
+    )
+    wrapup_seconds: int = 5  # must match queues.conf wrapuptime (the lab renders it from here)
 
 
 class WatchdogSettings(BaseModel):

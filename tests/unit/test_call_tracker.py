@@ -27,6 +27,12 @@ class FakeTelephony:
     async def queue_remove(self, queue: str, interface: str) -> bool:
         return True
 
+    async def queue_pause(self, queue: str, interface: str, *, paused: bool, reason: str) -> None:
+        return None
+
+    async def queue_status(self, queue: str) -> Sequence[Mapping[str, str]]:
+        return []
+
     async def active_channels(self) -> Sequence[Mapping[str, str]]:
         return self.channels
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ec112.ami.client import AmiActionError, AmiClient, AmiError
-from ec112.domain.errors import Unavailable
+from ec112.domain.errors import NotFound, Unavailable
 
 
 class AmiTelephony:
@@ -30,6 +30,21 @@ class AmiTelephony:
         except AmiError as exc:
             raise Unavailable(f"Asterisk is not reachable: {exc}") from exc
         return True
+
+    async def queue_pause(self, queue: str, interface: str, *, paused: bool, reason: str) -> None:
+        fields = {"Queue": queue, "Interface": interface, "Paused": "true" if paused else "false", "Reason": reason}
+        try:
+            await self._client.send("QueuePause", fields)
+        except AmiActionError as exc:
+            raise NotFound(f"{interface} is not a member of queue {queue}: {exc.message}") from exc
+        except AmiError as exc:
+            raise Unavailable(f"Asterisk is not reachable: {exc}") from exc
+
+    async def queue_status(self, queue: str) -> Sequence[Mapping[str, str]]:
+        try:
+            return await self._client.send_list("QueueStatus", {"Queue": queue})
+        except AmiError as exc:
+            raise Unavailable(f"Asterisk is not reachable: {exc}") from exc
 
     async def active_channels(self) -> Sequence[Mapping[str, str]]:
         try:

@@ -37,3 +37,21 @@ def login(endpoint: Endpoint, api: ApiOption = None, as_json: JsonOption = False
 def logout(endpoint: Endpoint, api: ApiOption = None, as_json: JsonOption = False) -> None:
     """Keluar antrean 112 / leave the 112 queue."""
     _change("logout", endpoint, api, as_json)
+
+
+@app.command()
+def pause(
+    endpoint: Endpoint,
+    reason: Annotated[str, typer.Option("--reason", "-r", help="istirahat, sholat, briefing, administrasi, …")],
+    api: ApiOption = None,
+) -> None:
+    """Jeda (tidak menerima panggilan) / pause: not offered calls until unpaused."""
+    call("POST", api_url(api), f"/api/agents/{endpoint}/pause", json={"reason": reason})
+    typer.echo(f"{endpoint} dijeda ({reason}) / paused ({reason})")
+
+
+@app.command()
+def unpause(endpoint: Endpoint, api: ApiOption = None) -> None:
+    """Lanjut menerima panggilan / unpause."""
+    call("POST", api_url(api), f"/api/agents/{endpoint}/unpause")
+    typer.echo(f"{endpoint} siap menerima panggilan / available again")

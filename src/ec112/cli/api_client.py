@@ -34,7 +34,7 @@ def call(method: str, base: str, path: str, **kwargs: Any) -> Any:
     if response.status_code >= 400:
         err.print(f"[red]ec112 refused the request ({response.status_code}):[/red] {_message(response)}")
         raise typer.Exit(EXIT_REFUSED)
-    return response.json()
+    return response.json() if response.content else None
 
 
 def _message(response: httpx.Response) -> str:

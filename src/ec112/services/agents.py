@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ec112.domain.errors import InvalidRequest
@@ -21,10 +22,13 @@ class MembershipChange:
 
 
 class AgentService:
-    def __init__(self, telephony: Telephony, *, queue: str, member_interface: str) -> None:
+    def __init__(
+        self, telephony: Telephony, *, queue: str, member_interface: str, pause_reasons: Sequence[str] = ()
+    ) -> None:
         self._telephony = telephony
         self._queue = queue
         self._interface = member_interface
+        self.pause_reasons = tuple(pause_reasons)
 
     def _interface_of(self, endpoint: str) -> str:
         if not _ENDPOINT_NAME.fullmatch(endpoint):
@@ -40,3 +44,14 @@ class AgentService:
         changed = await self._telephony.queue_remove(self._queue, self._interface_of(endpoint))
         log.info("call taker %s %s queue %s", endpoint, "left" if changed else "was not in", self._queue)
         return MembershipChange(endpoint, self._queue, changed)
+
+    async def pause(self, endpoint: str, reason: str) -> None:
+        """The taker is not offered calls until unpaused; the reason must be one the centre configured."""
+        if reason not in self.pause_reasons:
+            raise InvalidRequest(f"unknown pause reason {reason!r}; choose one of: {', '.join(self.pause_reasons)}")
+        await self._telephony.queue_pause(self._queue, self._interface_of(endpoint), paused=True, reason=reason)
+        log.info("call taker %s paused (%s)", endpoint, reason)
+
+    async def unpause(self, endpoint: str) -> None:
+        await self._telephony.queue_pause(self._queue, self._interface_of(endpoint), paused=False, reason="")
+        log.info("call taker %s unpaused", endpoint)

@@ -35,5 +35,11 @@ class Telephony(Protocol):
     async def queue_remove(self, queue: str, interface: str) -> bool:
         """Remove a queue member; False when it was not a member."""
 
+    async def queue_pause(self, queue: str, interface: str, *, paused: bool, reason: str) -> None:
+        """Pause (not offered calls) or unpause a queue member; the reason is shown to supervisors."""
+
+    async def queue_status(self, queue: str) -> Sequence[Mapping[str, str]]:
+        """QueueParams, QueueMember and QueueEntry events of ``queue``, with AMI field names."""
+
     async def active_channels(self) -> Sequence[Mapping[str, str]]:
         """One mapping per live channel, with AMI CoreShowChannel field names."""

@@ -16,7 +16,7 @@ from ec112.domain.tickets import parse_ticket_number
 from ec112.services.agents import AgentService
 from ec112.services.health import Readiness
 from ec112.services.ports import TicketRepository
-from ec112.web.schemas import ComponentOut, ErrorOut, MembershipOut, ReadyOut, TicketOut
+from ec112.web.schemas import ComponentOut, ErrorOut, MembershipOut, PauseIn, ReadyOut, TicketOut
 
 _STATUS = {NotFound.code: 404, InvalidRequest.code: 422, Unavailable.code: 503}
 
@@ -82,5 +82,19 @@ def create_app(deps: WebDeps) -> FastAPI:
     async def agent_logout(endpoint: str) -> MembershipOut:
         change = await deps.agents.logout(endpoint)
         return MembershipOut(endpoint=change.endpoint, queue=change.queue, changed=change.changed)
+
+    @app.get("/api/pause-reasons", response_model=list[str])
+    async def pause_reasons() -> list[str]:
+        return list(deps.agents.pause_reasons)
+
+    @app.post("/api/agents/{endpoint}/pause", status_code=204, responses={422: {"model": ErrorOut}})
+    async def agent_pause(endpoint: str, body: PauseIn) -> Response:
+        await deps.agents.pause(endpoint, body.reason)
+        return Response(status_code=204)
+
+    @app.post("/api/agents/{endpoint}/unpause", status_code=204)
+    async def agent_unpause(endpoint: str) -> Response:
+        await deps.agents.unpause(endpoint)
+        return Response(status_code=204)
 
     return app

@@ -76,6 +76,10 @@ class MembershipOut(BaseModel):
     changed: bool
 
 
+class PauseIn(BaseModel):
+    reason: str
+
+
 class ComponentOut(BaseModel):
     ok: bool
     detail: str
