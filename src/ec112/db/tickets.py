@@ -69,6 +69,17 @@ class SqlTicketRepository:
             ).scalars()
             return [_to_domain(r) for r in rows]
 
+    async def list_arrived_between(self, start: datetime, end: datetime) -> Sequence[Ticket]:
+        """Tickets with ``start <= arrived_at < end``, oldest first (the calls of a KPI period)."""
+        # Bounds go in as UTC: SQLite stores the wall clock as text, so another offset would misorder.
+        stmt = (
+            select(TicketRow)
+            .where(TicketRow.arrived_at >= _bound(start), TicketRow.arrived_at < _bound(end))
+            .order_by(TicketRow.arrived_at, TicketRow.id)
+        )
+        async with self._sessions() as session:
+            return [_to_domain(r) for r in (await session.execute(stmt)).scalars()]
+
     async def save(self, ticket: Ticket) -> None:
         async with self._sessions.begin() as session:
             row = await session.get(TicketRow, ticket.id)
@@ -93,7 +104,7 @@ def _location_values(location: Location | None) -> dict[str, Any]:
         "loc_radius_m": location.radius_m,
         "loc_source": location.source.value,
         "loc_method": location.method,
-        "loc_observed_at": location.observed_at,
+        "loc_observed_at": _to_utc(location.observed_at),
     }
 
 
@@ -107,7 +118,7 @@ def _call_values(call: NewCall) -> dict[str, Any]:
         "caller_name": call.caller_name,
         "intake": call.intake.value,
         "status": TicketStatus.NEW.value,
-        "arrived_at": call.arrived_at,
+        "arrived_at": _to_utc(call.arrived_at),
         **_location_values(call.location),
     }
 
@@ -118,13 +129,18 @@ def _ticket_values(t: Ticket) -> dict[str, Any]:
         "caller_number_e164": t.caller_number_e164,
         "caller_name": t.caller_name,
         "status": t.status.value,
-        "queued_at": t.queued_at,
-        "answered_at": t.answered_at,
+        "queued_at": _to_utc(t.queued_at),
+        "answered_at": _to_utc(t.answered_at),
         "answered_by": t.answered_by,
-        "ended_at": t.ended_at,
+        "ended_at": _to_utc(t.ended_at),
         "outcome": t.outcome.value if t.outcome else None,
         **_location_values(t.location),
     }
+
+
+def _to_utc(value: datetime | None) -> datetime | None:
+    """Store UTC: SQLite keeps the wall-clock digits and drops the offset."""
+    return value.astimezone(UTC) if value is not None else None
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -132,6 +148,12 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _bound(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("period bounds must be timezone-aware")
+    return value.astimezone(UTC)
 
 
 def _to_domain(row: TicketRow) -> Ticket:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from ec112.domain.tickets import NewCall, Ticket
@@ -19,6 +20,9 @@ class TicketRepository(Protocol):
     async def list_recent(self, *, limit: int, offset: int = 0) -> Sequence[Ticket]: ...
 
     async def list_unended(self) -> Sequence[Ticket]: ...
+
+    async def list_arrived_between(self, start: datetime, end: datetime) -> Sequence[Ticket]:
+        """Tickets with start <= arrived_at < end (aware datetimes), oldest first."""
 
     async def save(self, ticket: Ticket) -> None: ...
 
