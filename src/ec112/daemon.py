@@ -14,6 +14,7 @@ import os
 import signal
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import uvicorn
 from prometheus_client import CollectorRegistry, Counter
@@ -24,10 +25,12 @@ from ec112.ami.client import AmiAuthError, AmiClient, AmiEvent
 from ec112.ami.telephony import AmiTelephony
 from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
+from ec112.domain.kpis import Shifts
 from ec112.services.agents import AgentService
 from ec112.services.call_tracking import CallTracker
 from ec112.services.health import ComponentHealth
 from ec112.services.intake import IntakeService
+from ec112.services.kpis import KpiService
 from ec112.settings import Settings
 from ec112.supervisor import EX_CONFIG, WATCHDOG_FD_ENV
 from ec112.web.app import WebDeps, create_app
@@ -128,7 +131,8 @@ async def run(settings: Settings) -> None:
             "db": db,
         }
 
-    app = create_app(WebDeps(tickets, agents, readiness, cc.ticket_prefix, registry))
+    kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
+    app = create_app(WebDeps(tickets, agents, readiness, cc.ticket_prefix, registry, kpis))
     web = _EmbeddedUvicorn(
         uvicorn.Config(
             app,

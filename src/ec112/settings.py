@@ -63,6 +63,8 @@ class CallCenterSettings(BaseModel):
         default_factory=lambda: ["istirahat", "sholat", "briefing", "administrasi", "toilet", "pelatihan"]
     )
     wrapup_seconds: int = 5  # must match queues.conf wrapuptime (the lab renders it from here)
+    timezone: str = "Asia/Jakarta"  # WIB; WITA centres use Asia/Makassar, WIT Asia/Jayapura
+    shift_hours: list[int] = Field(default_factory=lambda: [7, 15, 23])  # local hours a shift starts
 
 
 class WatchdogSettings(BaseModel):

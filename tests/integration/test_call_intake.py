@@ -122,3 +122,28 @@ def test_logout_takes_the_taker_out_of_the_queue(ec112: Ec112Daemon, asterisk: A
     assert "PJSIP/taker03" not in asterisk.rx("queue show 112")
     bad = ec112.cli("agent", "login", "taker 03; drop", check=False)
     assert bad.returncode != 0
+
+
+def test_kpis_follow_a_scripted_set_of_calls(
+    ec112: Ec112Daemon, taker: Callable[..., TakerPhone], citizen_call: Callable[..., CitizenCall]
+) -> None:
+    # one answered call (ring 0.3 s), then one abandoned while nobody is logged in
+    taker("taker01", ring_ms=300, talk_ms=300, max_calls=1)
+    ec112.cli("agent", "login", "taker01")
+    assert citizen_call(caller_number="+6281000000001", name="a").wait(timeout=30) == 0
+    ec112.wait_for_tickets(_ended(1))
+    ec112.cli("agent", "logout", "taker01")
+    assert citizen_call(caller_number="+6281000000002", hang_up_after_ms=1500, name="b").wait(timeout=30) == 0
+    tickets = ec112.wait_for_tickets(_ended(2))
+    answered = next(t for t in tickets if t["outcome"] == "answered")
+
+    periods = {p["period"]: p for p in ec112.get("/api/kpis")}
+    assert set(periods) == {"today", "shift"}
+    for p in periods.values():
+        assert (p["offered"], p["answered"], p["abandoned"], p["in_progress"]) == (2, 1, 1, 0)
+        assert p["avg_answer_seconds"] == pytest.approx(answered["wait_seconds"], abs=0.01)
+        assert p["pct_answered_within_10s"] == 50.0  # 1 of 2 settled calls
+        assert p["abandon_rate_pct"] == 50.0
+        assert p["longest_current_wait_seconds"] is None
+    assert ec112.cli_json("kpis") == ec112.get("/api/kpis")
+    assert "Dijawab" in ec112.cli("kpis").stdout

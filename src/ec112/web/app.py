@@ -15,8 +15,9 @@ from ec112.domain.errors import DomainError, InvalidRequest, NotFound, Unavailab
 from ec112.domain.tickets import parse_ticket_number
 from ec112.services.agents import AgentService
 from ec112.services.health import Readiness
+from ec112.services.kpis import KpiService
 from ec112.services.ports import TicketRepository
-from ec112.web.schemas import ComponentOut, ErrorOut, MembershipOut, PauseIn, ReadyOut, TicketOut
+from ec112.web.schemas import ComponentOut, ErrorOut, KpiOut, MembershipOut, PauseIn, ReadyOut, TicketOut
 
 _STATUS = {NotFound.code: 404, InvalidRequest.code: 422, Unavailable.code: 503}
 
@@ -28,6 +29,7 @@ class WebDeps:
     readiness: Readiness
     ticket_prefix: str
     metrics: CollectorRegistry
+    kpis: KpiService
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -96,5 +98,15 @@ def create_app(deps: WebDeps) -> FastAPI:
     async def agent_unpause(endpoint: str) -> Response:
         await deps.agents.unpause(endpoint)
         return Response(status_code=204)
+
+    @app.get("/api/kpis", response_model=list[KpiOut])
+    async def kpis() -> list[KpiOut]:
+        """KPIs for today and for the current shift (emergency definitions: timed from call arrival)."""
+        return [
+            KpiOut(period=p.name, start=p.start, end=p.end, **{
+                k: getattr(p.kpis, k) for k in KpiOut.model_fields if k not in {"period", "start", "end"}
+            })
+            for p in await deps.kpis.current()
+        ]
 
     return app

@@ -94,3 +94,20 @@ class ReadyOut(BaseModel):
 class ErrorOut(BaseModel):
     code: str
     message: str
+
+
+class KpiOut(BaseModel):
+    period: str
+    start: datetime
+    end: datetime
+    offered: int
+    answered: int
+    abandoned: int
+    hung_up_in_intake: int
+    in_progress: int
+    avg_answer_seconds: float | None
+    pct_answered_within_10s: float | None
+    pct_answered_within_20s: float | None
+    avg_longest_10pct_answer_seconds: float | None
+    abandon_rate_pct: float | None
+    longest_current_wait_seconds: float | None

@@ -1,0 +1,71 @@
+"""`ec112 kpis` (and the other live views): a table, `--json`, or `--watch` to refresh it in place."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console, RenderableType
+from rich.live import Live
+from rich.table import Table
+
+from ec112.cli.api_client import api_url, call
+
+out = Console()
+ApiOption = Annotated[str | None, typer.Option("--api", help="ec112 API URL (env EC112_API_URL)")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
+WatchOption = Annotated[bool, typer.Option("--watch", "-w", help="Refresh the table every second (Ctrl-C)")]
+
+
+def show(path: str, render: Callable[[Any], RenderableType], api: str | None, as_json: bool, watch: bool) -> None:
+    base = api_url(api)
+    if as_json:
+        typer.echo(json.dumps(call("GET", base, path), indent=2))
+        return
+    if not watch:
+        out.print(render(call("GET", base, path)))
+        return
+    with Live(render(call("GET", base, path)), console=out, refresh_per_second=2) as live:
+        try:
+            while True:
+                time.sleep(1.0)
+                live.update(render(call("GET", base, path)))
+        except KeyboardInterrupt:
+            pass
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    return "-" if value is None else f"{value:.1f}{unit}"
+
+
+def kpi_table(periods: list[dict[str, Any]]) -> Table:
+    table = Table(title="KPI 112")
+    table.add_column("")
+    for p in periods:
+        table.add_column({"today": "Hari ini / today", "shift": "Shift ini / this shift"}.get(p["period"], p["period"]))
+    rows = [
+        ("Masuk / offered", "offered", None),
+        ("Dijawab / answered", "answered", None),
+        ("Ditinggal / abandoned", "abandoned", None),
+        ("Tutup saat intake / hung up in intake", "hung_up_in_intake", None),
+        ("Berlangsung / in progress", "in_progress", None),
+        ("Rata-rata jawab / avg answer", "avg_answer_seconds", " s"),
+        ("Dijawab ≤10 s", "pct_answered_within_10s", " %"),
+        ("Dijawab ≤20 s", "pct_answered_within_20s", " %"),
+        ("10 % terlama / longest 10 %", "avg_longest_10pct_answer_seconds", " s"),
+        ("Tingkat ditinggal / abandon rate", "abandon_rate_pct", " %"),
+        ("Tunggu terlama kini / longest wait now", "longest_current_wait_seconds", " s"),
+    ]
+    for label, key, unit in rows:
+        table.add_row(label, *[str(p[key]) if unit is None else _num(p[key], unit) for p in periods])
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def kpis(api: ApiOption = None, as_json: JsonOption = False, watch: WatchOption = False) -> None:
+        """KPI hari ini dan shift ini / KPIs for today and the current shift."""
+        show("/api/kpis", kpi_table, api, as_json, watch)
