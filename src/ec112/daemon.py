@@ -31,6 +31,7 @@ from ec112.services.call_tracking import CallTracker
 from ec112.services.health import ComponentHealth
 from ec112.services.intake import IntakeService
 from ec112.services.kpis import KpiService
+from ec112.services.presence import PresenceService
 from ec112.settings import Settings
 from ec112.supervisor import EX_CONFIG, WATCHDOG_FD_ENV
 from ec112.web.app import WebDeps, create_app
@@ -61,15 +62,22 @@ async def _heartbeat(interval: float) -> None:
         await asyncio.sleep(interval)
 
 
-async def _consume(events: asyncio.Queue[AmiEvent], tracker: CallTracker, applied: Counter) -> None:
-    """The ONE consumer of AMI events: applies them in arrival order; a bad event never stops the stream."""
+async def _consume(
+    events: asyncio.Queue[AmiEvent], tracker: CallTracker, presence: PresenceService, applied: Counter
+) -> None:
+    """The ONE consumer of AMI events: applies them in arrival order; a bad event never stops the stream.
+
+    Tickets first (they are what must not be lost), then the live view; a failure in one does not
+    keep the event from the other.
+    """
     while True:
         event = await events.get()
-        try:
-            await tracker.apply(event)
-            applied.labels(event.get("Event", "?")).inc()
-        except Exception:
-            log.exception("could not apply AMI event %s", event.get("Event"))
+        for sink in (tracker.apply, presence.apply):
+            try:
+                await sink(event)
+            except Exception:
+                log.exception("could not apply AMI event %s", event.get("Event"))
+        applied.labels(event.get("Event", "?")).inc()
 
 
 async def run(settings: Settings) -> None:
@@ -131,8 +139,11 @@ async def run(settings: Settings) -> None:
             "db": db,
         }
 
+    presence = PresenceService(
+        telephony, queue=cc.queue, wrapup_seconds=cc.wrapup_seconds, tz=ZoneInfo(cc.timezone)
+    )
     kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
-    app = create_app(WebDeps(tickets, agents, readiness, cc.ticket_prefix, registry, kpis))
+    app = create_app(WebDeps(tickets, agents, readiness, cc.ticket_prefix, registry, kpis, presence))
     web = _EmbeddedUvicorn(
         uvicorn.Config(
             app,
@@ -162,7 +173,8 @@ async def run(settings: Settings) -> None:
                 heartbeat,
                 group.create_task(agi.serve_forever(), name="agi"),
                 group.create_task(ami.run(), name="ami"),
-                group.create_task(_consume(ami.events, tracker, applied), name="ami-consumer"),
+                group.create_task(_consume(ami.events, tracker, presence, applied), name="ami-consumer"),
+                group.create_task(presence.tick_loop(), name="presence-tick"),
             ]
             group.create_task(web.serve(), name="web")
             await stop.wait()

@@ -64,7 +64,69 @@ def kpi_table(periods: list[dict[str, Any]]) -> Table:
     return table
 
 
+STATE_ID = {
+    "logged_out": "keluar / logged out",
+    "available": "siap / available",
+    "ringing": "berdering / ringing",
+    "on_call": "bicara / on call",
+    "wrap_up": "wrap-up",
+    "paused": "jeda / paused",
+}
+
+
+def _since(value: str | None) -> str:
+    return value[11:19] if value else "-"
+
+
+def agents_table(agents: list[dict[str, Any]]) -> Table:
+    table = Table(title="Petugas / call takers")
+    for column in ("Petugas", "Status", "Sejak / since", "Alasan jeda", "Penelepon", "Panggilan hari ini"):
+        table.add_column(column, no_wrap=True)
+    for a in agents:
+        table.add_row(a["endpoint"], STATE_ID.get(a["state"], a["state"]), _since(a.get("since")),
+                      a.get("paused_reason") or "-", a.get("caller_number") or "-", str(a.get("calls_today", 0)))
+    return table
+
+
+def queues_table(queues: list[dict[str, Any]]) -> Table:
+    table = Table(title="Antrean / queues")
+    for column in ("Antrean", "Posisi", "Penelepon", "Menunggu sejak / waiting since", "Anggota / members"):
+        table.add_column(column, no_wrap=True)
+    for q in queues:
+        members = ", ".join(q.get("members", [])) or "-"
+        if not q["waiting"]:
+            table.add_row(q["name"], "-", "(kosong / empty)", "-", members)
+        for w in q["waiting"]:
+            table.add_row(q["name"], str(w["position"]), w.get("caller_number") or "-", _since(w["joined_at"]), members)
+    return table
+
+
+def calls_table(calls: list[dict[str, Any]]) -> Table:
+    table = Table(title="Panggilan aktif / active calls")
+    for column in ("Penelepon", "Status", "Petugas", "Mulai / started", "Linkedid"):
+        table.add_column(column, no_wrap=True)
+    for c in calls:
+        table.add_row(c.get("caller_number") or "-", c["state"], c.get("taker") or "-", _since(c["started_at"]),
+                      c["linkedid"])
+    return table
+
+
 def register(app: typer.Typer) -> None:
+    @app.command()
+    def queues(api: ApiOption = None, as_json: JsonOption = False, watch: WatchOption = False) -> None:
+        """Antrean dan penelepon menunggu / queues and waiting callers."""
+        show("/api/queues", queues_table, api, as_json, watch)
+
+    @app.command()
+    def agents(api: ApiOption = None, as_json: JsonOption = False, watch: WatchOption = False) -> None:
+        """Status petugas / call-taker states."""
+        show("/api/agents", agents_table, api, as_json, watch)
+
+    @app.command()
+    def calls(api: ApiOption = None, as_json: JsonOption = False, watch: WatchOption = False) -> None:
+        """Panggilan 112 yang sedang berlangsung / 112 calls in progress."""
+        show("/api/calls", calls_table, api, as_json, watch)
+
     @app.command()
     def kpis(api: ApiOption = None, as_json: JsonOption = False, watch: WatchOption = False) -> None:
         """KPI hari ini dan shift ini / KPIs for today and the current shift."""

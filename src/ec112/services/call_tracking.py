@@ -8,11 +8,11 @@ while ec112 was down or frozen gets its ticket, and a ticket whose call ended me
 from __future__ import annotations
 
 import logging
-import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from ec112.domain.presence import endpoint_of, event_time
 from ec112.domain.tickets import IntakeChannel, Ticket, answered, ended, joined_queue
 from ec112.services.intake import IntakeService, utcnow
 from ec112.services.ports import Telephony, TicketRepository
@@ -21,26 +21,8 @@ log = logging.getLogger(__name__)
 
 AmiEventMap = Mapping[str, str]
 CONNECTED = "ec112.AmiConnected"
-_ENDPOINT = re.compile(r"^(?:[A-Za-z0-9]+/)?(?P<endpoint>[^/]+?)(?:-[0-9a-f]{8})?(?:;\d)?$")
 _RECENT_HANGUPS = 4096
 _RESYNC_GRACE = timedelta(seconds=5)
-
-
-def endpoint_of(interface_or_channel: str) -> str:
-    """``PJSIP/taker01`` or ``PJSIP/taker01-0000000a`` → ``taker01``."""
-    match = _ENDPOINT.match(interface_or_channel.strip())
-    return match.group("endpoint") if match else interface_or_channel
-
-
-def event_time(event: AmiEventMap, fallback: datetime) -> datetime:
-    """The event's own time (``timestampevents = yes`` in manager.conf) rather than when we read it."""
-    stamp = event.get("Timestamp")
-    if stamp:
-        try:
-            return datetime.fromtimestamp(float(stamp), UTC)
-        except ValueError:
-            pass
-    return fallback
 
 
 class CallTracker:

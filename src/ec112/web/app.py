@@ -17,6 +17,8 @@ from ec112.services.agents import AgentService
 from ec112.services.health import Readiness
 from ec112.services.kpis import KpiService
 from ec112.services.ports import TicketRepository
+from ec112.services.presence import PresenceService
+from ec112.web.live import live_router
 from ec112.web.schemas import ComponentOut, ErrorOut, KpiOut, MembershipOut, PauseIn, ReadyOut, TicketOut
 
 _STATUS = {NotFound.code: 404, InvalidRequest.code: 422, Unavailable.code: 503}
@@ -30,10 +32,12 @@ class WebDeps:
     ticket_prefix: str
     metrics: CollectorRegistry
     kpis: KpiService
+    presence: PresenceService
 
 
 def create_app(deps: WebDeps) -> FastAPI:
     app = FastAPI(title="ec112", version="0.1.0", summary="112 emergency call handling on Asterisk")
+    app.include_router(live_router(deps.presence))
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:

@@ -1,0 +1,179 @@
+"""Presence service: feeds the pure Presence model from AMI and fans its changes out to SSE subscribers.
+
+Called by the ONE AMI consumer, in order. At every (re)login it rebuilds from QueueStatus +
+CoreShowChannels, so the panel matches Asterisk after a restart of either side. Subscribers get
+per-item changes on bounded queues; one that falls behind gets a single ``reload`` instead of an
+ever-growing backlog (the panel then refetches the snapshot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, is_dataclass
+from datetime import datetime, tzinfo
+from enum import Enum
+from typing import Any, Protocol
+
+from ec112.domain.presence import JAKARTA, AgentState, AgentView, Presence, PresenceSnapshot
+from ec112.services.intake import utcnow
+
+log = logging.getLogger(__name__)
+
+CONNECTED = "ec112.AmiConnected"
+DISCONNECTED = "ec112.AmiDisconnected"
+TICK_SECONDS = 0.5
+SUBSCRIBER_BUFFER = 256
+
+
+class PresenceTelephony(Protocol):
+    async def queue_status(self, queue: str) -> Sequence[Mapping[str, str]]:
+        """QueueParams, QueueMember and QueueEntry events of ``queue``."""
+
+    async def active_channels(self) -> Sequence[Mapping[str, str]]:
+        """One mapping per live channel, with AMI CoreShowChannel field names."""
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceChange:
+    id: int
+    kind: str  # agent | call | call_ended | queue | ami | reload
+    data: dict[str, Any]
+
+
+def to_json(value: Any) -> Any:
+    """Dataclass views → JSON-ready dicts (datetimes as ISO 8601 UTC)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    return value
+
+
+class PresenceService:
+    def __init__(
+        self,
+        telephony: PresenceTelephony,
+        *,
+        queue: str,
+        wrapup_seconds: float,
+        clock: Callable[[], datetime] = utcnow,
+        tz: tzinfo = JAKARTA,
+        subscriber_buffer: int = SUBSCRIBER_BUFFER,
+    ) -> None:
+        self._telephony = telephony
+        self._queue = queue
+        self._clock = clock
+        self._presence = Presence(queue, wrapup_seconds=wrapup_seconds, tz=tz)
+        self._last = self._presence.snapshot()
+        self._buffer = subscriber_buffer
+        self._subscribers: set[asyncio.Queue[PresenceChange]] = set()
+        self._next_id = 0
+        self.version = 0
+        self.ami_down_since: datetime | None = None
+
+    def snapshot(self) -> PresenceSnapshot:
+        return self._last
+
+    async def apply(self, event: Mapping[str, str]) -> None:
+        name = event.get("Event", "")
+        if name == CONNECTED:
+            await self._on_connected()
+        elif name == DISCONNECTED:
+            if self.ami_down_since is None:
+                self.ami_down_since = self._clock()
+                self._changed([("ami", {"connected": False, "down_since": self.ami_down_since})])
+        elif self._presence.apply(event, self._clock()):
+            self._publish_diff()
+
+    async def resync(self) -> None:
+        """Rebuild from what Asterisk has live right now."""
+        queue_status = await self._telephony.queue_status(self._queue)
+        channels = await self._telephony.active_channels()
+        self._presence.reset(queue_status, channels, self._clock())
+        self._last = self._presence.snapshot()
+        self._changed([("reload", {})])
+        log.info("presence resync: %d members, %d waiting, %d calls",
+                 len(self._last.agents), len(self._last.queue.waiting), len(self._last.calls))
+
+    def tick(self) -> bool:
+        if self._presence.tick(self._clock()):
+            self._publish_diff()
+            return True
+        return False
+
+    async def tick_loop(self, interval: float = TICK_SECONDS) -> None:
+        """Moves expired wrap-ups to available; run as a tracked task by the daemon."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                self.tick()
+            except Exception:
+                log.exception("presence tick failed")
+
+    def subscribe(self) -> asyncio.Queue[PresenceChange]:
+        subscriber: asyncio.Queue[PresenceChange] = asyncio.Queue(maxsize=self._buffer)
+        self._subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: asyncio.Queue[PresenceChange]) -> None:
+        self._subscribers.discard(subscriber)
+
+    # --- internals -------------------------------------------------------------------------------------------
+
+    async def _on_connected(self) -> None:
+        was_down = self.ami_down_since is not None
+        self.ami_down_since = None
+        try:
+            await self.resync()
+        except Exception:
+            log.exception("presence resync with Asterisk failed; live events still apply")
+            if was_down:
+                self._changed([("ami", {"connected": True, "down_since": None})])
+
+    def _publish_diff(self) -> None:
+        before, after = self._last, self._presence.snapshot()
+        self._last = after
+        changes: list[tuple[str, Any]] = []
+        if after.queue != before.queue:
+            changes.append(("queue", after.queue))
+        old_agents = {a.endpoint: a for a in before.agents}
+        new_agents = {a.endpoint: a for a in after.agents}
+        changes += [("agent", a) for e, a in new_agents.items() if old_agents.get(e) != a]
+        changes += [("agent", _logged_out(a, self._clock())) for e, a in old_agents.items() if e not in new_agents]
+        old_calls = {c.linkedid: c for c in before.calls}
+        new_calls = {c.linkedid: c for c in after.calls}
+        changes += [("call", c) for k, c in new_calls.items() if old_calls.get(k) != c]
+        changes += [("call_ended", {"linkedid": k}) for k in old_calls if k not in new_calls]
+        if changes:
+            self._changed(changes)
+
+    def _changed(self, changes: Sequence[tuple[str, Any]]) -> None:
+        self.version += 1
+        for kind, payload in changes:
+            self._next_id += 1
+            data = payload if isinstance(payload, dict) else asdict(payload)
+            change = PresenceChange(self._next_id, kind, to_json(data))
+            for subscriber in list(self._subscribers):
+                self._offer(subscriber, change)
+
+    @staticmethod
+    def _offer(subscriber: asyncio.Queue[PresenceChange], change: PresenceChange) -> None:
+        try:
+            subscriber.put_nowait(change)
+        except asyncio.QueueFull:
+            # Too slow: drop its backlog and tell it to refetch the snapshot instead.
+            while not subscriber.empty():
+                subscriber.get_nowait()
+            subscriber.put_nowait(PresenceChange(change.id, "reload", {}))
+
+
+def _logged_out(view: AgentView, now: datetime) -> AgentView:
+    return AgentView(view.endpoint, view.interface, AgentState.LOGGED_OUT, now, None, None, None, view.calls_today)
