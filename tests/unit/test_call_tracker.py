@@ -10,8 +10,8 @@ import pytest
 
 from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
-from ec112.domain.tickets import CallOutcome, IntakeChannel
 from ec112.domain.presence import endpoint_of
+from ec112.domain.tickets import CallOutcome, IntakeChannel
 from ec112.services.call_tracking import CONNECTED, CallTracker
 from ec112.services.intake import IntakeService
 
