@@ -39,3 +39,15 @@ def test_readyz_reports_ami_down_and_recovers(ec112: Ec112Daemon, asterisk: Lab)
 
     asterisk.process.start()  # Asterisk back: ec112 reconnects by itself
     ec112.wait_ready(timeout=30)
+
+
+@pytest.mark.ec112_not_started
+def test_wrong_ami_secret_is_a_clear_fatal_error_not_a_retry_storm(ec112: Ec112Daemon) -> None:
+    ec112.env["EC112_AMI__SECRET"] = "not-the-secret"
+    ec112.start(wait_ready=False)
+    assert ec112.process is not None
+    assert ec112.process.wait(timeout=30) == 78  # EX_CONFIG: the supervisor does not restart it
+    log = ec112.log_tail()
+    assert "AMI login refused" in log
+    assert log.count("worker started") == 1
+    assert "not-the-secret" not in log
