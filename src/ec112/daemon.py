@@ -49,16 +49,26 @@ class _EmbeddedUvicorn(uvicorn.Server):
         yield
 
 
-async def _heartbeat(interval: float) -> None:
-    """Tell the supervisor the event loop is alive (see ``supervisor.py``)."""
+async def _heartbeat(interval: float, stop: asyncio.Event) -> None:
+    """Tell the supervisor the event loop is alive (see ``supervisor.py``).
+
+    Without a supervisor the worker is unguarded against freezes; rather than crash on the broken pipe,
+    it shuts down cleanly so that a restarted supervisor can start a guarded worker on the same ports.
+    """
     fd_text = os.environ.get(WATCHDOG_FD_ENV)
     if not fd_text:
         return
     fd = int(fd_text)
     os.set_blocking(fd, False)
     while True:
-        with contextlib.suppress(BlockingIOError):
+        try:
             os.write(fd, b".")
+        except BlockingIOError:
+            pass  # the supervisor is busy; the pipe holds plenty of beats
+        except OSError as exc:
+            log.error("the supervisor is gone (%s): stopping this worker", type(exc).__name__)
+            stop.set()
+            return
         await asyncio.sleep(interval)
 
 
@@ -110,6 +120,7 @@ async def run(settings: Settings) -> None:
         log_personal_data=settings.log_personal_data,
     )
     tracker = CallTracker(tickets, intake, telephony, queue=cc.queue, emergency_context=EMERGENCY_CONTEXT)
+    intake.on_opened = tracker.settle_if_already_gone  # a caller may hang up before the insert commits
     agents = AgentService(
         telephony, queue=cc.queue, member_interface=cc.member_interface, pause_reasons=cc.pause_reasons
     )
@@ -163,7 +174,7 @@ async def run(settings: Settings) -> None:
     try:
         async with asyncio.TaskGroup() as group:
             # A failing task (e.g. AmiAuthError from ami.run) cancels the rest and surfaces from here.
-            heartbeat = group.create_task(_heartbeat(settings.watchdog.heartbeat_interval), name="heartbeat")
+            heartbeat = group.create_task(_heartbeat(settings.watchdog.heartbeat_interval, stop), name="heartbeat")
             # The first beat goes out before the AGI port opens: from then on a freeze is caught
             # within watchdog.timeout, never within the longer start-up grace.
             await asyncio.sleep(0)

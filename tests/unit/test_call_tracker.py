@@ -49,6 +49,7 @@ async def parts(tmp_path: Path) -> AsyncIterator[tuple[SqlTicketRepository, Inta
     tel = FakeTelephony()
     tracker = CallTracker(repo, intake, tel, queue="112", emergency_context="ec112-emergency",
                           clock=lambda: datetime.fromtimestamp(T0 + 100, UTC))
+    intake.on_opened = tracker.settle_if_already_gone  # as the daemon wires it
     yield repo, intake, tracker, tel
     await engine.dispose()
 
@@ -115,10 +116,10 @@ async def test_resync_opens_missed_calls_and_closes_stale_tickets(parts) -> None
                                         caller_number="0811", caller_name=None, intake=IntakeChannel.AGI)
     tel.channels = [
         {"Channel": "PJSIP/trunk-00000009", "Uniqueid": "new.9", "Linkedid": "new.9", "Context": "ec112-emergency",
-         "Exten": "112", "Application": "Queue", "ApplicationData": "112,r", "BridgeId": "b1",
+         "Exten": "112", "Application": "Queue", "ApplicationData": "112,r", "BridgeId": "b1", "Duration": "00:00:12",
          "CallerIDNum": "+6281111", "CallerIDName": "Siti"},
         {"Channel": "PJSIP/taker02-0000000a", "Uniqueid": "new.10", "Linkedid": "new.9", "Context": "from-takers",
-         "Application": "AppQueue", "BridgeId": "b1"},
+         "Application": "AppQueue", "BridgeId": "b1", "Duration": "00:00:09"},
         {"Channel": "PJSIP/other-1", "Uniqueid": "x.1", "Linkedid": "x.1", "Context": "default", "Application": "Dial"},
     ]
     await tracker.apply({"Event": CONNECTED})
@@ -126,6 +127,7 @@ async def test_resync_opens_missed_calls_and_closes_stale_tickets(parts) -> None
     assert missed is not None
     assert missed.intake is IntakeChannel.AMI
     assert missed.answered_by == "taker02"
+    assert missed.wait_seconds == 3.0  # from the channels' ages, not from when ec112 looked
     assert await repo.get_by_linkedid("x.1") is None
     closed = await repo.get(stale.id)
     assert closed is not None

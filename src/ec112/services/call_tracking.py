@@ -25,6 +25,15 @@ _RECENT_HANGUPS = 4096
 _RESYNC_GRACE = timedelta(seconds=5)
 
 
+def _age(channel: AmiEventMap) -> timedelta:
+    """A live channel's age from CoreShowChannel ``Duration`` (``HH:MM:SS``); zero if unreadable."""
+    try:
+        hours, minutes, seconds = (int(part) for part in channel.get("Duration", "").split(":"))
+    except ValueError:
+        return timedelta(0)
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+
+
 class CallTracker:
     def __init__(
         self,
@@ -50,7 +59,6 @@ class CallTracker:
             "Hangup": self._on_hangup,
             CONNECTED: self._on_connected,
         }
-        intake.on_opened = self._settle_if_already_gone
 
     async def apply(self, event: AmiEventMap) -> None:
         handler = self._handlers.get(event.get("Event", ""))
@@ -90,7 +98,8 @@ class CallTracker:
 
     # --- helpers -------------------------------------------------------------------------------------------
 
-    async def _settle_if_already_gone(self, ticket: Ticket) -> None:
+    async def settle_if_already_gone(self, ticket: Ticket) -> None:
+        """Wire to ``IntakeService.on_opened``: end a ticket whose caller hung up before it existed."""
         gone_at = self._recent_hangups.get(ticket.linkedid)
         if gone_at is not None:
             await self._save_if_changed(ticket, ended(ticket, gone_at))
@@ -136,7 +145,9 @@ class CallTracker:
             ticket = await self._tickets.get_by_linkedid(linkedid)
             if ticket is None:
                 opened += 1
-                ticket = await self._ensure_ticket({**origin, "Timestamp": ""})
+                # arrived when the channel was created, not when we happened to look
+                arrived = snapshot_at - _age(origin)
+                ticket = await self._ensure_ticket({**origin, "Timestamp": f"{arrived.timestamp():.6f}"})
             await self._apply_snapshot(ticket, origin, legs, snapshot_at)
         closed = 0
         for ticket in await self._tickets.list_unended():
@@ -158,5 +169,7 @@ class CallTracker:
             updated = joined_queue(updated, at)
         taker_leg = next((c for c in legs if c is not origin and c.get("BridgeId")), None)
         if taker_leg is not None and origin.get("BridgeId"):
-            updated = answered(updated, endpoint_of(taker_leg.get("Channel", "")), at)
+            # The taker's leg was created when it started ringing: the answer came no earlier than that,
+            # so this bounds the wait from below instead of inflating it to the time of the resync.
+            updated = answered(updated, endpoint_of(taker_leg.get("Channel", "")), at - _age(taker_leg))
         await self._save_if_changed(ticket, updated)
