@@ -56,6 +56,7 @@ class FakeAmiServer:
     username: str = "ec112"
     secret: str = "s3cret"
     hang_up_on_accept: bool = False
+    refuse_logins: list[str] = field(default_factory=list)  # messages for the next Login errors, in order
     handlers: dict[str, Handler] = field(default_factory=dict)  # keyed by lower-case action name
     received: list[tuple[int, Fields]] = field(default_factory=list)  # (connection index, action)
     accept_times: list[float] = field(default_factory=list)
@@ -175,6 +176,11 @@ class FakeAmiServer:
         name = action.get("Action", "").lower()
         action_id = action.get("ActionID", "")
         if name == "login":
+            if self.refuse_logins:  # e.g. "Asterisk is shutting down" during a restart
+                message = self.refuse_logins.pop(0)
+                await connection.send_bytes(encode({"Response": "Error", "ActionID": action_id, "Message": message}))
+                connection.writer.transport.close()
+                return
             if action.get("Username") == self.username and action.get("Secret") == self.secret:
                 # One write, as Asterisk does: the client must not lose or misorder FullyBooted.
                 await connection.send_bytes(

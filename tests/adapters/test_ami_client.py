@@ -136,6 +136,17 @@ async def test_wrong_secret_is_fatal_at_once_without_retries(ami_server: FakeAmi
     await client.close()
 
 
+async def test_login_refused_while_asterisk_shuts_down_is_retried_not_fatal(ami_server: FakeAmiServer) -> None:
+    # Asterisk restarting: AMI still accepts TCP but answers Login with an error that is not about us.
+    ami_server.refuse_logins = ["Asterisk is shutting down", "Asterisk is shutting down"]
+    client = make_client(ami_server)
+    async with running(client):
+        await client.wait_connected(3)
+        assert len(ami_server.accept_times) == 3
+        assert client.status.connected
+        assert (await take(client, 1))[0]["Event"] == CONNECTED_EVENT
+
+
 async def test_nothing_listening_is_a_timeout_with_the_reason(ami_server: FakeAmiServer) -> None:
     client = make_client(ami_server)
     await ami_server.stop()  # the port is now closed: connection refused

@@ -14,6 +14,12 @@ class AmiAuthError(AmiError):
     """Asterisk refused our Login (wrong user, secret or ACL). Fatal: retrying cannot fix configuration."""
 
 
+class AmiLoginRefused(AmiError):
+    """Asterisk answered our Login with an error that is not about credentials, e.g. "Asterisk is shutting
+    down" while it restarts. Transient: the client retries with backoff (exiting here would leave 112
+    without ec112 after every Asterisk restart)."""
+
+
 class AmiNotConnected(AmiError):
     """No logged-in AMI session, or it was lost before the action was answered (it is never re-sent)."""
 

@@ -17,10 +17,11 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ec112.ami.errors import AmiAuthError, AmiNotConnected, AmiTimeout
+from ec112.ami.errors import AmiAuthError, AmiLoginRefused, AmiNotConnected, AmiTimeout
 from ec112.ami.protocol import AmiAction, AmiEvent, AmiMessage, AmiProtocol
 
 log = logging.getLogger(__name__)
+AUTHENTICATION_FAILED = "Authentication failed"  # manager.c astman_send_error(…, "Authentication failed")
 
 
 class _EveryAction:
@@ -76,7 +77,8 @@ class AmiSession:
     ) -> str:
         """Connect, read the banner, log in; returns the AMI version. Aborts the connection on any failure.
 
-        ``AmiAuthError`` when Asterisk answers the Login with anything but Success (fatal for the caller).
+        ``AmiAuthError`` when Asterisk says "Authentication failed" (fatal for the caller); ``AmiLoginRefused``
+        for any other refusal (e.g. "Asterisk is shutting down": retried).
         """
         where = f"{host}:{port}"
         logged_in = False
@@ -99,7 +101,11 @@ class AmiSession:
                 raise AmiTimeout(f"AMI login on {where} not answered within {login_timeout:g}s") from exc
             if reply.fields.get("Response") != "Success":
                 message = reply.fields.get("Message", "no reason given")
-                raise AmiAuthError(f"Asterisk refused AMI login as {username!r} on {where}: {message}")
+                refusal = f"Asterisk refused AMI login as {username!r} on {where}: {message}"
+                # Only this answer (16 and 22: bad user, secret or ACL) is about our configuration.
+                if message == AUTHENTICATION_FAILED:
+                    raise AmiAuthError(refusal)
+                raise AmiLoginRefused(refusal)
             logged_in = True
             return version
         finally:

@@ -1,9 +1,21 @@
 """Test harness: SIPp phones (call takers, citizens) and a tiny AMI client for integration tests."""
 
 from .ami import MiniAmi
+from .asterisk_view import parse_channels_concise, parse_queue_show
 from .citizen import CitizenCall, Location, PidfCircle, PidfPoint
 from .sipp import SippProcess, TracedMessage, read_trace
 from .taker import TakerPhone
 
-__all__ = ["CitizenCall", "Location", "MiniAmi", "PidfCircle", "PidfPoint", "SippProcess", "TakerPhone",
-           "TracedMessage", "read_trace"]
+__all__ = [
+           "CitizenCall",
+           "Location",
+           "MiniAmi",
+           "PidfCircle",
+           "PidfPoint",
+           "SippProcess",
+           "TakerPhone",
+           "TracedMessage",
+           "parse_channels_concise",
+           "parse_queue_show",
+           "read_trace",
+]
