@@ -21,15 +21,16 @@ from prometheus_client import CollectorRegistry, Counter
 
 from ec112.agi.intake_route import IntakeRoute
 from ec112.agi.server import AgiServer
-from ec112.ami.client import AmiAuthError, AmiClient, AmiEvent
+from ec112.ami.client import AmiAuthError, AmiClient
 from ec112.ami.telephony import AmiTelephony
 from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
 from ec112.domain.kpis import Shifts
 from ec112.services.agents import AgentService
+from ec112.services.ami_pipeline import AmiEventPipeline
 from ec112.services.call_tracking import CallTracker
 from ec112.services.health import ComponentHealth
-from ec112.services.intake import IntakeService
+from ec112.services.intake import IntakeService, utcnow
 from ec112.services.kpis import KpiService
 from ec112.services.presence import PresenceService
 from ec112.settings import Settings
@@ -72,24 +73,6 @@ async def _heartbeat(interval: float, stop: asyncio.Event) -> None:
         await asyncio.sleep(interval)
 
 
-async def _consume(
-    events: asyncio.Queue[AmiEvent], tracker: CallTracker, presence: PresenceService, applied: Counter
-) -> None:
-    """The ONE consumer of AMI events: applies them in arrival order; a bad event never stops the stream.
-
-    Tickets first (they are what must not be lost), then the live view; a failure in one does not
-    keep the event from the other.
-    """
-    while True:
-        event = await events.get()
-        for sink in (tracker.apply, presence.apply):
-            try:
-                await sink(event)
-            except Exception:
-                log.exception("could not apply AMI event %s", event.get("Event"))
-        applied.labels(event.get("Event", "?")).inc()
-
-
 async def run(settings: Settings) -> None:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     registry = CollectorRegistry()
@@ -119,7 +102,7 @@ async def run(settings: Settings) -> None:
         ticket_prefix=cc.ticket_prefix,
         log_personal_data=settings.log_personal_data,
     )
-    tracker = CallTracker(tickets, intake, telephony, queue=cc.queue, emergency_context=EMERGENCY_CONTEXT)
+    tracker = CallTracker(tickets, intake, queue=cc.queue, emergency_context=EMERGENCY_CONTEXT)
     intake.on_opened = tracker.settle_if_already_gone  # a caller may hang up before the insert commits
     agents = AgentService(
         telephony, queue=cc.queue, member_interface=cc.member_interface, pause_reasons=cc.pause_reasons
@@ -150,9 +133,10 @@ async def run(settings: Settings) -> None:
             "db": db,
         }
 
-    presence = PresenceService(
-        telephony, queue=cc.queue, wrapup_seconds=cc.wrapup_seconds, tz=ZoneInfo(cc.timezone)
-    )
+    presence = PresenceService(queue=cc.queue, wrapup_seconds=cc.wrapup_seconds, tz=ZoneInfo(cc.timezone))
+    # Tickets first (they are what must not be lost), then the live view.
+    pipeline = AmiEventPipeline(telephony, [tracker, presence], queue=cc.queue, clock=utcnow,
+                                on_applied=lambda name: applied.labels(name).inc())
     kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
     app = create_app(WebDeps(tickets, agents, readiness, cc.ticket_prefix, registry, kpis, presence))
     web = _EmbeddedUvicorn(
@@ -184,7 +168,7 @@ async def run(settings: Settings) -> None:
                 heartbeat,
                 group.create_task(agi.serve_forever(), name="agi"),
                 group.create_task(ami.run(), name="ami"),
-                group.create_task(_consume(ami.events, tracker, presence, applied), name="ami-consumer"),
+                group.create_task(pipeline.run(ami.events), name="ami-consumer"),
                 group.create_task(presence.tick_loop(), name="presence-tick"),
             ]
             group.create_task(web.serve(), name="web")

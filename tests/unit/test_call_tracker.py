@@ -12,7 +12,8 @@ from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
 from ec112.domain.presence import endpoint_of
 from ec112.domain.tickets import CallOutcome, IntakeChannel
-from ec112.services.call_tracking import CONNECTED, CallTracker
+from ec112.services.ami_pipeline import AMI_CONNECTED, AmiEventPipeline
+from ec112.services.call_tracking import CallTracker
 from ec112.services.intake import IntakeService
 
 T0 = 1_795_820_610.0
@@ -47,7 +48,7 @@ async def parts(tmp_path: Path) -> AsyncIterator[tuple[SqlTicketRepository, Inta
         repo, default_region="ID", ticket_prefix="112", clock=lambda: datetime.fromtimestamp(T0, UTC)
     )
     tel = FakeTelephony()
-    tracker = CallTracker(repo, intake, tel, queue="112", emergency_context="ec112-emergency",
+    tracker = CallTracker(repo, intake, queue="112", emergency_context="ec112-emergency",
                           clock=lambda: datetime.fromtimestamp(T0 + 100, UTC))
     intake.on_opened = tracker.settle_if_already_gone  # as the daemon wires it
     yield repo, intake, tracker, tel
@@ -122,7 +123,8 @@ async def test_resync_opens_missed_calls_and_closes_stale_tickets(parts) -> None
          "Application": "AppQueue", "BridgeId": "b1", "Duration": "00:00:09"},
         {"Channel": "PJSIP/other-1", "Uniqueid": "x.1", "Linkedid": "x.1", "Context": "default", "Application": "Dial"},
     ]
-    await tracker.apply({"Event": CONNECTED})
+    pipeline = AmiEventPipeline(tel, [tracker], queue="112", clock=lambda: datetime.fromtimestamp(T0 + 100, UTC))
+    await pipeline.handle({"Event": AMI_CONNECTED})
     missed = await repo.get_by_linkedid("new.9")
     assert missed is not None
     assert missed.intake is IntakeChannel.AMI

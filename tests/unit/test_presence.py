@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ec112.domain.presence import AgentState, Presence, PresenceSnapshot
+from ec112.services.ami_pipeline import AmiEventPipeline
 from ec112.services.presence import PresenceChange, PresenceService
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ami"
@@ -295,7 +296,7 @@ def drain(subscriber: asyncio.Queue[PresenceChange]) -> list[PresenceChange]:
 async def test_subscribers_receive_changes_in_order_with_increasing_ids() -> None:
     events = load("answered_call_recorded.jsonl")
     clock = Clock(ts(events[0]))
-    service = PresenceService(FakeTelephony(), queue=QUEUE, wrapup_seconds=5, clock=clock)
+    service = PresenceService(queue=QUEUE, wrapup_seconds=5, clock=clock)
     subscriber = service.subscribe()
     await service.apply(member_added("agent1", T_ADDED))
     for event in events:
@@ -324,21 +325,22 @@ async def test_subscribers_receive_changes_in_order_with_increasing_ids() -> Non
 async def test_ami_reconnect_rebuilds_from_asterisk_and_tells_subscribers_to_reload() -> None:
     built, now = mid_call_from_events()
     telephony = FakeTelephony()
-    service = PresenceService(telephony, queue=QUEUE, wrapup_seconds=5, clock=Clock(now))
+    service = PresenceService(queue=QUEUE, wrapup_seconds=5, clock=Clock(now))
+    pipeline = AmiEventPipeline(telephony, [service], queue=QUEUE, clock=Clock(now))
     subscriber = service.subscribe()
-    await service.apply({"Event": "ec112.AmiDisconnected"})
+    await pipeline.handle({"Event": "ec112.AmiDisconnected"})
     assert service.ami_down_since == now
     assert drain(subscriber)[0].data == {"connected": False, "down_since": now.isoformat()}
 
-    await service.apply({"Event": "ec112.AmiConnected"})
-    assert telephony.queue_status_calls == [QUEUE]
+    await pipeline.handle({"Event": "ec112.AmiConnected"})
+    assert telephony.queue_status_calls == [QUEUE]  # Asterisk is read once per (re)connect
     assert service.ami_down_since is None
     assert [c.kind for c in drain(subscriber)] == ["reload"]
     assert without_times(service.snapshot()) == without_times(built.snapshot())
 
 
 async def test_slow_subscriber_gets_reload_instead_of_unbounded_backlog() -> None:
-    service = PresenceService(FakeTelephony(), queue=QUEUE, wrapup_seconds=5, clock=Clock(at(1000)),
+    service = PresenceService(queue=QUEUE, wrapup_seconds=5, clock=Clock(at(1000)),
                               subscriber_buffer=3)
     slow, fast = service.subscribe(), service.subscribe()
     for i in range(10):
@@ -352,7 +354,7 @@ async def test_slow_subscriber_gets_reload_instead_of_unbounded_backlog() -> Non
 
 async def test_tick_loop_ends_wrap_up_without_any_event() -> None:
     clock = Clock(at(1000))
-    service = PresenceService(FakeTelephony(), queue=QUEUE, wrapup_seconds=2, clock=clock)
+    service = PresenceService(queue=QUEUE, wrapup_seconds=2, clock=clock)
     await service.apply(member_added("taker01", 900))
     await service.apply({"Event": "AgentComplete", "Queue": QUEUE, "Interface": "PJSIP/taker01",
                          "Linkedid": "x", "Uniqueid": "x", "Timestamp": "1000.0"})

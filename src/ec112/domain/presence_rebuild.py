@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ec112.domain.channels import CallChannels, channel_age, emergency_calls
 from ec112.domain.presence_views import (
     ActiveCall,
     CallState,
@@ -19,7 +20,6 @@ from ec112.domain.presence_views import (
     WaitingCaller,
     endpoint_of,
     epoch,
-    hms_duration,
     known_number,
     member_interface,
 )
@@ -45,18 +45,14 @@ def rebuild(
     now: datetime,
 ) -> Rebuilt:
     out = Rebuilt()
-    by_call: dict[str, list[Event]] = {}
-    for channel in channels:
-        by_call.setdefault(channel.get("Linkedid", ""), []).append(channel)
-    for linkedid, legs in by_call.items():
-        origin = next((c for c in legs if c.get("Uniqueid") == linkedid), None)
-        if origin is not None and _is_call(origin, queue, call_contexts):
-            out.calls[linkedid] = _call_from_channels(linkedid, origin, legs, now)
+    live = emergency_calls(channels, queue, call_contexts)
+    for linkedid, call in live.items():
+        out.calls[linkedid] = _call_from_channels(call, now)
     for entry in (e for e in queue_status if e.get("Queue") == queue):
         if entry.get("Event") == "QueueEntry":
             _add_waiting(out, entry, channels, now)
         elif entry.get("Event") == "QueueMember":
-            member = _member_from_status(entry, out.calls, by_call, wrapup, now)
+            member = _member_from_status(entry, out.calls, live, wrapup, now)
             old = previous.get(member.endpoint)
             if old is not None and old.state == member.state:
                 member.since = old.since  # same state as before the reconnect: keep its real start
@@ -66,23 +62,19 @@ def rebuild(
     return out
 
 
-def _is_call(origin: Event, queue: str, call_contexts: Collection[str]) -> bool:
-    in_queue = origin.get("Application") == "Queue"
-    queue_name = origin.get("ApplicationData", "").split(",", 1)[0]
-    return origin.get("Context") in call_contexts or (in_queue and queue_name == queue)
-
-
-def _call_from_channels(linkedid: str, origin: Event, legs: Sequence[Event], now: datetime) -> ActiveCall:
-    taker_leg = next((c for c in legs if c is not origin), None)
+def _call_from_channels(call: CallChannels, now: datetime) -> ActiveCall:
+    origin = call.origin
+    taker_leg = call.bridged_leg()
     state: CallState = "intake"
     taker = None
-    if taker_leg is not None and origin.get("BridgeId") and taker_leg.get("BridgeId") == origin.get("BridgeId"):
+    if taker_leg is not None:
         state, taker = "talking", endpoint_of(taker_leg.get("Channel", ""))
     elif origin.get("Application") == "Queue":
-        state = "ringing" if taker_leg is not None else "queued"
-        taker = endpoint_of(taker_leg.get("Channel", "")) if taker_leg is not None else None
-    return ActiveCall(linkedid, origin.get("Channel", ""), known_number(origin.get("CallerIDNum")), state, taker,
-                      now - hms_duration(origin.get("Duration")))
+        ringing = call.legs[0] if call.legs else None  # a leg not bridged yet: that taker's phone rings
+        state = "ringing" if ringing is not None else "queued"
+        taker = endpoint_of(ringing.get("Channel", "")) if ringing is not None else None
+    return ActiveCall(call.linkedid, origin.get("Channel", ""), known_number(origin.get("CallerIDNum")), state,
+                      taker, now - channel_age(origin))
 
 
 def _add_waiting(out: Rebuilt, entry: Event, channels: Sequence[Event], now: datetime) -> None:
@@ -100,7 +92,7 @@ def _add_waiting(out: Rebuilt, entry: Event, channels: Sequence[Event], now: dat
 def _member_from_status(
     entry: Event,
     calls: Mapping[str, ActiveCall],
-    by_call: Mapping[str, Sequence[Event]],
+    live: Mapping[str, CallChannels],
     wrapup: timedelta,
     now: datetime,
 ) -> MemberFacts:
@@ -112,10 +104,10 @@ def _member_from_status(
     member.paused_reason = entry.get("PausedReason") or None
     since = now
     for linkedid, call in calls.items():
-        legs = by_call.get(linkedid, ())
+        legs = live[linkedid].legs if linkedid in live else ()
         leg = next((c for c in legs if endpoint_of(c.get("Channel", "")) == member.endpoint), None)
         if leg is not None and call.taker == member.endpoint:
-            since = now - hms_duration(leg.get("Duration"))
+            since = now - channel_age(leg)
             if call.state == "talking":
                 member.call_linkedid, member.caller_number = linkedid, call.caller_number
             else:

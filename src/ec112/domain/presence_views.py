@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -100,15 +100,6 @@ def epoch(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
-
-
-def hms_duration(value: str | None) -> timedelta:
-    """CoreShowChannel ``Duration`` is ``HH:MM:SS``."""
-    try:
-        h, m, s = (int(part) for part in (value or "").split(":"))
-    except ValueError:
-        return timedelta(0)
-    return timedelta(hours=h, minutes=m, seconds=s)
 
 
 def known_number(value: str | None) -> str | None:

@@ -1,37 +1,30 @@
 """Call tracking: the ordered AMI event stream moves each ticket through its call's life.
 
 One consumer applies events in arrival order (order is data: QueueCallerJoin → AgentConnect → Hangup).
-After every (re)connect to Asterisk the tracker re-reads the live channels, so a call that arrived
-while ec112 was down or frozen gets its ticket, and a ticket whose call ended meanwhile is closed.
+After every (re)connect to Asterisk the tracker re-reads the live channels (``resync``, fed by the
+``AmiEventPipeline``), so a call that arrived while ec112 was down or frozen gets its ticket, and a
+ticket whose call ended meanwhile is closed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
+from ec112.domain.channels import CallChannels, channel_age, emergency_calls
 from ec112.domain.presence import endpoint_of, event_time
 from ec112.domain.tickets import IntakeChannel, Ticket, answered, ended, joined_queue
+from ec112.services.ami_pipeline import AsteriskSnapshot
 from ec112.services.intake import IntakeService, utcnow
-from ec112.services.ports import Telephony, TicketRepository
+from ec112.services.ports import TicketRepository
 
 log = logging.getLogger(__name__)
 
 AmiEventMap = Mapping[str, str]
-CONNECTED = "ec112.AmiConnected"
 _RECENT_HANGUPS = 4096
 _RESYNC_GRACE = timedelta(seconds=5)
-
-
-def _age(channel: AmiEventMap) -> timedelta:
-    """A live channel's age from CoreShowChannel ``Duration`` (``HH:MM:SS``); zero if unreadable."""
-    try:
-        hours, minutes, seconds = (int(part) for part in channel.get("Duration", "").split(":"))
-    except ValueError:
-        return timedelta(0)
-    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
 
 
 class CallTracker:
@@ -39,7 +32,6 @@ class CallTracker:
         self,
         tickets: TicketRepository,
         intake: IntakeService,
-        telephony: Telephony,
         *,
         queue: str,
         emergency_context: str,
@@ -47,7 +39,6 @@ class CallTracker:
     ) -> None:
         self._tickets = tickets
         self._intake = intake
-        self._telephony = telephony
         self._queue = queue
         self._context = emergency_context
         self._clock = clock
@@ -57,7 +48,6 @@ class CallTracker:
             "QueueCallerJoin": self._on_queue_join,
             "AgentConnect": self._on_agent_connect,
             "Hangup": self._on_hangup,
-            CONNECTED: self._on_connected,
         }
 
     async def apply(self, event: AmiEventMap) -> None:
@@ -89,12 +79,6 @@ class CallTracker:
         ticket = await self._tickets.get_by_linkedid(linkedid)
         if ticket is not None:
             await self._save_if_changed(ticket, ended(ticket, at))
-
-    async def _on_connected(self, _event: AmiEventMap) -> None:
-        try:
-            await self.resync()
-        except Exception:
-            log.exception("re-synchronisation with Asterisk failed; live events still apply")
 
     # --- helpers -------------------------------------------------------------------------------------------
 
@@ -130,46 +114,35 @@ class CallTracker:
         if after != before:
             await self._tickets.save(after)
 
-    async def resync(self) -> None:
+    async def resync(self, snapshot: AsteriskSnapshot | None) -> None:
         """Match tickets to what Asterisk has live right now (after a start or a reconnect)."""
-        snapshot_at = self._clock()
-        channels = await self._telephony.active_channels()
-        by_call: dict[str, list[AmiEventMap]] = {}
-        for channel in channels:
-            by_call.setdefault(channel.get("Linkedid", ""), []).append(channel)
+        if snapshot is None:
+            return
+        at = snapshot.taken_at
+        live = emergency_calls(snapshot.channels, self._queue, (self._context,))
         opened = 0
-        for linkedid, legs in by_call.items():
-            origin = next((c for c in legs if c.get("Uniqueid") == linkedid), None)
-            if origin is None or not self._is_emergency(origin):
-                continue
+        for linkedid, call in live.items():
             ticket = await self._tickets.get_by_linkedid(linkedid)
             if ticket is None:
                 opened += 1
                 # arrived when the channel was created, not when we happened to look
-                arrived = snapshot_at - _age(origin)
-                ticket = await self._ensure_ticket({**origin, "Timestamp": f"{arrived.timestamp():.6f}"})
-            await self._apply_snapshot(ticket, origin, legs, snapshot_at)
+                arrived = at - channel_age(call.origin)
+                ticket = await self._ensure_ticket({**call.origin, "Timestamp": f"{arrived.timestamp():.6f}"})
+            await self._apply_snapshot(ticket, call, at)
         closed = 0
         for ticket in await self._tickets.list_unended():
-            if ticket.linkedid not in by_call and ticket.arrived_at < snapshot_at - _RESYNC_GRACE:
+            if ticket.linkedid not in live and ticket.arrived_at < at - _RESYNC_GRACE:
                 closed += 1
-                await self._save_if_changed(ticket, ended(ticket, snapshot_at))
-        log.info("resync: %d live channels, %d tickets opened, %d closed", len(channels), opened, closed)
+                await self._save_if_changed(ticket, ended(ticket, at))
+        log.info("resync: %d live channels, %d tickets opened, %d closed", len(snapshot.channels), opened, closed)
 
-    def _is_emergency(self, channel: AmiEventMap) -> bool:
-        in_queue = channel.get("Application") == "Queue"
-        queue_name = channel.get("ApplicationData", "").split(",", 1)[0]
-        return channel.get("Context") == self._context or (in_queue and queue_name == self._queue)
-
-    async def _apply_snapshot(
-        self, ticket: Ticket, origin: AmiEventMap, legs: Sequence[AmiEventMap], at: datetime
-    ) -> None:
+    async def _apply_snapshot(self, ticket: Ticket, call: CallChannels, at: datetime) -> None:
         updated = ticket
-        if origin.get("Application") == "Queue":
+        if call.origin.get("Application") == "Queue":
             updated = joined_queue(updated, at)
-        taker_leg = next((c for c in legs if c is not origin and c.get("BridgeId")), None)
-        if taker_leg is not None and origin.get("BridgeId"):
+        taker_leg = call.bridged_leg()
+        if taker_leg is not None:
             # The taker's leg was created when it started ringing: the answer came no earlier than that,
             # so this bounds the wait from below instead of inflating it to the time of the resync.
-            updated = answered(updated, endpoint_of(taker_leg.get("Channel", "")), at - _age(taker_leg))
+            updated = answered(updated, endpoint_of(taker_leg.get("Channel", "")), at - channel_age(taker_leg))
         await self._save_if_changed(ticket, updated)

@@ -1,7 +1,8 @@
 """Presence service: feeds the pure Presence model from AMI and fans its changes out to SSE subscribers.
 
-Called by the ONE AMI consumer, in order. At every (re)login it rebuilds from QueueStatus +
-CoreShowChannels, so the panel matches Asterisk after a restart of either side. Subscribers get
+Called by the ONE AMI consumer (``AmiEventPipeline``), in order. At every (re)login it rebuilds from the
+pipeline's QueueStatus + CoreShowChannels snapshot, so the panel matches Asterisk after a restart of
+either side. Subscribers get
 per-item changes on bounded queues; one that falls behind gets a single ``reload`` instead of an
 ever-growing backlog (the panel then refetches the snapshot).
 """
@@ -14,25 +15,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from datetime import datetime, tzinfo
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any
 
 from ec112.domain.presence import JAKARTA, AgentState, AgentView, Presence, PresenceSnapshot
+from ec112.services.ami_pipeline import AMI_DISCONNECTED, AsteriskSnapshot
 from ec112.services.intake import utcnow
 
 log = logging.getLogger(__name__)
 
-CONNECTED = "ec112.AmiConnected"
-DISCONNECTED = "ec112.AmiDisconnected"
 TICK_SECONDS = 0.5
 SUBSCRIBER_BUFFER = 256
-
-
-class PresenceTelephony(Protocol):
-    async def queue_status(self, queue: str) -> Sequence[Mapping[str, str]]:
-        """QueueParams, QueueMember and QueueEntry events of ``queue``."""
-
-    async def active_channels(self) -> Sequence[Mapping[str, str]]:
-        """One mapping per live channel, with AMI CoreShowChannel field names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +52,6 @@ def to_json(value: Any) -> Any:
 class PresenceService:
     def __init__(
         self,
-        telephony: PresenceTelephony,
         *,
         queue: str,
         wrapup_seconds: float,
@@ -68,8 +59,6 @@ class PresenceService:
         tz: tzinfo = JAKARTA,
         subscriber_buffer: int = SUBSCRIBER_BUFFER,
     ) -> None:
-        self._telephony = telephony
-        self._queue = queue
         self._clock = clock
         self._presence = Presence(queue, wrapup_seconds=wrapup_seconds, tz=tz)
         self._last = self._presence.snapshot()
@@ -83,21 +72,20 @@ class PresenceService:
         return self._last
 
     async def apply(self, event: Mapping[str, str]) -> None:
-        name = event.get("Event", "")
-        if name == CONNECTED:
-            await self._on_connected()
-        elif name == DISCONNECTED:
+        if event.get("Event") == AMI_DISCONNECTED:
             if self.ami_down_since is None:
                 self.ami_down_since = self._clock()
                 self._changed([("ami", {"connected": False, "down_since": self.ami_down_since})])
         elif self._presence.apply(event, self._clock()):
             self._publish_diff()
 
-    async def resync(self) -> None:
-        """Rebuild from what Asterisk has live right now."""
-        queue_status = await self._telephony.queue_status(self._queue)
-        channels = await self._telephony.active_channels()
-        self._presence.reset(queue_status, channels, self._clock())
+    async def resync(self, snapshot: AsteriskSnapshot | None) -> None:
+        """AMI is (back) up: rebuild from what Asterisk has live right now, and tell every subscriber."""
+        self.ami_down_since = None
+        if snapshot is None:  # Asterisk could not be read: keep the live view, it still gets events
+            self._changed([("ami", {"connected": True, "down_since": None})])
+            return
+        self._presence.reset(snapshot.queue_status, snapshot.channels, snapshot.taken_at)
         self._last = self._presence.snapshot()
         self._changed([("reload", {})])
         log.info("presence resync: %d members, %d waiting, %d calls",
@@ -127,16 +115,6 @@ class PresenceService:
         self._subscribers.discard(subscriber)
 
     # --- internals -------------------------------------------------------------------------------------------
-
-    async def _on_connected(self) -> None:
-        was_down = self.ami_down_since is not None
-        self.ami_down_since = None
-        try:
-            await self.resync()
-        except Exception:
-            log.exception("presence resync with Asterisk failed; live events still apply")
-            if was_down:
-                self._changed([("ami", {"connected": True, "down_since": None})])
 
     def _publish_diff(self) -> None:
         before, after = self._last, self._presence.snapshot()
