@@ -26,6 +26,7 @@ from ec112.ami.telephony import AmiTelephony
 from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
 from ec112.domain.kpis import Shifts
+from ec112.domain.tickets import Ticket
 from ec112.services.agents import AgentService
 from ec112.services.ami_pipeline import AmiEventPipeline
 from ec112.services.call_tracking import CallTracker
@@ -103,7 +104,6 @@ async def run(settings: Settings) -> None:
         log_personal_data=settings.log_personal_data,
     )
     tracker = CallTracker(tickets, intake, queue=cc.queue, emergency_context=EMERGENCY_CONTEXT)
-    intake.on_opened = tracker.settle_if_already_gone  # a caller may hang up before the insert commits
     agents = AgentService(
         telephony, queue=cc.queue, member_interface=cc.member_interface, pause_reasons=cc.pause_reasons
     )
@@ -133,7 +133,14 @@ async def run(settings: Settings) -> None:
             "db": db,
         }
 
-    presence = PresenceService(queue=cc.queue, wrapup_seconds=cc.wrapup_seconds, tz=ZoneInfo(cc.timezone))
+    presence = PresenceService(queue=cc.queue, wrapup_seconds=cc.wrapup_seconds, tz=ZoneInfo(cc.timezone),
+                               tickets=tickets, ticket_prefix=cc.ticket_prefix)
+
+    async def ticket_opened(ticket: Ticket) -> None:
+        await tracker.settle_if_already_gone(ticket)  # a caller may hang up before the insert commits
+        await presence.ticket_opened(ticket)
+
+    intake.on_opened = ticket_opened
     # Tickets first (they are what must not be lost), then the live view.
     pipeline = AmiEventPipeline(telephony, [tracker, presence], queue=cc.queue, clock=utcnow,
                                 on_applied=lambda name: applied.labels(name).inc())

@@ -31,8 +31,9 @@ def _agent(agents: list[dict[str, Any]], endpoint: str) -> dict[str, Any]:
     return next((a for a in agents if a["endpoint"] == endpoint), {"state": "absent"})
 
 
-def _collect_sse(url: str, into: list[tuple[str, dict[str, Any]]], stop: threading.Event) -> None:
-    with httpx.stream("GET", url, timeout=httpx.Timeout(5, read=30)) as response:
+def _collect_sse(url: str, into: list[tuple[str, dict[str, Any]]], stop: threading.Event,
+                 headers: dict[str, str]) -> None:
+    with httpx.stream("GET", url, headers=headers, timeout=httpx.Timeout(5, read=30)) as response:
         event = ""
         for line in response.iter_lines():
             if line.startswith("event:"):
@@ -48,7 +49,8 @@ def test_takers_go_ringing_on_call_wrap_up_available_and_pause_is_shown(
 ) -> None:
     events: list[tuple[str, dict[str, Any]]] = []
     stop = threading.Event()
-    reader = threading.Thread(target=_collect_sse, args=(f"{ec112.base_url}/api/events", events, stop), daemon=True)
+    reader = threading.Thread(target=_collect_sse, daemon=True,
+                              args=(f"{ec112.base_url}/api/events", events, stop, ec112.auth_headers()))
     reader.start()
 
     taker("taker01", ring_ms=1500, talk_ms=3000, max_calls=1)
@@ -65,6 +67,8 @@ def test_takers_go_ringing_on_call_wrap_up_available_and_pause_is_shown(
     assert _agent(ringing, "taker02")["state"] == "paused"  # Asterisk does not ring a paused taker
     on_call = _wait(ec112, "/api/agents", lambda a: _agent(a, "taker01")["state"] == "on_call")
     assert _agent(on_call, "taker01")["caller_number"] == "+6281277788899"
+    (ticket,) = ec112.wait_for_tickets(lambda t: len(t) == 1)
+    assert _agent(on_call, "taker01")["ticket"] == ticket["number"]
     calls = _wait(ec112, "/api/calls", lambda c: len(c) == 1 and c[0]["state"] == "talking")
     assert calls[0]["taker"] == "taker01"
     assert ec112.cli_json("calls") == ec112.get("/api/calls")

@@ -98,10 +98,13 @@ def test_ec112_restarted_with_one_call_queued_and_one_in_progress(
     waiting = ec112.get("/api/queues")[0]["waiting"]
     assert [(w["caller_number"], w["position"]) for w in waiting] == [("+6281211110002", 1)]
     assert_presence_matches_asterisk(ec112, asterisk)
-    # and no ticket was lost or doubled by the restart
+    # no ticket was lost or doubled by the restart, and presence found each call's ticket again
     tickets = ec112.wait_for_tickets(lambda t: len(t) == 2)
     assert [t["caller_number_e164"] for t in tickets] == ["+6281211110001", "+6281211110002"]
     assert tickets[0]["answered_by"] == "taker01"
+    assert _agent(ec112.get("/api/agents"), "taker01")["ticket"] == tickets[0]["number"]
+    assert [w["ticket"] for w in ec112.get("/api/queues")[0]["waiting"]] == [tickets[1]["number"]]
+    assert [c["ticket"] for c in ec112.get("/api/calls")] == [t["number"] for t in tickets]
 
 
 def _collect_sse(url: str, into: list[tuple[str, dict[str, Any]]], stop: threading.Event) -> None:

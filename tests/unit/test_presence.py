@@ -95,6 +95,25 @@ def test_during_the_call_taker_and_call_show_each_other() -> None:
     assert call.started_at == ts(events[0])  # Newchannel of the citizen (context from-trunk)
 
 
+def test_ticket_number_follows_the_call_from_queue_to_taker_and_goes_with_the_hangup() -> None:
+    events = load("answered_call_recorded.jsonl")
+    presence = Presence(QUEUE, wrapup_seconds=5)
+    presence.apply(member_added("agent1", T_ADDED), at(T_ADDED))
+    assert not presence.ticket_opened(CALLER, "112-261128-00007")  # the intake opens it before the call shows
+    for event in events:
+        presence.apply(event, ts(event))
+        snap = presence.snapshot()
+        if event["Event"] == "QueueCallerJoin":
+            assert [w.ticket for w in snap.queue.waiting] == ["112-261128-00007"]
+            assert [c.ticket for c in snap.calls] == ["112-261128-00007"]
+        if event["Event"] == "AgentConnect":
+            assert snap.agents[0].ticket == "112-261128-00007"
+    snap = presence.snapshot()
+    assert snap.calls == ()
+    assert snap.agents[0].ticket is None
+    assert not presence.ticket_opened("never-seen", "112-261128-00008")
+
+
 def test_taker_leg_hangup_does_not_end_the_call() -> None:
     events = load("answered_call_recorded.jsonl")
     presence = Presence(QUEUE, wrapup_seconds=5)

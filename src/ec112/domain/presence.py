@@ -35,6 +35,7 @@ __all__ = ["JAKARTA", "AgentState", "AgentView", "Presence", "PresenceSnapshot",
 # The citizen's channel starts in from-trunk and jumps to ec112-emergency by Goto (no Newexten: the
 # dialplan event class is not read), so Newchannel shows the trunk's context.
 DEFAULT_CALL_CONTEXTS = ("from-trunk", "ec112-emergency")
+_MAX_TICKETS_REMEMBERED = 4096
 
 
 class Presence:
@@ -55,18 +56,36 @@ class Presence:
         self._calls: dict[str, ActiveCall] = {}  # by linkedid
         self._count_day: date | None = None
         self._calls_today: dict[str, int] = {}  # survives logout/login within the day
+        self._tickets: dict[str, str] = {}  # linkedid → ticket number, while the call lasts
 
     # --- reading ---------------------------------------------------------------------------------------------
 
     def snapshot(self) -> PresenceSnapshot:
+        tickets = self._tickets
         agents = tuple(
             AgentView(m.endpoint, m.interface, m.state, m.since, m.paused_reason if m.paused else None,
-                      m.call_linkedid, m.caller_number, self._calls_today.get(m.endpoint, 0))
+                      m.call_linkedid, m.caller_number, self._calls_today.get(m.endpoint, 0),
+                      tickets.get(m.call_linkedid) if m.call_linkedid else None)
             for m in sorted(self._members.values(), key=lambda m: m.endpoint)
         )
-        queue = QueueView(self.queue, tuple(self._waiting), tuple(sorted(self._members)))
-        calls = tuple(sorted(self._calls.values(), key=lambda c: (c.started_at, c.linkedid)))
+        waiting = tuple(replace(w, ticket=tickets.get(w.linkedid)) for w in self._waiting)
+        queue = QueueView(self.queue, waiting, tuple(sorted(self._members)))
+        calls = tuple(replace(c, ticket=tickets.get(c.linkedid))
+                      for c in sorted(self._calls.values(), key=lambda c: (c.started_at, c.linkedid)))
         return PresenceSnapshot(queue, agents, calls)
+
+    def live_calls(self) -> tuple[str, ...]:
+        """Linkedids of the calls in progress."""
+        return tuple(self._calls)
+
+    def ticket_opened(self, linkedid: str, number: str) -> bool:
+        """The call's ticket exists (it may be opened before or after the call shows up); True if visible."""
+        if self._tickets.get(linkedid) == number:
+            return False
+        self._tickets[linkedid] = number
+        while len(self._tickets) > _MAX_TICKETS_REMEMBERED:  # tickets of calls never seen (e.g. an intake only)
+            del self._tickets[next(iter(self._tickets))]
+        return linkedid in self._calls
 
     # --- live events -----------------------------------------------------------------------------------------
 
@@ -100,6 +119,7 @@ class Presence:
                                                    known_number(event.get("CallerIDNum")), "intake", None, at)
             return
         self._calls.pop(linkedid, None)
+        self._tickets.pop(linkedid, None)
         self._drop_waiting(linkedid)
         for member in self._members.values():
             if member.ringing_linkedid == linkedid:
@@ -165,6 +185,7 @@ class Presence:
                         call_contexts=self._call_contexts, wrapup=self._wrapup,
                         local_midnight=self._local_midnight(now), now=now)
         self._members, self._waiting, self._calls = fresh.members, fresh.waiting, fresh.calls
+        self._tickets = {k: v for k, v in self._tickets.items() if k in self._calls}
         for endpoint, count in fresh.calls_today.items():
             self._calls_today[endpoint] = max(self._calls_today.get(endpoint, 0), count)
         self._renumber()

@@ -44,6 +44,7 @@ class AgentView:
     call_linkedid: str | None
     caller_number: str | None
     calls_today: int
+    ticket: str | None = None  # of the current call
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class WaitingCaller:
     caller_name: str | None
     position: int
     joined_at: datetime
+    ticket: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,7 @@ class ActiveCall:
     state: CallState
     taker: str | None
     started_at: datetime
+    ticket: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

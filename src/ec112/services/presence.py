@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from datetime import datetime, tzinfo
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from ec112.domain.presence import JAKARTA, AgentState, AgentView, Presence, PresenceSnapshot
+from ec112.domain.tickets import Ticket
 from ec112.services.ami_pipeline import AMI_DISCONNECTED, AsteriskSnapshot
 from ec112.services.intake import utcnow
 
@@ -25,6 +26,10 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
 SUBSCRIBER_BUFFER = 256
+
+
+class TicketLookup(Protocol):
+    async def get_by_linkedid(self, linkedid: str) -> Ticket | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +60,15 @@ class PresenceService:
         *,
         queue: str,
         wrapup_seconds: float,
+        tickets: TicketLookup | None = None,
+        ticket_prefix: str = "112",
         clock: Callable[[], datetime] = utcnow,
         tz: tzinfo = JAKARTA,
         subscriber_buffer: int = SUBSCRIBER_BUFFER,
     ) -> None:
         self._clock = clock
+        self._tickets = tickets
+        self._ticket_prefix = ticket_prefix
         self._presence = Presence(queue, wrapup_seconds=wrapup_seconds, tz=tz)
         self._last = self._presence.snapshot()
         self._buffer = subscriber_buffer
@@ -86,10 +95,25 @@ class PresenceService:
             self._changed([("ami", {"connected": True, "down_since": None})])
             return
         self._presence.reset(snapshot.queue_status, snapshot.channels, snapshot.taken_at)
+        await self._find_tickets()
         self._last = self._presence.snapshot()
         self._changed([("reload", {})])
         log.info("presence resync: %d members, %d waiting, %d calls",
                  len(self._last.agents), len(self._last.queue.waiting), len(self._last.calls))
+
+    async def ticket_opened(self, ticket: Ticket) -> None:
+        """Wired to the intake: a waiting caller or a taker's call shows its ticket number at once."""
+        if self._presence.ticket_opened(ticket.linkedid, ticket.number(self._ticket_prefix)):
+            self._publish_diff()
+
+    async def _find_tickets(self) -> None:
+        """After a rebuild, the tickets of the calls in progress (the tracker has opened any missing one)."""
+        if self._tickets is None:
+            return
+        for linkedid in self._presence.live_calls():
+            ticket = await self._tickets.get_by_linkedid(linkedid)
+            if ticket is not None:
+                self._presence.ticket_opened(linkedid, ticket.number(self._ticket_prefix))
 
     def tick(self) -> bool:
         if self._presence.tick(self._clock()):
