@@ -4,7 +4,7 @@ BIN       := $(VENV)/bin
 PYTEST    := $(BIN)/pytest
 ASTERISK  ?= 16
 
-.PHONY: install install-all run test lint unit integration integration-16 integration-22 bench clean
+.PHONY: install install-all run test lint unit integration integration-16 integration-22 e2e bench clean
 
 install:            ## Asterisk 16 + SIPp + .venv (idempotent)
 	scripts/install.sh
@@ -15,11 +15,12 @@ install-all:        ## also Asterisk 22 (sid chroot) and Chromium, for the full 
 run: install        ## the lab: Asterisk (rendered asterisk-conf/) + ec112 on SQLite, in the foreground
 	$(BIN)/ec112 lab run
 
-test: install-all   ## everything CI runs: lint, types, unit/adapter/db tests, integration on Asterisk 16 and 22
+test: install-all   ## everything CI runs: lint, types, unit/adapter/db tests, integration on Asterisk 16 and 22, e2e
 	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) integration-16
 	$(MAKE) integration-22
+	$(MAKE) e2e
 
 lint:
 	$(BIN)/ruff check src tests
@@ -33,6 +34,9 @@ integration-16:
 
 integration-22:
 	EC112_TEST_ASTERISK=22 $(PYTEST) tests/integration
+
+e2e:                ## browser tests: real headless Chromium (screenshots in artifacts/e2e/)
+	$(PYTEST) tests/e2e
 
 bench:              ## the full load benchmark (slow)
 	$(PYTEST) -m slow bench
