@@ -1,9 +1,12 @@
 """tests/e2e: real headless Chromium. The harness lives in browser.py; this makes its fixtures and
 its failure-capture hook active for every test in this directory.
 
-To combine with the real stack later (Asterisk, SIPp phones, the ec112 daemon), the integration
-fixtures are to be shared as a plugin module rather than copied (see tests/e2e/README.md).
+The real stack (Asterisk, SIPp phones, the ec112 daemon) comes from the same plugin module as the
+integration tests' (tests/integration/harness/lab_fixtures.py), registered here too.
 """
+
+import pytest
+from harness import lab_fixtures
 
 from .browser import (  # noqa: F401  (pytest finds fixtures and hooks by name in this module)
     browser,
@@ -16,3 +19,8 @@ from .browser import (  # noqa: F401  (pytest finds fixtures and hooks by name i
     playwright_driver,
     pytest_runtest_makereport,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.is_registered(lab_fixtures):
+        config.pluginmanager.register(lab_fixtures, "ec112-lab")
