@@ -13,30 +13,50 @@ import logging
 import os
 import signal
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import uvicorn
 from prometheus_client import CollectorRegistry, Counter
 
+from ec112 import __version__
+from ec112.agencies_file import AgenciesFileError, load_agencies
 from ec112.agi.intake_route import IntakeRoute
+from ec112.agi.ping_route import ping_route
 from ec112.agi.server import AgiServer
 from ec112.ami.client import AmiAuthError, AmiClient
 from ec112.ami.telephony import AmiTelephony
+from ec112.db.accounts import SqlAccountStore
+from ec112.db.audit import SqlAuditStore
+from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
+from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.kpis import Shifts
 from ec112.domain.tickets import Ticket
+from ec112.local_token import write_cli_token
+from ec112.services.accounts import UserAdmin
 from ec112.services.agents import AgentService
 from ec112.services.ami_pipeline import AmiEventPipeline
+from ec112.services.audit import AuditService
 from ec112.services.call_tracking import CallTracker
+from ec112.services.dispatch import DispatchService
+from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.health import ComponentHealth
 from ec112.services.intake import IntakeService, utcnow
 from ec112.services.kpis import KpiService
+from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
+from ec112.services.ratelimit import Limit, LoginRateLimiter
+from ec112.services.sessions import AuthService, SessionPolicy
+from ec112.services.ticket_desk import TicketDesk
 from ec112.settings import Settings
 from ec112.supervisor import EX_CONFIG, WATCHDOG_FD_ENV
 from ec112.web.app import WebDeps, create_app
+from ec112.web.auth import WebAuth
+from ec112.web.console import ConsoleOptions
+from ec112.web.i18n import I18n
+from ec112.webhooks import RetryPolicy, WebhookConfigError, WebhookNotifier, check_webhooks
 
 log = logging.getLogger(__name__)
 EMERGENCY_CONTEXT = "ec112-emergency"  # the dialplan context of asterisk-conf/extensions.conf
@@ -74,15 +94,38 @@ async def _heartbeat(interval: float, stop: asyncio.Event) -> None:
         await asyncio.sleep(interval)
 
 
+def _web_auth(settings: Settings, accounts: SqlAccountStore, audit: AuditService) -> WebAuth:
+    """Accounts, sessions, audit and templates of the web panel; a fresh CLI token in var_dir."""
+    w = settings.web
+    passwords = Passwords()
+    limiter = LoginRateLimiter(Limit(w.login_failures_per_user, w.login_window_seconds),
+                               Limit(w.login_failures_per_address, w.login_window_seconds))
+    policy = SessionPolicy(timedelta(minutes=w.session_idle_minutes), timedelta(hours=w.session_lifetime_hours))
+    auth = AuthService(accounts, passwords, audit, limiter, policy=policy, cli_token=write_cli_token(settings.var_dir))
+    users = UserAdmin(accounts, accounts, passwords, audit)
+    return WebAuth(auth, users, audit, I18n(settings.callcenter.timezone), w.secure_cookies)
+
+
 async def run(settings: Settings) -> None:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     registry = CollectorRegistry()
     applied = Counter("ec112_ami_events_applied", "AMI events applied", ["event"], registry=registry)
     cc = settings.callcenter
+    # A bad agencies file stops the start here, before any port opens (main() → exit 78).
+    categories, directory = load_agencies(cc.agencies_file, default_ack_timeout_seconds=cc.ack_timeout_seconds)
+    log.info("agencies: %d agencies, %d categories (%s)", len(directory.agencies), len(categories.all()),
+             cc.agencies_file or "built-in default")
+    wh = settings.webhooks
+    webhook_secrets = {code: secret.get_secret_value() for code, secret in wh.secrets.items()}
+    check_webhooks(directory.agencies, webhook_secrets)  # a webhook_url without its secret: exit 78
 
     engine = create_engine(settings.database_url)
     await migrate(engine)
     tickets = SqlTicketRepository(engine)
+    deliveries = SqlWebhookLog(engine)
+    # Signed webhooks to agencies; pending deliveries of an earlier run are resumed by notifier.run().
+    notifier = WebhookNotifier(deliveries, webhook_secrets, timeout=wh.timeout,
+                               policy=RetryPolicy(wh.max_attempts, wh.backoff_min, wh.backoff_max))
     ami = AmiClient(
         host=settings.ami.host,
         port=settings.ami.port,
@@ -110,7 +153,7 @@ async def run(settings: Settings) -> None:
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
-        {"intake": IntakeRoute(intake, deadline=settings.agi.intake_deadline)},
+        {"intake": IntakeRoute(intake, deadline=settings.agi.intake_deadline), "ping": ping_route},
         header_timeout=settings.agi.header_timeout,
         command_timeout=settings.agi.command_timeout,
         max_header_bytes=settings.agi.max_header_bytes,
@@ -139,13 +182,27 @@ async def run(settings: Settings) -> None:
     async def ticket_opened(ticket: Ticket) -> None:
         await tracker.settle_if_already_gone(ticket)  # a caller may hang up before the insert commits
         await presence.ticket_opened(ticket)
+        presence.publish("ticket", {"id": ticket.id, "number": ticket.number(cc.ticket_prefix),
+                                    "status": ticket.status.value, "classification": None, "revision": ticket.revision})
 
     intake.on_opened = ticket_opened
     # Tickets first (they are what must not be lost), then the live view.
     pipeline = AmiEventPipeline(telephony, [tracker, presence], queue=cc.queue, clock=utcnow,
                                 on_applied=lambda name: applied.labels(name).inc())
     kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
-    app = create_app(WebDeps(tickets, agents, readiness, cc.ticket_prefix, registry, kpis, presence))
+    desk = TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, publish=presence.publish)
+    dispatch_store = SqlDispatchStore(engine)
+    dispatcher = DispatchService(dispatch_store, desk, directory, notifier,
+                                 ack_timeout=timedelta(seconds=cc.ack_timeout_seconds), publish=presence.publish)
+    reports = DispatchReports(dispatch_store, tickets, desk, directory, Shifts(tuple(cc.shift_hours),
+                              ZoneInfo(cc.timezone)), version=__version__)
+    app = create_app(
+        WebDeps(desk, agents, readiness, cc.ticket_prefix, registry, kpis, presence,
+                _web_auth(settings, SqlAccountStore(engine), AuditService(SqlAuditStore(engine))),
+                thresholds=settings.wallboard.thresholds(),
+                console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
+                directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports)
+    )
     web = _EmbeddedUvicorn(
         uvicorn.Config(
             app,
@@ -177,6 +234,8 @@ async def run(settings: Settings) -> None:
                 group.create_task(ami.run(), name="ami"),
                 group.create_task(pipeline.run(ami.events), name="ami-consumer"),
                 group.create_task(presence.tick_loop(), name="presence-tick"),
+                group.create_task(notifier.run(), name="webhooks"),
+                group.create_task(dispatcher.escalation_loop(), name="escalations"),
             ]
             group.create_task(web.serve(), name="web")
             await stop.wait()
@@ -184,6 +243,7 @@ async def run(settings: Settings) -> None:
             await agi.close(SHUTDOWN_GRACE)
             web.should_exit = True
             await ami.close()
+            await notifier.close(SHUTDOWN_GRACE)  # what is still in flight stays pending for the next start
             for task in endless:
                 task.cancel()
     finally:
@@ -197,5 +257,11 @@ def main(settings: Settings) -> int:
         asyncio.run(run(settings))
     except* AmiAuthError as group:
         log.critical("AMI login refused: %s — check [ami] username/secret", group.exceptions[0])
+        code = EX_CONFIG
+    except* AgenciesFileError as group:
+        log.critical("%s", group.exceptions[0])
+        code = EX_CONFIG
+    except* WebhookConfigError as group:
+        log.critical("%s", group.exceptions[0])
         code = EX_CONFIG
     return code

@@ -16,6 +16,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from ec112.domain.kpi_ratings import KpiThresholds, higher_pct, lower_pct, lower_seconds
+
 # Secrets shipped in the repository for the lab. A real centre must set its own.
 SAMPLE_AMI_SECRET = "ec112-lab-secret"  # noqa: S105
 
@@ -46,6 +48,16 @@ class AgiSettings(BaseModel):
 class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8112
+    session_idle_minutes: int = 240  # no request for this long: log in again
+    session_lifetime_hours: float = 12.0  # after this, whatever happens: a shift and its overtime
+    secure_cookies: bool | None = None  # None: Secure when the request came over https (or X-Forwarded-Proto)
+    login_failures_per_user: int = 5  # within login_window_seconds, then refused (429) until the window passes
+    login_failures_per_address: int = 20
+    login_window_seconds: int = 300
+    # The console's map: a tile URL template (e.g. a local tile server "http://tiles.lan/{z}/{x}/{y}.png") and its
+    # attribution. Empty: no tiles are fetched; the map shows the caller's point, its uncertainty circle and a scale.
+    map_tile_url: str = ""
+    map_attribution: str = ""
 
 
 class DatabaseSettings(BaseModel):
@@ -65,6 +77,37 @@ class CallCenterSettings(BaseModel):
     wrapup_seconds: int = 5  # must match queues.conf wrapuptime (the lab renders it from here)
     timezone: str = "Asia/Jakarta"  # WIB; WITA centres use Asia/Makassar, WIT Asia/Jayapura
     shift_hours: list[int] = Field(default_factory=lambda: [7, 15, 23])  # local hours a shift starts
+    # Emergency categories, the agencies with authority for each, their posts and responders (TOML; see
+    # ec112.agencies_file and `ec112 agencies check`). None: the built-in default (ec112/data/agencies.toml).
+    agencies_file: Path | None = None
+    ack_timeout_seconds: int = Field(default=60, ge=1)  # an agency's time to acknowledge a dispatch, unless its own
+
+
+class WallboardSettings(BaseModel):
+    """KPI colours on the supervisor's wallboard: green while at least as good as ``*_green_*``, amber while
+    at least as good as ``*_amber_*``, else red. Which way is better is fixed per KPI (ec112.domain.kpi_ratings)."""
+
+    answered_within_10s_green_pct: float = 90.0  # higher is better
+    answered_within_10s_amber_pct: float = 75.0
+    abandon_rate_green_pct: float = 5.0  # lower is better
+    abandon_rate_amber_pct: float = 10.0
+    avg_answer_green_seconds: float = 6.0  # lower is better
+    avg_answer_amber_seconds: float = 10.0
+    longest_wait_green_seconds: float = 10.0  # lower is better
+    longest_wait_amber_seconds: float = 20.0
+
+    @model_validator(mode="after")
+    def _coherent(self) -> WallboardSettings:
+        self.thresholds()  # ValueError (e.g. amber better than green) fails the settings at start
+        return self
+
+    def thresholds(self) -> KpiThresholds:
+        return KpiThresholds(
+            higher_pct(self.answered_within_10s_green_pct, self.answered_within_10s_amber_pct),
+            lower_pct(self.abandon_rate_green_pct, self.abandon_rate_amber_pct),
+            lower_seconds(self.avg_answer_green_seconds, self.avg_answer_amber_seconds),
+            lower_seconds(self.longest_wait_green_seconds, self.longest_wait_amber_seconds),
+        )
 
 
 class WatchdogSettings(BaseModel):
@@ -74,6 +117,25 @@ class WatchdogSettings(BaseModel):
     heartbeat_interval: float = 0.5
     timeout: float = 3.0  # no heartbeat for this long: the worker is killed and restarted
     restart_delay: float = 0.2
+
+
+class WebhookSettings(BaseModel):
+    """Signed notifications to agencies' webhooks (``webhook_url`` in the agencies file; see README, "Webhooks")."""
+
+    # agency code → HMAC secret (>= 16 characters); a webhook_url without one is refused at start.
+    # Env: EC112_WEBHOOKS__SECRETS__DAMKAR=… (a "-" in a code is "_" there).
+    secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    timeout: float = Field(5.0, gt=0)  # seconds per attempt
+    max_attempts: int = Field(8, ge=1)  # then the delivery is "failed"
+    backoff_min: float = Field(1.0, gt=0)  # wait after the 1st failed attempt; doubles each time (±20 % jitter)
+    backoff_max: float = Field(300.0, gt=0)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> WebhookSettings:
+        if self.backoff_min > self.backoff_max:
+            raise ValueError("webhooks: backoff_min must not exceed backoff_max")
+        self.secrets = {code.lower(): secret for code, secret in self.secrets.items()}
+        return self
 
 
 class Settings(BaseSettings):
@@ -94,6 +156,8 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     callcenter: CallCenterSettings = Field(default_factory=CallCenterSettings)
     watchdog: WatchdogSettings = Field(default_factory=WatchdogSettings)
+    wallboard: WallboardSettings = Field(default_factory=WallboardSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -107,8 +107,10 @@ def test_ec112_restarted_with_one_call_queued_and_one_in_progress(
     assert [c["ticket"] for c in ec112.get("/api/calls")] == [t["number"] for t in tickets]
 
 
-def _collect_sse(url: str, into: list[tuple[str, dict[str, Any]]], stop: threading.Event) -> None:
-    with httpx.stream("GET", url, timeout=httpx.Timeout(5, read=60)) as response:
+def _collect_sse(url: str, into: list[tuple[str, dict[str, Any]]], stop: threading.Event,
+                 headers: dict[str, str]) -> None:
+    with httpx.stream("GET", url, headers=headers, timeout=httpx.Timeout(5, read=60)) as response:
+        response.raise_for_status()
         event = ""
         for line in response.iter_lines():
             if line.startswith("event:"):
@@ -124,7 +126,8 @@ def test_asterisk_restarted_under_ec112(
 ) -> None:
     events: list[tuple[str, dict[str, Any]]] = []
     stop = threading.Event()
-    threading.Thread(target=_collect_sse, args=(f"{ec112.base_url}/api/events", events, stop), daemon=True).start()
+    threading.Thread(target=_collect_sse, daemon=True,
+                     args=(f"{ec112.base_url}/api/events", events, stop, ec112.auth_headers())).start()
     taker("taker01", ring_ms=200, talk_ms=1500, max_calls=1)
     taker("taker02", ring_ms=200, talk_ms=1500)
     for endpoint in ("taker01", "taker02"):

@@ -10,14 +10,18 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from ec112.cli import agents, lab, live, tickets
+from ec112.cli import agencies, agents, audit, doctor, lab, live, tickets, users
 from ec112.settings import Settings, load_settings
 
 app = typer.Typer(help="ec112 — layanan panggilan darurat 112 / 112 emergency call handling.", no_args_is_help=True)
 app.add_typer(tickets.app, name="tickets")
 app.add_typer(agents.app, name="agent")
 app.add_typer(lab.app, name="lab")
+app.add_typer(users.app, name="user")
+app.add_typer(audit.app, name="audit")
+app.add_typer(agencies.app, name="agencies")
 live.register(app)
+doctor.register(app)
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file (env EC112_CONFIG)")]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +14,8 @@ DEFAULT_API = "http://127.0.0.1:8112"
 EXIT_UNREACHABLE = 3
 EXIT_NOT_FOUND = 4
 EXIT_REFUSED = 5
+EXIT_UNAUTHORIZED = 6
+EXIT_FORBIDDEN = 7
 
 err = Console(stderr=True)
 
@@ -21,8 +24,25 @@ def api_url(explicit: str | None) -> str:
     return (explicit or os.environ.get("EC112_API_URL") or DEFAULT_API).rstrip("/")
 
 
+def api_token() -> str | None:
+    """EC112_API_TOKEN, else the daemon's local token in the settings' var_dir (see ``ec112.local_token``)."""
+    if os.environ.get("EC112_API_TOKEN"):
+        return os.environ["EC112_API_TOKEN"].strip()
+    from ec112.local_token import read_cli_token
+    from ec112.settings import load_settings
+
+    try:
+        var_dir = load_settings().var_dir
+    except Exception:  # noqa: BLE001 - settings the CLI cannot validate still name var_dir in the environment
+        var_dir = Path(os.environ.get("EC112_VAR_DIR", "var"))
+    return read_cli_token(var_dir)
+
+
 def call(method: str, base: str, path: str, **kwargs: Any) -> Any:
     """One API request; exits with a clear message and a distinct code on every failure."""
+    token = api_token()
+    if token:
+        kwargs["headers"] = {"Authorization": f"Bearer {token}", **kwargs.get("headers", {})}
     try:
         response = httpx.request(method, f"{base}{path}", timeout=10.0, **kwargs)
     except httpx.TransportError as exc:
@@ -31,6 +51,13 @@ def call(method: str, base: str, path: str, **kwargs: Any) -> Any:
     if response.status_code == 404:
         err.print(f"[yellow]{_message(response)}[/yellow]")
         raise typer.Exit(EXIT_NOT_FOUND)
+    if response.status_code == 401:
+        err.print("[red]ec112 wants a credential:[/red] run as the account that runs `ec112 serve` (it reads "
+                  "var/cli-token) or set EC112_API_TOKEN (`ec112 user token USERNAME`)")
+        raise typer.Exit(EXIT_UNAUTHORIZED)
+    if response.status_code == 403:
+        err.print(f"[red]not allowed:[/red] {_message(response)}")
+        raise typer.Exit(EXIT_FORBIDDEN)
     if response.status_code >= 400:
         err.print(f"[red]ec112 refused the request ({response.status_code}):[/red] {_message(response)}")
         raise typer.Exit(EXIT_REFUSED)

@@ -18,6 +18,7 @@ import typer
 from ec112.lab.asterisk import AsteriskFlavor, AsteriskNotInstalledError, AsteriskProcess
 from ec112.lab.render import LabConfig, render
 from ec112.lab.state import describe, load_or_create
+from ec112.lab.web_accounts import accounts_banner, ensure_lab_accounts, load_lab_accounts
 
 app = typer.Typer(help="Lab: Asterisk + ec112 on this machine, for trying and demos.", no_args_is_help=True)
 FlavorOption = Annotated[str, typer.Option("--asterisk", help="Asterisk to run: 16 (host) or 22 (sid chroot)")]
@@ -51,10 +52,13 @@ def info(
     """Alamat dan akun lab / the lab's addresses and demo accounts."""
     flavor = AsteriskFlavor.by_name(asterisk)
     details = describe(load_or_create(_lab_dir(var_dir, flavor), flavor))
+    details["web_accounts"] = load_lab_accounts(var_dir.resolve())
     if as_json:
         typer.echo(json.dumps(details, indent=2))
         return
     typer.echo(_banner(load_or_create(_lab_dir(var_dir, flavor), flavor)))
+    if details["web_accounts"]:
+        typer.echo(accounts_banner(details["web_accounts"], details["web"]["url"]))
 
 
 @app.command()
@@ -62,6 +66,7 @@ def run(asterisk: FlavorOption = "16", var_dir: VarOption = Path("var")) -> None
     """Jalankan Asterisk + ec112 / start Asterisk and ec112 in the foreground (Ctrl-C stops both)."""
     flavor = _flavor(asterisk)
     config = load_or_create(_lab_dir(var_dir, flavor), flavor)
+    web_accounts = ensure_lab_accounts(var_dir)
     process = AsteriskProcess(flavor, render(config), output_path=config.directory / "asterisk.out")
     process.start()
     env = {
@@ -85,6 +90,7 @@ def run(asterisk: FlavorOption = "16", var_dir: VarOption = Path("var")) -> None
     try:
         _wait_ready(f"http://127.0.0.1:{config.ports.web}/readyz", daemon)
         typer.echo(_banner(config))
+        typer.echo(accounts_banner(web_accounts, f"http://127.0.0.1:{config.ports.web}"))
         while not stop and daemon.poll() is None:
             time.sleep(0.2)
     finally:

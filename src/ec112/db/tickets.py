@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ec112.db.models import TicketRow
+from ec112.db.models import TicketEventRow, TicketRow
+from ec112.domain.errors import Conflict
 from ec112.domain.location import Location, LocationSource
+from ec112.domain.ticket_query import TicketQuery
+from ec112.domain.ticket_work import TicketEvent
 from ec112.domain.tickets import CallOutcome, IntakeChannel, NewCall, Ticket, TicketStatus
 
 
@@ -80,7 +84,51 @@ class SqlTicketRepository:
         async with self._sessions() as session:
             return [_to_domain(r) for r in (await session.execute(stmt)).scalars()]
 
+    async def search(self, query: TicketQuery) -> tuple[Sequence[Ticket], int]:
+        """One page of matching tickets, newest first, and how many match in all."""
+        stmt = _filtered(select(TicketRow), query)
+        count = _filtered(select(func.count(TicketRow.id)), query)
+        async with self._sessions() as session:
+            total = (await session.execute(count)).scalar_one()
+            page = stmt.order_by(TicketRow.id.desc()).limit(query.limit).offset(query.offset)
+            return [_to_domain(r) for r in (await session.execute(page)).scalars()], total
+
+    async def save_work(self, ticket: Ticket, event: TicketEvent) -> Ticket:
+        """Store a call taker's change and its event together, if nobody changed the ticket meanwhile.
+
+        ``ticket.revision`` is the revision the change was based on; ``Conflict`` when it is stale.
+        """
+        values = {
+            "classification": ticket.classification,
+            "category": ticket.category,
+            "address": ticket.address,
+            "description": ticket.description,
+            "classified_by": ticket.classified_by,
+            "classified_at": _to_utc(ticket.classified_at),
+            "status": ticket.status.value,
+            "revision": ticket.revision + 1,
+        }
+        stmt = update(TicketRow).where(TicketRow.id == ticket.id, TicketRow.revision == ticket.revision)
+        async with self._sessions.begin() as session:
+            result: Any = await session.execute(stmt.values(**values))
+            if result.rowcount != 1:
+                raise Conflict("the ticket was changed meanwhile by someone else: reload it / tiket sudah diubah")
+            session.add(TicketEventRow(ticket_id=event.ticket_id, at=_to_utc(event.at), kind=event.kind,
+                                       actor=event.actor, data=json.dumps(event.data, ensure_ascii=False)))
+            row = await session.get(TicketRow, ticket.id, populate_existing=True)
+            assert row is not None
+            return _to_domain(row)
+
+    async def events(self, ticket_id: int) -> Sequence[TicketEvent]:
+        stmt = select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id).order_by(TicketEventRow.id)
+        async with self._sessions() as session:
+            return [
+                TicketEvent(r.ticket_id, _utc(r.at) or datetime.now(UTC), r.kind, r.actor, json.loads(r.data))
+                for r in (await session.execute(stmt)).scalars()
+            ]
+
     async def save(self, ticket: Ticket) -> None:
+        """Store the call's life (queue, answer, end, location): never the call taker's work (``save_work``)."""
         async with self._sessions.begin() as session:
             row = await session.get(TicketRow, ticket.id)
             if row is None:
@@ -128,7 +176,6 @@ def _ticket_values(t: Ticket) -> dict[str, Any]:
         "caller_number_raw": t.caller_number_raw,
         "caller_number_e164": t.caller_number_e164,
         "caller_name": t.caller_name,
-        "status": t.status.value,
         "queued_at": _to_utc(t.queued_at),
         "answered_at": _to_utc(t.answered_at),
         "answered_by": t.answered_by,
@@ -154,6 +201,41 @@ def _bound(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("period bounds must be timezone-aware")
     return value.astimezone(UTC)
+
+
+def _filtered(stmt: Select[Any], q: TicketQuery) -> Select[Any]:
+    if q.status is not None:
+        stmt = stmt.where(TicketRow.status == q.status.value)
+    if q.classification is not None:
+        stmt = stmt.where(TicketRow.classification == q.classification.value)
+    if q.caller_e164 is not None:
+        stmt = stmt.where(TicketRow.caller_number_e164 == q.caller_e164)
+    if q.arrived_from is not None:
+        stmt = stmt.where(TicketRow.arrived_at >= _bound(q.arrived_from))
+    if q.arrived_to is not None:
+        stmt = stmt.where(TicketRow.arrived_at < _bound(q.arrived_to))
+    if q.before_id is not None:
+        stmt = stmt.where(TicketRow.id < q.before_id)
+    if q.text and q.text.strip():
+        stmt = stmt.where(_text_match(q))
+    return stmt
+
+
+def _text_match(q: TicketQuery) -> Any:
+    text_ = (q.text or "").strip()
+    if q.ticket_id is not None:
+        return TicketRow.id == q.ticket_id
+    if q.digits is not None:
+        pattern = f"%{_escape(q.digits)}%"
+        return or_(TicketRow.caller_number_e164.like(pattern, escape="\\"),
+                   TicketRow.caller_number_raw.like(pattern, escape="\\"))
+    pattern = f"%{_escape(text_.lower())}%"
+    return or_(*(func.lower(column).like(pattern, escape="\\") for column in
+                 (TicketRow.address, TicketRow.description, TicketRow.caller_name)))
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _to_domain(row: TicketRow) -> Ticket:
@@ -184,4 +266,11 @@ def _to_domain(row: TicketRow) -> Ticket:
         answered_by=row.answered_by,
         ended_at=_utc(row.ended_at),
         outcome=CallOutcome(row.outcome) if row.outcome else None,
+        classification=row.classification,
+        category=row.category,
+        address=row.address,
+        description=row.description,
+        classified_by=row.classified_by,
+        classified_at=_utc(row.classified_at),
+        revision=row.revision or 0,
     )

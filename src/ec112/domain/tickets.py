@@ -16,6 +16,15 @@ from ec112.domain.location import Location
 
 class TicketStatus(StrEnum):
     NEW = "new"  # opened at call arrival, not yet classified by a call taker
+    CLASSIFIED = "classified"  # a real emergency, waiting to be dispatched to the agency with authority
+    # then it follows its least advanced dispatch (domain.dispatch): …
+    DISPATCHED = "dispatched"
+    ACKNOWLEDGED = "acknowledged"
+    RESPONDING = "responding"
+    PROCESSING = "processing"
+    RESOLVED = "resolved"
+    CLOSED = "closed"  # settled: information given, prank or ghost call, or closed after resolution
+    CANCELLED = "cancelled"  # closed as a false call after dispatch
 
 
 class CallOutcome(StrEnum):
@@ -64,6 +73,14 @@ class Ticket:
     answered_by: str | None = None
     ended_at: datetime | None = None
     outcome: CallOutcome | None = None
+    # set by the call taker (``ticket_work.classify``); ``revision`` guards against concurrent edits
+    classification: str | None = None
+    category: str | None = None
+    address: str | None = None
+    description: str | None = None
+    classified_by: str | None = None
+    classified_at: datetime | None = None
+    revision: int = 0
 
     @property
     def wait_seconds(self) -> float | None:

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from ec112.domain.ticket_query import TicketQuery
+from ec112.domain.ticket_work import TicketEvent
 from ec112.domain.tickets import NewCall, Ticket
 
 
@@ -24,7 +26,16 @@ class TicketRepository(Protocol):
     async def list_arrived_between(self, start: datetime, end: datetime) -> Sequence[Ticket]:
         """Tickets with start <= arrived_at < end (aware datetimes), oldest first."""
 
-    async def save(self, ticket: Ticket) -> None: ...
+    async def search(self, query: TicketQuery) -> tuple[Sequence[Ticket], int]:
+        """One page of matching tickets (newest first) and the number of matches."""
+
+    async def save(self, ticket: Ticket) -> None:
+        """The call's life (queue, answer, end, location) only."""
+
+    async def save_work(self, ticket: Ticket, event: TicketEvent) -> Ticket:
+        """A human change + its event, atomically; ``Conflict`` if ``ticket.revision`` is stale."""
+
+    async def events(self, ticket_id: int) -> Sequence[TicketEvent]: ...
 
     async def ping(self) -> None:
         """Raise when the database cannot be reached."""

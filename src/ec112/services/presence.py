@@ -101,6 +101,10 @@ class PresenceService:
         log.info("presence resync: %d members, %d waiting, %d calls",
                  len(self._last.agents), len(self._last.queue.waiting), len(self._last.calls))
 
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        """Put another service's change (e.g. a ticket classified) on the same live stream, in order."""
+        self._changed([(kind, data)])
+
     async def ticket_opened(self, ticket: Ticket) -> None:
         """Wired to the intake: a waiting caller or a taker's call shows its ticket number at once."""
         if self._presence.ticket_opened(ticket.linkedid, ticket.number(self._ticket_prefix)):

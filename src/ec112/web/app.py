@@ -3,46 +3,100 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Annotated
+from dataclasses import dataclass, field
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
 
-from ec112.domain.errors import DomainError, InvalidRequest, NotFound, Unavailable
-from ec112.domain.tickets import parse_ticket_number
+from ec112.domain.accounts import Permission
+from ec112.domain.agencies import AgencyDirectory
+from ec112.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+)
+from ec112.domain.kpi_ratings import KpiThresholds
 from ec112.services.agents import AgentService
+from ec112.services.dispatch import DispatchService
+from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.health import Readiness
 from ec112.services.kpis import KpiService
-from ec112.services.ports import TicketRepository
+from ec112.services.notifications import DeliveryLog
 from ec112.services.presence import PresenceService
+from ec112.services.ticket_desk import TicketDesk
+from ec112.web.admin_api import admin_router
+from ec112.web.agencies_api import agencies_router
+from ec112.web.auth import AuthMiddleware, CurrentUser, KpiViewer, WebAuth, authorize_endpoint, require
+from ec112.web.console import ConsoleOptions, console_router
+from ec112.web.dispatch_api import dispatch_router
+from ec112.web.i18n import WEB_DIR
 from ec112.web.live import live_router
-from ec112.web.schemas import ComponentOut, ErrorOut, KpiOut, MembershipOut, PauseIn, ReadyOut, TicketOut
+from ec112.web.pages import pages_router
+from ec112.web.reports_api import reports_router
+from ec112.web.schemas import ComponentOut, ErrorOut, KpiOut, MembershipOut, PauseIn, ReadyOut
+from ec112.web.ticket_pages import ticket_pages_router
+from ec112.web.tickets_api import tickets_router
+from ec112.web.wallboard import wallboard_router
+from ec112.web.webhooks_api import webhooks_router
 
-_STATUS = {NotFound.code: 404, InvalidRequest.code: 422, Unavailable.code: 503}
+_STATUS = {
+    NotFound.code: 404, InvalidRequest.code: 422, Unavailable.code: 503, Conflict.code: 409,
+    Unauthorized.code: 401, Forbidden.code: 403, RateLimited.code: 429,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class WebDeps:
-    tickets: TicketRepository
+    desk: TicketDesk  # tickets: search, classification, timeline
     agents: AgentService
     readiness: Readiness
     ticket_prefix: str
     metrics: CollectorRegistry
     kpis: KpiService
     presence: PresenceService
+    web: WebAuth  # accounts: sessions, tokens, audit, templates (web/auth.py)
+    thresholds: KpiThresholds = field(default_factory=KpiThresholds)  # wallboard KPI colours ([wallboard])
+    console: ConsoleOptions = field(default_factory=ConsoleOptions)  # the call taker's console: wrap-up, map
+    directory: AgencyDirectory = field(default_factory=lambda: AgencyDirectory(()))  # agencies file
+    deliveries: DeliveryLog | None = None  # the webhook delivery log (GET /api/webhook-deliveries)
+    dispatcher: DispatchService | None = None  # dispatch to agencies (web/dispatch_api.py)
+    reports: DispatchReports | None = None  # chain KPIs, EIDO-style export
 
 
 def create_app(deps: WebDeps) -> FastAPI:
     app = FastAPI(title="ec112", version="0.1.0", summary="112 emergency call handling on Asterisk")
-    app.include_router(live_router(deps.presence))
+    app.add_middleware(AuthMiddleware, web=deps.web)  # default deny: see web/auth.py
+    app.include_router(live_router(deps.presence), dependencies=[Depends(require(Permission.VIEW_LIVE))])
+    app.include_router(pages_router(deps.web))
+    app.include_router(console_router(deps.web, presence=deps.presence, agents=deps.agents, desk=deps.desk,
+                                      prefix=deps.ticket_prefix, options=deps.console))
+    app.include_router(admin_router(deps.web))
+    app.include_router(tickets_router(deps.desk, prefix=deps.ticket_prefix, tz=deps.web.i18n.tz,
+                                      audit=deps.web.audit, directory=deps.directory))
+    app.include_router(agencies_router(deps.directory, deps.desk.categories))
+    app.include_router(wallboard_router(deps.web, deps.presence, deps.kpis, deps.desk, deps.thresholds))
+    app.include_router(ticket_pages_router(deps.web, deps.desk, prefix=deps.ticket_prefix))
+    if deps.deliveries is not None:
+        app.include_router(webhooks_router(deps.deliveries))
+    if deps.dispatcher is not None:
+        app.include_router(dispatch_router(deps.dispatcher, deps.desk, deps.web.audit, prefix=deps.ticket_prefix))
+    if deps.reports is not None:
+        app.include_router(reports_router(deps.reports))
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         body = ErrorOut(code=exc.code, message=exc.message)
-        return JSONResponse(body.model_dump(), status_code=_STATUS.get(exc.code, 400))
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return JSONResponse(body.model_dump(), status_code=_STATUS.get(exc.code, 400), headers=headers)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:
@@ -58,53 +112,44 @@ def create_app(deps: WebDeps) -> FastAPI:
         )
         return JSONResponse(body.model_dump(mode="json"), status_code=200 if body.ready else 503)
 
-    @app.get("/metrics", include_in_schema=False)
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(require(Permission.VIEW_METRICS))])
     async def metrics() -> Response:
         return Response(generate_latest(deps.metrics), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/api/tickets", response_model=list[TicketOut])
-    async def list_tickets(
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
-    ) -> list[TicketOut]:
-        tickets = await deps.tickets.list_recent(limit=limit, offset=offset)
-        return [TicketOut.from_ticket(t, deps.ticket_prefix) for t in tickets]
-
-    @app.get("/api/tickets/{ticket_ref}", response_model=TicketOut, responses={404: {"model": ErrorOut}})
-    async def get_ticket(ticket_ref: str) -> TicketOut:
-        """A ticket by id (``42``) or by its number (``112-261127-00042``)."""
-        ticket_id = int(ticket_ref) if ticket_ref.isdigit() else parse_ticket_number(ticket_ref)
-        ticket = await deps.tickets.get(ticket_id) if ticket_id is not None else None
-        if ticket is None or (not ticket_ref.isdigit() and ticket.number(deps.ticket_prefix) != ticket_ref):
-            raise NotFound(f"no ticket {ticket_ref}")
-        return TicketOut.from_ticket(ticket, deps.ticket_prefix)
-
     @app.post("/api/agents/{endpoint}/login", response_model=MembershipOut)
-    async def agent_login(endpoint: str) -> MembershipOut:
+    async def agent_login(endpoint: str, user: CurrentUser) -> MembershipOut:
+        await authorize_endpoint(deps.web, user, endpoint, "agent.login")
         change = await deps.agents.login(endpoint)
+        await deps.web.audit.record(user.username, "agent.login", endpoint, changed=change.changed)
         return MembershipOut(endpoint=change.endpoint, queue=change.queue, changed=change.changed)
 
     @app.post("/api/agents/{endpoint}/logout", response_model=MembershipOut)
-    async def agent_logout(endpoint: str) -> MembershipOut:
+    async def agent_logout(endpoint: str, user: CurrentUser) -> MembershipOut:
+        await authorize_endpoint(deps.web, user, endpoint, "agent.logout")
         change = await deps.agents.logout(endpoint)
+        await deps.web.audit.record(user.username, "agent.logout", endpoint, changed=change.changed)
         return MembershipOut(endpoint=change.endpoint, queue=change.queue, changed=change.changed)
 
     @app.get("/api/pause-reasons", response_model=list[str])
-    async def pause_reasons() -> list[str]:
+    async def pause_reasons(_user: CurrentUser) -> list[str]:
         return list(deps.agents.pause_reasons)
 
     @app.post("/api/agents/{endpoint}/pause", status_code=204, responses={422: {"model": ErrorOut}})
-    async def agent_pause(endpoint: str, body: PauseIn) -> Response:
+    async def agent_pause(endpoint: str, body: PauseIn, user: CurrentUser) -> Response:
+        await authorize_endpoint(deps.web, user, endpoint, "agent.pause")
         await deps.agents.pause(endpoint, body.reason)
+        await deps.web.audit.record(user.username, "agent.pause", endpoint, reason=body.reason)
         return Response(status_code=204)
 
     @app.post("/api/agents/{endpoint}/unpause", status_code=204)
-    async def agent_unpause(endpoint: str) -> Response:
+    async def agent_unpause(endpoint: str, user: CurrentUser) -> Response:
+        await authorize_endpoint(deps.web, user, endpoint, "agent.unpause")
         await deps.agents.unpause(endpoint)
+        await deps.web.audit.record(user.username, "agent.unpause", endpoint)
         return Response(status_code=204)
 
     @app.get("/api/kpis", response_model=list[KpiOut])
-    async def kpis() -> list[KpiOut]:
+    async def kpis(_user: KpiViewer) -> list[KpiOut]:
         """KPIs for today and for the current shift (emergency definitions: timed from call arrival)."""
         return [
             KpiOut(period=p.name, start=p.start, end=p.end, **{

@@ -36,6 +36,13 @@ class TicketOut(BaseModel):
     answered_at: datetime | None
     ended_at: datetime | None
     wait_seconds: float | None
+    classification: str | None  # darurat | informasi | prank | ghost
+    category: str | None
+    address: str | None
+    description: str | None
+    classified_by: str | None
+    classified_at: datetime | None
+    revision: int  # send it back when changing the ticket: a stale one gets 409
 
     @classmethod
     def from_ticket(cls, t: Ticket, prefix: str) -> TicketOut:
@@ -67,6 +74,13 @@ class TicketOut(BaseModel):
             answered_at=t.answered_at,
             ended_at=t.ended_at,
             wait_seconds=t.wait_seconds,
+            classification=t.classification,
+            category=t.category,
+            address=t.address,
+            description=t.description,
+            classified_by=t.classified_by,
+            classified_at=t.classified_at,
+            revision=t.revision,
         )
 
 

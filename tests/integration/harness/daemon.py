@@ -105,8 +105,12 @@ class Ec112Daemon:
             return "(no ec112 log)"
 
     # --- API and CLI ------------------------------------------------------------------------------------
+    def auth_headers(self) -> dict[str, str]:
+        """The daemon's local CLI token (rewritten at every worker start, so read each time)."""
+        return {"Authorization": f"Bearer {(self.var_dir / 'cli-token').read_text().strip()}"}
+
     def get(self, path: str) -> Any:
-        response = httpx.get(f"{self.base_url}{path}", timeout=5)
+        response = httpx.get(f"{self.base_url}{path}", headers=self.auth_headers(), timeout=5)
         response.raise_for_status()
         return response.json()
 

@@ -1,0 +1,248 @@
+"""The centre's agencies file (TOML) → the category catalogue and the agency directory.
+
+One file says which emergency categories a call taker can pick, which agencies (OPD) have authority for
+each, in which order they are proposed, their posts and their responders. ec112 ships a default for the
+regency (``ec112/data/agencies.toml``); a centre points ``[callcenter] agencies_file`` at its own copy.
+Changing the mapping needs no code change, only ``ec112 agencies check FILE`` and a restart.
+
+Every mistake is reported at once, each with where it is (``agency #3 (dishub) → categories: …``), as an
+``AgenciesFileError``: ``ec112 serve`` turns it into exit 78, ``ec112 agencies check`` into exit 1.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Sequence
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any, NamedTuple
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ec112.domain.agencies import Agency, AgencyDirectory, Post, Responder
+from ec112.domain.categories import Category, CategoryCatalogue
+
+BUILT_IN = "ec112/data/agencies.toml (built-in)"
+
+
+class AgenciesFileError(Exception):
+    """The agencies file cannot be used; ``problems`` says every reason, one line each."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        super().__init__(source, self.problems)
+
+    def __str__(self) -> str:
+        count = "1 problem" if len(self.problems) == 1 else f"{len(self.problems)} problems"
+        return f"agencies file {self.source}: {count}" + "".join(f"\n  - {p}" for p in self.problems)
+
+
+class Agencies(NamedTuple):
+    categories: CategoryCatalogue
+    directory: AgencyDirectory
+
+    def unassigned_categories(self) -> list[str]:
+        """Categories no agency has authority for (the call taker then picks agencies by hand)."""
+        return [c.code for c in self.categories.all() if not self.directory.with_authority(c.code)]
+
+
+# --- the file's shape ----------------------------------------------------------------------------------------
+
+def _pattern(regex: str, what: str) -> AfterValidator:
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"{what} (got {value!r})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _webhook(value: str) -> str:
+    if value:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host, or empty")  # never echoes the URL
+    return value
+
+
+CategoryCode = Annotated[str, _pattern(r"[a-z0-9_]{2,40}", "a category code is 2-40 of a-z, 0-9 and _")]
+AgencyCode = Annotated[str, _pattern(r"[a-z0-9_-]{2,32}", "an agency code is 2-32 of a-z, 0-9, _ and -")]
+Username = Annotated[str, _pattern(r"[a-z0-9][a-z0-9_.-]{1,39}", "not an ec112 username (lowercase, 2-40)")]
+Phone = Annotated[str, _pattern(r"|[+(]?[0-9][0-9 ().-]{2,24}", "a phone number is digits, +, spaces, ( ) . -")]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+
+class CategoryRow(_Row):
+    code: CategoryCode
+    label_id: Text
+    label_en: str = Field(default="", max_length=200)  # empty: the Indonesian label
+    agency_order: list[AgencyCode] = Field(default_factory=list)
+
+
+class PostRow(_Row):
+    name: Text
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> PostRow:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        return self
+
+
+class AgencyRow(_Row):
+    code: AgencyCode
+    name: Text
+    short_name: str = Field(default="", max_length=60)  # empty: the name
+    categories: list[CategoryCode] = Field(default_factory=list)
+    phone: Phone = ""
+    alternate_contact: str = Field(default="", max_length=200)
+    webhook_url: Annotated[str, AfterValidator(_webhook)] = ""
+    ack_timeout_seconds: int | None = Field(default=None, ge=1, le=86400)
+    post: list[PostRow] = Field(default_factory=list)
+
+
+class ResponderRow(_Row):
+    username: Username
+    agency: AgencyCode
+    name: Text
+    phone: Phone = ""
+
+
+class AgenciesFile(_Row):
+    category: list[CategoryRow] = Field(min_length=1)
+    agency: list[AgencyRow] = Field(min_length=1)
+    responder: list[ResponderRow] = Field(default_factory=list)
+
+
+_MODELS: dict[tuple[str, ...], type[BaseModel]] = {
+    (): AgenciesFile, ("category",): CategoryRow, ("agency",): AgencyRow, ("agency", "post"): PostRow,
+    ("responder",): ResponderRow,
+}
+
+
+# --- loading -------------------------------------------------------------------------------------------------
+
+def load_agencies(path: Path | None = None, *, default_ack_timeout_seconds: int = 60) -> Agencies:
+    """Read ``path`` (None: the built-in default) or raise ``AgenciesFileError`` listing every mistake."""
+    source = str(path) if path is not None else BUILT_IN
+    try:
+        raw_bytes = (path if path is not None else files("ec112").joinpath("data", "agencies.toml")).read_bytes()
+    except OSError as exc:
+        raise AgenciesFileError(source, [f"cannot read it: {exc.strerror or exc}"]) from exc
+    try:
+        raw = tomllib.loads(raw_bytes.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise AgenciesFileError(source, [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise AgenciesFileError(source, [f"not valid TOML: {exc}"]) from exc
+    try:
+        parsed = AgenciesFile.model_validate(raw)
+    except ValidationError as exc:
+        raise AgenciesFileError(source, [_describe(e, raw) for e in exc.errors()]) from exc
+    problems = _cross_check(parsed)
+    if problems:
+        raise AgenciesFileError(source, problems)
+    try:
+        return _build(parsed, default_ack_timeout_seconds)
+    except ValueError as exc:  # the domain's own checks; the cross-check should have said it first
+        raise AgenciesFileError(source, [str(exc)]) from exc
+
+
+def _build(parsed: AgenciesFile, default_ack: int) -> Agencies:
+    catalogue = CategoryCatalogue(Category(c.code, c.label_id, c.label_en or c.label_id) for c in parsed.category)
+    agencies = tuple(
+        Agency(a.code, a.name, a.short_name or a.name, tuple(a.categories),
+               tuple(Post(p.name, p.lat, p.lon) for p in a.post), a.phone or None, a.alternate_contact or None,
+               a.webhook_url or None, a.ack_timeout_seconds)
+        for a in parsed.agency
+    )
+    responders = tuple(Responder(r.username, r.agency, r.name, r.phone or None) for r in parsed.responder)
+    order = {c.code: tuple(c.agency_order) for c in parsed.category if c.agency_order}
+    return Agencies(catalogue, AgencyDirectory(agencies, responders, default_ack, order))
+
+
+def _cross_check(f: AgenciesFile) -> list[str]:
+    """Mistakes between tables: duplicates, unknown categories/agencies, an order that names a stranger."""
+    problems = [f"category {c!r} is listed twice" for c in _twice(c.code for c in f.category)]
+    problems += [f"agency {a!r} is listed twice" for a in _twice(a.code for a in f.agency)]
+    problems += [f"responder {r!r} is listed twice" for r in _twice(r.username for r in f.responder)]
+    known = [c.code for c in f.category]
+    authority = {a.code: set(a.categories) for a in f.agency}
+    for a in f.agency:
+        where = f"agency {a.code!r}"
+        problems += [f"{where}: unknown category {c!r}{_hint(c, known)}" for c in dict.fromkeys(a.categories)
+                     if c not in known]
+        problems += [f"{where}: category {c!r} is listed twice" for c in _twice(a.categories)]
+    for c in f.category:
+        for code in c.agency_order:
+            if code not in authority:
+                problems.append(f"category {c.code!r}: agency_order names unknown agency {code!r}"
+                                f"{_hint(code, list(authority))}")
+            elif c.code not in authority[code]:
+                problems.append(f"category {c.code!r}: agency_order names {code!r}, which has no authority for "
+                                f"it (add {c.code!r} to that agency's categories)")
+        problems += [f"category {c.code!r}: agency_order lists {a!r} twice" for a in _twice(c.agency_order)]
+    for r in f.responder:
+        if r.agency not in authority:
+            problems.append(f"responder {r.username!r}: unknown agency {r.agency!r}{_hint(r.agency, list(authority))}")
+    return problems
+
+
+def _twice(values: Any) -> list[str]:
+    return [v for v, n in Counter(values).items() if n > 1]
+
+
+def _hint(value: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(value, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _describe(error: Any, raw: Any) -> str:
+    """One pydantic error as a person reads it: which table and item, which key, what is wrong."""
+    loc: tuple[str | int, ...] = tuple(error["loc"])
+    kind: str = error["type"]
+    if kind == "extra_forbidden":
+        *parent, key = loc
+        model = _MODELS.get(tuple(str(p) for p in parent if isinstance(p, str)))
+        hint = _hint(str(key), list(model.model_fields)) if model is not None else ""
+        return f"{_where(tuple(parent), raw) or 'top level'}: unknown key {key!r}{hint}"
+    if kind in ("missing", "too_short") and len(loc) == 1:
+        return f"no [[{loc[0]}]] table: at least one is needed"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "missing":
+        message = "missing (required)"
+    elif kind == "string_too_short":
+        message = "must not be empty"
+    elif "webhook_url" not in loc and not isinstance(error.get("input"), dict | list) \
+            and kind not in ("value_error", "assertion_error") and "input" in error:
+        message += f" (got {error['input']!r})"
+    return f"{_where(loc, raw) or 'top level'}: {message}"
+
+
+def _where(loc: tuple[str | int, ...], raw: Any) -> str:
+    """``('agency', 3, 'post', 0, 'lat')`` → ``agency #4 (dinkes) → post #1 (PSC 119) → lat``."""
+    parts: list[str] = []
+    node = raw
+    for key in loc:
+        if isinstance(key, int) and isinstance(node, list) and parts:
+            node = node[key] if key < len(node) else None
+            name = next((node[k] for k in ("code", "username", "name") if isinstance(node, dict)
+                         and isinstance(node.get(k), str)), None)
+            parts[-1] += f" #{key + 1}" + (f" ({name})" if name else "")
+        else:
+            parts.append(str(key))
+            node = node.get(key) if isinstance(node, dict) else None
+    return " → ".join(parts)

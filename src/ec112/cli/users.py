@@ -1,0 +1,162 @@
+"""`ec112 user add|list|passwd|disable|enable|token`: web panel accounts, straight in the database.
+
+A server admin tool (like Django's ``createsuperuser``): it needs the settings (database URL) and works
+whether the daemon runs or not. Every change is audited with actor ``cli``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from ec112.cli.api_client import EXIT_NOT_FOUND, EXIT_REFUSED
+from ec112.domain.accounts import CLI_PRINCIPAL, Language, NewUser, Role
+from ec112.domain.errors import DomainError, NotFound
+from ec112.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the database stack is imported when a command runs, not at every `ec112 …` start
+    from ec112.services.accounts import UserAdmin
+    from ec112.services.passwords import Passwords
+
+T = TypeVar("T")
+app = typer.Typer(help="Akun panel web / web panel accounts.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file (env EC112_CONFIG)")]
+Username = Annotated[str, typer.Argument(help="Login name, e.g. siti or taker03")]
+StdinOption = Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin")]
+ACTOR = CLI_PRINCIPAL.username
+
+
+def load(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except (ValidationError, FileNotFoundError, ValueError) as exc:
+        err.print(f"ec112: invalid settings: {exc}")
+        raise typer.Exit(78) from exc
+
+
+async def with_admin(settings: Settings, work: Callable[[UserAdmin], Awaitable[T]],
+                     passwords: Passwords | None = None) -> T:
+    """Run ``work`` with a UserAdmin on the configured database (migrated first: it may be a fresh one)."""
+    from ec112.db.accounts import SqlAccountStore
+    from ec112.db.audit import SqlAuditStore
+    from ec112.db.engine import create_engine, migrate
+    from ec112.services.accounts import UserAdmin
+    from ec112.services.audit import AuditService
+    from ec112.services.passwords import Passwords
+
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        accounts = SqlAccountStore(engine)
+        return await work(UserAdmin(accounts, accounts, passwords or Passwords(), AuditService(SqlAuditStore(engine))))
+    finally:
+        await engine.dispose()
+
+
+def run(settings: Settings, work: Callable[[UserAdmin], Awaitable[T]]) -> T:
+    """Run it and turn a domain error into a message and an exit code."""
+    try:
+        return asyncio.run(with_admin(settings, work))
+    except DomainError as exc:
+        err.print(f"[red]ec112 user:[/red] {exc.message}")
+        raise typer.Exit(EXIT_NOT_FOUND if isinstance(exc, NotFound) else EXIT_REFUSED) from exc
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    value: str = typer.prompt("Kata sandi / password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@app.command()
+def add(
+    username: Username,
+    role: Annotated[Role, typer.Option("--role", "-r", help="admin|supervisor|call_taker|agency_officer|responder")],
+    endpoint: Annotated[str | None, typer.Option("--endpoint", help="A call taker's SIP endpoint: taker03")] = None,
+    name: Annotated[str, typer.Option("--name", help="Display name (default: the username)")] = "",
+    lang: Annotated[Language, typer.Option("--lang", help="Panel language: id or en")] = Language.ID,
+    agency: Annotated[str | None, typer.Option("--agency", help="Agency code (agency officers, responders)")] = None,
+    password_stdin: StdinOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Tambah akun / add an account (asks for the password, or reads it with --password-stdin)."""
+    settings = load(config)
+    new = NewUser(username, name, role, endpoint, agency, lang)
+    password = _password(password_stdin)
+    user = run(settings, lambda admin: admin.add(ACTOR, new, password))
+    where = f", endpoint {user.sip_endpoint}" if user.sip_endpoint else ""
+    typer.echo(f"akun {user.username} dibuat / account created ({user.role.value}{where})")
+
+
+@app.command("list")
+def list_users(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False, config: ConfigOption = None
+) -> None:
+    """Daftar akun / list the accounts."""
+    users = run(load(config), lambda admin: admin.list())
+    if as_json:
+        typer.echo(json.dumps([
+            {"username": u.username, "display_name": u.display_name, "role": u.role.value,
+             "sip_endpoint": u.sip_endpoint, "agency": u.agency, "language": u.language.value,
+             "disabled": u.disabled}
+            for u in users
+        ], indent=2))
+        return
+    table = Table(title="Akun / accounts")
+    # The login name and the role are what an admin types next: never cut.
+    table.add_column("Pengguna", no_wrap=True, min_width=10)
+    table.add_column("Nama")
+    table.add_column("Peran / role", no_wrap=True, min_width=14)
+    for column in ("Endpoint", "Instansi", "Bahasa", "Aktif"):
+        table.add_column(column)
+    for u in users:
+        table.add_row(u.username, u.display_name, u.role.value, u.sip_endpoint or "-", u.agency or "-",
+                      u.language.value, "tidak" if u.disabled else "ya")
+    out.print(table)
+
+
+@app.command()
+def passwd(username: Username, password_stdin: StdinOption = False, config: ConfigOption = None) -> None:
+    """Ganti kata sandi / set a new password (every session of the account ends)."""
+    settings = load(config)
+    password = _password(password_stdin)
+    ended = run(settings, lambda admin: admin.change_password(ACTOR, username, password))
+    typer.echo(f"kata sandi {username} diganti / password changed ({ended} session(s) ended)")
+
+
+@app.command()
+def disable(username: Username, config: ConfigOption = None) -> None:
+    """Nonaktifkan akun / disable an account: its sessions end, its API tokens stop working."""
+    ended = run(load(config), lambda admin: admin.set_disabled(ACTOR, username, True))
+    typer.echo(f"akun {username} dinonaktifkan / disabled ({ended} session(s) ended)")
+
+
+@app.command()
+def enable(username: Username, config: ConfigOption = None) -> None:
+    """Aktifkan kembali / enable a disabled account."""
+    run(load(config), lambda admin: admin.set_disabled(ACTOR, username, False))
+    typer.echo(f"akun {username} aktif kembali / enabled")
+
+
+@app.command()
+def token(
+    username: Username,
+    name: Annotated[str, typer.Option("--name", help="What the token is for, e.g. prometheus")] = "api",
+    config: ConfigOption = None,
+) -> None:
+    """Token API baru (ditampilkan sekali) / a new API token, printed once: `Authorization: Bearer …`."""
+    value = run(load(config), lambda admin: admin.issue_token(ACTOR, username, name))
+    err.print("Simpan sekarang, tidak ditampilkan lagi / keep it now, it is not shown again:")
+    typer.echo(value)

@@ -1,0 +1,128 @@
+"""Accounts and roles of the web panel, and who may do what (pure rules, no I/O).
+
+Five roles. Call-centre staff (admin, supervisor, call taker) see the room: queues, call takers, calls in
+progress and tickets, which carry callers' numbers and locations (personal data, UU 27/2022). Agency
+officers and responders work on the incidents dispatched to their agency (a later issue); until then they
+may log in and see the service-level KPIs (aggregates, no personal data) and the agencies directory.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ec112.domain.errors import InvalidRequest
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256  # argon2 takes any length; a cap keeps a megabyte "password" from costing CPU
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,39}$")
+_ENDPOINT = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")  # as services.agents accepts
+_AGENCY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    CALL_TAKER = "call_taker"
+    AGENCY_OFFICER = "agency_officer"
+    RESPONDER = "responder"
+
+
+class Language(StrEnum):
+    ID = "id"  # Bahasa Indonesia: the default
+    EN = "en"
+
+
+class Permission(StrEnum):
+    VIEW_LIVE = "view_live"  # queues, call takers, calls in progress, their SSE stream
+    VIEW_TICKETS = "view_tickets"
+    WORK_TICKETS = "work_tickets"  # classify, annotate, close tickets
+    VIEW_KPIS = "view_kpis"
+    VIEW_WALLBOARD = "view_wallboard"  # the supervisor's wallboard: the whole room at a glance
+    AGENT_SELF = "agent_self"  # log in/out, pause/unpause one's own SIP endpoint
+    AGENT_ANY = "agent_any"  # the same for any call taker
+    VIEW_METRICS = "view_metrics"  # Prometheus /metrics
+    MANAGE_USERS = "manage_users"
+    VIEW_AUDIT = "view_audit"
+    VIEW_AGENCIES = "view_agencies"  # agencies, their categories, posts and responders (every staff role)
+
+
+_ROOM = frozenset({Permission.VIEW_LIVE, Permission.VIEW_TICKETS, Permission.WORK_TICKETS, Permission.VIEW_KPIS,
+                   Permission.VIEW_AGENCIES})
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.SUPERVISOR: _ROOM | {Permission.AGENT_SELF, Permission.AGENT_ANY, Permission.VIEW_METRICS,
+                              Permission.VIEW_AUDIT, Permission.VIEW_WALLBOARD},
+    Role.CALL_TAKER: _ROOM | {Permission.AGENT_SELF},
+    Role.AGENCY_OFFICER: frozenset({Permission.VIEW_KPIS, Permission.VIEW_AGENCIES}),
+    Role.RESPONDER: frozenset({Permission.VIEW_KPIS, Permission.VIEW_AGENCIES}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    sip_endpoint: str | None = None  # the call taker's desk phone (PJSIP endpoint name)
+    agency: str | None = None  # agency code; agencies come with dispatch
+    language: Language = Language.ID
+    disabled: bool = False
+    internal: bool = False  # the local CLI principal: not a database row
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    username: str
+    display_name: str
+    role: Role
+    sip_endpoint: str | None = None
+    agency: str | None = None
+    language: Language = Language.ID
+
+
+CLI_PRINCIPAL = User(id=0, username="cli", display_name="ec112 CLI", role=Role.ADMIN, internal=True)
+
+
+def has_permission(user: User, permission: Permission) -> bool:
+    return not user.disabled and permission in ROLE_PERMISSIONS[user.role]
+
+
+def can_act_on_endpoint(user: User, endpoint: str) -> bool:
+    """Queue login/logout and pause/unpause: a call taker on her own endpoint, supervisors and admins on any."""
+    if has_permission(user, Permission.AGENT_ANY):
+        return True
+    return has_permission(user, Permission.AGENT_SELF) and user.sip_endpoint is not None \
+        and user.sip_endpoint == endpoint
+
+
+def validate_new_user(new: NewUser) -> NewUser:
+    """The same user, normalised, or InvalidRequest with the reason."""
+    username = new.username.strip().lower()
+    if not _USERNAME.fullmatch(username):
+        raise InvalidRequest(
+            f"invalid username {new.username!r}: 2-40 characters, lowercase letters, digits, '.', '_' or '-'"
+        )
+    display_name = new.display_name.strip() or username
+    if len(display_name) > 120:
+        raise InvalidRequest("display name longer than 120 characters")
+    endpoint = (new.sip_endpoint or "").strip() or None
+    if endpoint is not None and not _ENDPOINT.fullmatch(endpoint):
+        raise InvalidRequest(f"not a SIP endpoint name: {endpoint!r}")
+    if new.role is Role.CALL_TAKER and endpoint is None:
+        raise InvalidRequest("a call taker needs her SIP endpoint (e.g. --endpoint taker03)")
+    agency = (new.agency or "").strip() or None
+    if agency is not None and not _AGENCY.fullmatch(agency):
+        raise InvalidRequest(f"not an agency code: {agency!r}")
+    return NewUser(username, display_name, new.role, endpoint, agency, new.language)
+
+
+def validate_password(password: str, username: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidRequest(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidRequest(f"password too long: at most {MAX_PASSWORD_LENGTH} characters")
+    if password.strip().lower() == username.lower():
+        raise InvalidRequest("the password must not be the username")

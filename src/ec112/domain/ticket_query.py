@@ -1,0 +1,50 @@
+"""A search over tickets, as the ticket list and the call taker's "previous calls" ask for it (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ec112.domain.errors import InvalidRequest
+from ec112.domain.ticket_work import Classification
+from ec112.domain.tickets import TicketStatus, parse_ticket_number
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class TicketQuery:
+    text: str | None = None  # a ticket number, part of a caller number, or words of the address/description
+    status: TicketStatus | None = None
+    classification: Classification | None = None
+    caller_e164: str | None = None  # exactly this caller (previous calls of a number)
+    arrived_from: datetime | None = None  # aware; inclusive
+    arrived_to: datetime | None = None  # aware; exclusive
+    before_id: int | None = None  # only tickets older than this one
+    limit: int = 50
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_PAGE:
+            raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE}")
+        if self.offset < 0:
+            raise InvalidRequest("offset must not be negative")
+        for bound in (self.arrived_from, self.arrived_to):
+            if bound is not None and bound.tzinfo is None:
+                raise InvalidRequest("date bounds must carry a time zone")
+        if self.arrived_from and self.arrived_to and self.arrived_from >= self.arrived_to:
+            raise InvalidRequest("the start of the date range must be before its end")
+
+    @property
+    def ticket_id(self) -> int | None:
+        """When the text is a ticket number (``112-261128-00042``), the id inside it."""
+        return parse_ticket_number(self.text.strip()) if self.text else None
+
+    @property
+    def digits(self) -> str | None:
+        """When the text looks like (part of) a phone number: its digits, for a contains-match."""
+        if not self.text:
+            return None
+        stripped = self.text.strip().replace(" ", "").replace("-", "")
+        body = stripped.removeprefix("+")
+        return body if len(body) >= 3 and body.isdigit() else None

@@ -1,0 +1,225 @@
+"""Dispatch: a classified ticket goes to the agencies with authority, and each follows it to resolution.
+
+Who may do what: call takers, supervisors and admins dispatch and close; an agency officer acknowledges
+and assigns responders for her own agency only; a responder moves only her own assignments. Every step is
+stored with its timeline event (``DispatchStore``), published on the live stream, and — for a dispatch and
+an escalation — notified to the agency's webhook. An escalation loop watches acknowledgement deadlines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from ec112.domain.accounts import Role, User
+from ec112.domain.agencies import AgencyDirectory
+from ec112.domain.dispatch import (
+    Dispatch,
+    DispatchStatus,
+    DispatchStep,
+    Escalation,
+    acknowledge,
+    advance,
+    assign,
+    can_dispatch,
+    cancel,
+    check_new_agencies,
+    escalate,
+    escalation_due,
+    new_dispatch,
+)
+from ec112.domain.errors import Forbidden, InvalidRequest
+from ec112.domain.ticket_work import close
+from ec112.domain.tickets import Ticket
+from ec112.services.intake import utcnow
+from ec112.services.notifications import AgencyNotifier
+from ec112.services.ticket_desk import TicketDesk
+
+log = logging.getLogger(__name__)
+ESCALATION_CHECK_SECONDS = 1.0
+_DISPATCHERS = {Role.ADMIN, Role.SUPERVISOR, Role.CALL_TAKER}
+
+
+class DispatchStore(Protocol):
+    async def create(self, ticket_id: int, steps: Sequence[DispatchStep], *, ticket_revision: int) -> list[Dispatch]:
+        ...
+
+    async def record(self, step: DispatchStep) -> Dispatch: ...
+
+    async def get(self, dispatch_id: int) -> Dispatch: ...
+
+    async def for_ticket(self, ticket_id: int) -> list[Dispatch]: ...
+
+    async def open_for_agency(self, agency: str) -> list[Dispatch]: ...
+
+    async def for_responder(self, username: str) -> list[Dispatch]: ...
+
+    async def unacknowledged(self) -> list[Dispatch]: ...
+
+    async def dispatched_between(self, start: datetime, end: datetime) -> list[Dispatch]: ...
+
+
+class DispatchService:
+    def __init__(
+        self,
+        store: DispatchStore,
+        desk: TicketDesk,
+        directory: AgencyDirectory,
+        notifier: AgencyNotifier,
+        *,
+        ack_timeout: timedelta,
+        publish: Callable[[str, dict[str, Any]], None] = lambda _k, _d: None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._store = store
+        self._desk = desk
+        self.directory = directory
+        self._notifier = notifier
+        self._ack_timeout = ack_timeout
+        self._publish = publish
+        self._clock = clock
+
+    # --- the call taker / supervisor ---------------------------------------------------------------------
+
+    async def dispatch(self, ticket_ref: str, agencies: Sequence[str], user: User,
+                       *, revision: int | None = None) -> list[Dispatch]:
+        if user.role not in _DISPATCHERS:
+            raise Forbidden("only call takers and supervisors dispatch tickets")
+        ticket = await self._desk.find(ticket_ref)
+        if not can_dispatch(ticket.status):
+            raise InvalidRequest(f"a {ticket.status.value} ticket cannot be dispatched: classify it as darurat first")
+        if revision is not None and revision != ticket.revision:
+            raise InvalidRequest("the ticket changed meanwhile: reload it / tiket sudah diubah")
+        unknown = [a for a in agencies if a not in self.directory]
+        if unknown:
+            raise InvalidRequest(f"unknown agency: {', '.join(unknown)}")
+        check_new_agencies(await self._store.for_ticket(ticket.id), list(dict.fromkeys(agencies)))
+        at = self._clock()
+        steps = []
+        for code in dict.fromkeys(agencies):
+            agency = self.directory.get(code)
+            timeout = timedelta(seconds=agency.ack_timeout_seconds) if agency and agency.ack_timeout_seconds \
+                else self._ack_timeout
+            d = new_dispatch(ticket.id, code, by=user.username, at=at, ack_timeout=timeout)
+            steps.append(DispatchStep(d, "dispatch.created", user.username, at,
+                                      {"agency": code, "ack_deadline": d.ack_deadline.isoformat()}))
+        created = await self._store.create(ticket.id, steps, ticket_revision=ticket.revision)
+        for d in created:
+            await self._announce(d, "dispatch.created", ticket)
+        log.info("ticket %s dispatched to %s by %s", self._desk.number(ticket), ", ".join(agencies), user.username)
+        return created
+
+    async def close(self, ticket_ref: str, user: User, *, false_call: bool, note: str | None) -> Ticket:
+        if user.role not in _DISPATCHERS:
+            raise Forbidden("only call takers and supervisors close tickets")
+        ticket = await self._desk.find(ticket_ref)
+        dispatches = await self._store.for_ticket(ticket.id)
+        open_ones = [d for d in dispatches if d.open]
+        closed, event = close(ticket, open_dispatches=len(open_ones), false_call=false_call, by=user.username,
+                              at=self._clock(), note=note)
+        for d in open_ones:  # a false call: the agencies stand down
+            await self._step(cancel(d, by=user.username, at=event.at, reason="false call / laporan palsu"))
+        ticket = await self._desk.find(ticket_ref)  # the dispatches moved its revision
+        saved = await self._desk.save_change(ticket, closed, event)
+        return saved
+
+    # --- the agency officer --------------------------------------------------------------------------------
+
+    async def acknowledge(self, dispatch_id: int, user: User) -> Dispatch:
+        d = await self._own_agency(dispatch_id, user)
+        return await self._step(acknowledge(d, by=user.username, at=self._clock()))
+
+    async def assign(self, dispatch_id: int, responder: str, user: User) -> Dispatch:
+        d = await self._own_agency(dispatch_id, user)
+        known = self.directory.responder(responder)
+        if known is None or known.agency != d.agency:
+            raise InvalidRequest(f"{responder!r} is not a responder of {d.agency}")
+        return await self._step(assign(d, responder, by=user.username, at=self._clock()))
+
+    async def cancel(self, dispatch_id: int, user: User, reason: str) -> Dispatch:
+        if user.role not in (Role.ADMIN, Role.SUPERVISOR):
+            raise Forbidden("only a supervisor cancels a dispatch")
+        d = await self._store.get(dispatch_id)
+        return await self._step(cancel(d, by=user.username, at=self._clock(), reason=reason))
+
+    # --- the responder ---------------------------------------------------------------------------------------
+
+    async def advance(self, dispatch_id: int, to: DispatchStatus, user: User, *, note: str | None = None,
+                      position: tuple[float, float] | None = None) -> Dispatch:
+        d = await self._store.get(dispatch_id)
+        if d.responder != user.username:
+            raise Forbidden("this assignment belongs to another responder")
+        return await self._step(advance(d, to, by=user.username, at=self._clock(), note=note, position=position))
+
+    # --- reading ---------------------------------------------------------------------------------------------
+
+    async def of_ticket(self, ticket: Ticket) -> list[Dispatch]:
+        return await self._store.for_ticket(ticket.id)
+
+    async def get(self, dispatch_id: int) -> Dispatch:
+        return await self._store.get(dispatch_id)
+
+    async def work_of(self, user: User) -> list[Dispatch]:
+        """An officer: her agency's open dispatches; a responder: her open assignments."""
+        if user.role is Role.RESPONDER:
+            return await self._store.for_responder(user.username)
+        if user.role is Role.AGENCY_OFFICER and user.agency:
+            return await self._store.open_for_agency(user.agency)
+        return []
+
+    # --- escalation ------------------------------------------------------------------------------------------
+
+    async def escalate_overdue(self) -> int:
+        """Record and notify every escalation that is due now; returns how many were made."""
+        made = 0
+        now = self._clock()
+        for d in await self._store.unacknowledged():
+            level = escalation_due(d, now)
+            step = escalate(d, level, at=now) if level is not Escalation.NONE else None
+            if step is None:
+                continue
+            saved = await self._step(step, notify=level is Escalation.ALTERNATE)
+            made += 1
+            log.warning("dispatch %d to %s not acknowledged: %s", saved.id, saved.agency, step.kind)
+        return made
+
+    async def escalation_loop(self, interval: float = ESCALATION_CHECK_SECONDS) -> None:
+        """Run as a tracked task by the daemon."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.escalate_overdue()
+            except Exception:
+                log.exception("escalation check failed; retrying")
+
+    # --- internals -------------------------------------------------------------------------------------------
+
+    async def _own_agency(self, dispatch_id: int, user: User) -> Dispatch:
+        d = await self._store.get(dispatch_id)
+        if user.role in (Role.ADMIN, Role.SUPERVISOR):
+            return d
+        if user.role is not Role.AGENCY_OFFICER or user.agency != d.agency:
+            raise Forbidden(f"only an officer of {d.agency} may do this")
+        return d
+
+    async def _step(self, step: DispatchStep, *, notify: bool = False) -> Dispatch:
+        saved = await self._store.record(step)
+        if notify:
+            ticket = await self._desk.find(str(saved.ticket_id))
+            await self._announce(saved, step.kind, ticket)
+        else:
+            self._publish("dispatch", self._summary(saved))
+        return saved
+
+    async def _announce(self, d: Dispatch, event: str, ticket: Ticket) -> None:
+        self._publish("dispatch", self._summary(d))
+        agency = self.directory.get(d.agency)
+        if agency is not None:
+            await self._notifier.notify(agency, event, self._desk.notification(ticket, d))
+
+    def _summary(self, d: Dispatch) -> dict[str, Any]:
+        return {"id": d.id, "ticket_id": d.ticket_id, "agency": d.agency, "status": d.status.value,
+                "responder": d.responder, "escalation": int(d.escalation), "revision": d.revision}

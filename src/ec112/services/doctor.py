@@ -1,0 +1,138 @@
+"""`ec112 doctor`: what a telephony admin must fix before 112 calls can reach ec112 (no I/O here).
+
+The result types, the facts the adapters gather and the ports they implement. The adapters
+(``ami/doctor_probe``, ``db/schema_status``, the CLI's API probe) only gather facts;
+``doctor_rules`` turns facts into a verdict with a fix in Bahasa Indonesia and English;
+``doctor_run.diagnose`` runs the checks in order. Nothing changes Asterisk, the database or the daemon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal, Protocol
+
+EMERGENCY_CONTEXT = "ec112-emergency"  # asterisk-conf/extensions.conf: the 112 entry (AGI .../intake)
+DOCTOR_CONTEXT = "ec112-doctor"  # asterisk-conf/extensions.conf: the probe (AGI .../ping, UserEvent)
+EXIT_OK, EXIT_PROBLEMS = 0, 1
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"  # works, but look at it (e.g. nobody logged in to the queue)
+    FAIL = "fail"
+    SKIP = "skip"  # not verified because a check it depends on failed
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    status: Status
+    detail: str  # one line: what was found
+    fix: str = ""  # what to do, Indonesian first then English; empty when OK
+    required: bool = True  # a required check that is not OK/WARN makes the exit code 1
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (Status.OK, Status.WARN)
+
+    def as_json(self) -> dict[str, object]:
+        return {"name": self.name, "status": self.status.value, "ok": self.ok, "required": self.required,
+                "detail": self.detail, "fix": self.fix}
+
+
+def exit_code(checks: Sequence[Check]) -> int:
+    """0 when every required check passed (warnings allowed), 1 otherwise."""
+    return EXIT_OK if all(c.ok for c in checks if c.required) else EXIT_PROBLEMS
+
+
+# --- facts the adapters report ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AmiLogin:
+    outcome: Literal["ok", "refused", "unreachable"]
+    error: str = ""  # why it is not ok (no secret in it)
+    ami_version: str | None = None
+    asterisk_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DialplanStep:
+    extension: str
+    priority: str
+    application: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueInfo:
+    members: int
+    paused: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgiProbe:
+    """What the probe channel reported: Asterisk's AGISTATUS and whether ec112's ``ping`` route answered."""
+
+    agi_status: str
+    pong: bool
+
+
+class ProbeRefused(Exception):
+    """Asterisk refused an action the doctor needs (``Message`` from Asterisk, e.g. Permission denied)."""
+
+    def __init__(self, action: str, message: str) -> None:
+        super().__init__(f"{action}: {message}")
+        self.action = action
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaState:
+    state: Literal["at_head", "behind", "unknown_revision", "empty", "missing", "unreachable"]
+    detail: str  # the database (without password) and what was found
+    current: str | None = None
+    head: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonHealth:
+    reachable: bool
+    detail: str
+
+
+class AsteriskProbe(Protocol):
+    async def login(self) -> AmiLogin: ...
+
+    async def dialplan(self, context: str) -> list[DialplanStep] | None:
+        """The context's steps; None when Asterisk has no such context. May raise ``ProbeRefused``."""
+
+    async def queue(self, name: str) -> QueueInfo | None:
+        """None when Asterisk has no such queue."""
+
+    async def probe_agi(self, context: str, timeout: float) -> AgiProbe | None:  # noqa: ASYNC109
+        """Make Asterisk run ``context`` (AGI to ec112, then report); None when nothing came in time.
+        Raises ``ProbeRefused`` when Asterisk refuses to originate the probe channel."""
+
+
+class SchemaProbe(Protocol):
+    async def schema(self) -> SchemaState: ...
+
+
+class DaemonProbe(Protocol):
+    async def health(self) -> DaemonHealth: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorTarget:
+    """What the settings say Asterisk should match."""
+
+    ami: str  # host:port
+    agi_host: str
+    agi_port: int
+    queue: str
+    api_url: str
+    probe_timeout: float = 5.0
+    check_timeout: float = 15.0  # upper bound for any one check, whatever the adapter does

@@ -1,0 +1,77 @@
+"""Agencies over HTTP: who has authority for which category, their posts, duty phones and responders.
+
+Readable by every staff role (agency officers and responders included). A webhook URL may carry a token,
+so it is never shown: only whether one is configured.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from ec112.domain.accounts import Permission
+from ec112.domain.agencies import Agency, AgencyDirectory
+from ec112.domain.categories import CategoryCatalogue
+from ec112.web.auth import require
+
+
+class CategoryRefOut(BaseModel):
+    code: str
+    label_id: str
+    label_en: str
+
+
+class PostOut(BaseModel):
+    name: str
+    lat: float | None
+    lon: float | None
+
+
+class ResponderOut(BaseModel):
+    username: str  # the responder's ec112 account
+    name: str
+    phone: str | None
+
+
+class AgencyOut(BaseModel):
+    code: str
+    name: str
+    short_name: str
+    categories: list[CategoryRefOut] = Field(description="categories it has authority for")
+    posts: list[PostOut]
+    phone: str | None
+    alternate_contact: str | None = Field(description="told when a dispatch is not acknowledged in time")
+    ack_timeout_seconds: int = Field(description="time to acknowledge a dispatch before it escalates")
+    ack_timeout_default: bool = Field(description="true when that time is the centre's default")
+    webhook_configured: bool = Field(description="whether dispatches are notified to the agency's webhook")
+    responders: list[ResponderOut]
+
+
+def agency_out(agency: Agency, directory: AgencyDirectory, categories: CategoryCatalogue) -> AgencyOut:
+    def category(code: str) -> CategoryRefOut:
+        found = categories.get(code)
+        return CategoryRefOut(code=code, label_id=found.label_id if found else code,
+                              label_en=found.label_en if found else code)
+
+    return AgencyOut(
+        code=agency.code, name=agency.name, short_name=agency.short_name,
+        categories=[category(c) for c in agency.categories],
+        posts=[PostOut(name=p.name, lat=p.lat, lon=p.lon) for p in agency.posts],
+        phone=agency.phone, alternate_contact=agency.alternate_contact,
+        ack_timeout_seconds=directory.ack_timeout_seconds(agency),
+        ack_timeout_default=agency.ack_timeout_seconds is None,
+        webhook_configured=agency.webhook_url is not None,
+        responders=[ResponderOut(username=r.username, name=r.name, phone=r.phone)
+                    for r in directory.responders_of(agency.code)],
+    )
+
+
+def agencies_router(directory: AgencyDirectory, categories: CategoryCatalogue) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["agencies"], dependencies=[Depends(require(Permission.VIEW_AGENCIES))])
+
+    @router.get("/agencies", response_model=list[AgencyOut])
+    async def list_agencies() -> list[AgencyOut]:
+        """Agencies in the centre's order (the agencies file), with their categories, posts and responders."""
+        return [agency_out(a, directory, categories) for a in directory.agencies]
+
+    return router

@@ -1,0 +1,143 @@
+"""The real web app (as ``daemon.py`` builds it) on a real SQLite database, served by uvicorn on a free port.
+
+Only Asterisk is replaced: ``RecordingTelephony`` keeps the queue state that AMI would change, so a test
+sees whether a pause really went through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import uvicorn
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ec112.agencies_file import Agencies, load_agencies
+from ec112.db.accounts import SqlAccountStore
+from ec112.db.audit import SqlAuditStore
+from ec112.db.engine import create_engine, migrate
+from ec112.db.tickets import SqlTicketRepository
+from ec112.db.webhooks import SqlWebhookLog
+from ec112.domain.accounts import NewUser, Role
+from ec112.domain.kpi_ratings import KpiThresholds
+from ec112.domain.kpis import Shifts
+from ec112.services.accounts import UserAdmin
+from ec112.services.agents import AgentService
+from ec112.services.audit import AuditService
+from ec112.services.health import ComponentHealth
+from ec112.services.kpis import KpiService
+from ec112.services.passwords import Passwords
+from ec112.services.presence import PresenceService
+from ec112.services.ratelimit import Limit, LoginRateLimiter
+from ec112.services.sessions import AuthService, SessionPolicy
+from ec112.services.ticket_desk import TicketDesk
+from ec112.web.app import WebDeps, create_app
+from ec112.web.auth import WebAuth
+from ec112.web.i18n import I18n
+
+CLI_TOKEN = "local-cli-token-for-tests"
+PASSWORDS = {"admin": "admin-sandi-1", "spv": "spv-sandi-12", "taker01": "taker01-sandi", "taker02": "taker02-sandi",
+             "officer": "officer-sandi", "responder": "responder-sandi"}
+
+
+@dataclass
+class RecordingTelephony:
+    members: set[str] = field(default_factory=set)
+    paused: dict[str, str] = field(default_factory=dict)
+
+    async def queue_add(self, queue: str, interface: str, member_name: str) -> bool:
+        added = interface not in self.members
+        self.members.add(interface)
+        return added
+
+    async def queue_remove(self, queue: str, interface: str) -> bool:
+        removed = interface in self.members
+        self.members.discard(interface)
+        return removed
+
+    async def queue_pause(self, queue: str, interface: str, *, paused: bool, reason: str) -> None:
+        if paused:
+            self.paused[interface] = reason
+        else:
+            self.paused.pop(interface, None)
+
+    async def queue_status(self, queue: str) -> Sequence[Mapping[str, str]]:
+        return []
+
+    async def active_channels(self) -> Sequence[Mapping[str, str]]:
+        return []
+
+
+class _QuietUvicorn(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class WebStack:
+    base_url: str
+    engine: AsyncEngine
+    users: UserAdmin
+    audit: AuditService
+    telephony: RecordingTelephony
+    presence: PresenceService | None = None  # feed it AMI events to see the live panels change
+
+
+async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
+                      thresholds: KpiThresholds | None = None,
+                      agencies: Agencies | None = None) -> AsyncIterator[WebStack]:
+    categories, directory = agencies or load_agencies()  # default: the shipped agencies file
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'ec112.sqlite3'}")
+    await migrate(engine)
+    accounts, audit = SqlAccountStore(engine), AuditService(SqlAuditStore(engine))
+    passwords = Passwords.fast_for_tests()
+    users = UserAdmin(accounts, accounts, passwords, audit)
+    auth = AuthService(accounts, passwords, audit, LoginRateLimiter(Limit(3, 300), Limit(20, 300)),
+                       policy=SessionPolicy(timedelta(hours=4), timedelta(hours=12)), cli_token=CLI_TOKEN)
+    for name, role, endpoint in [("admin", Role.ADMIN, None), ("spv", Role.SUPERVISOR, None),
+                                 ("taker01", Role.CALL_TAKER, "taker01"), ("taker02", Role.CALL_TAKER, "taker02"),
+                                 ("officer", Role.AGENCY_OFFICER, None), ("responder", Role.RESPONDER, None)]:
+        await users.add("cli", NewUser(name, f"{name.title()} Lab", role, endpoint), PASSWORDS[name])
+    telephony = RecordingTelephony()
+    tickets = SqlTicketRepository(engine)
+
+    async def readiness() -> dict[str, ComponentHealth]:
+        return {"db": ComponentHealth(True, "sqlite")}
+
+    agents = AgentService(telephony, queue="112", member_interface="PJSIP/{endpoint}", pause_reasons=["sholat"])
+    web = WebAuth(auth, users, audit, I18n("Asia/Jakarta"), revalidate_seconds=revalidate_seconds)
+    presence = PresenceService(queue="112", wrapup_seconds=5)
+    app = create_app(WebDeps(
+        TicketDesk(tickets, categories=categories, ticket_prefix="112"), agents, readiness, "112",
+        CollectorRegistry(),
+        KpiService(tickets, Shifts((7, 15, 23), I18n("Asia/Jakarta").tz)),
+        presence, web, thresholds=thresholds or KpiThresholds(), directory=directory,
+        deliveries=SqlWebhookLog(engine),
+    ))
+    port = _free_port()
+    server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",
+                                        timeout_graceful_shutdown=2))
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                await asyncio.sleep(0.01)
+        yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+        await engine.dispose()

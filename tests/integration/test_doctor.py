@@ -1,0 +1,147 @@
+"""`ec112 doctor` against a real Asterisk: what a telephony admin sees, and the exit code scripts rely on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from typing import Any
+
+import httpx
+import pytest
+from conftest import Lab
+from harness.daemon import Ec112Daemon
+
+from ec112.local_token import read_cli_token
+
+pytestmark = pytest.mark.integration
+
+NAMES = ["settings", "ami", "dialplan", "queue", "fastagi", "database", "daemon"]
+
+
+def doctor_json(daemon: Ec112Daemon) -> tuple[int, dict[str, dict[str, Any]]]:
+    result = daemon.cli("doctor", "--json", check=False)
+    assert result.returncode in (0, 1), f"{result.returncode}\n{result.stdout}\n{result.stderr}"
+    checks = json.loads(result.stdout)
+    assert [c["name"] for c in checks] == NAMES
+    return result.returncode, {c["name"]: c for c in checks}
+
+
+def api(daemon: Ec112Daemon, path: str) -> Any:
+    """GET as the local CLI does (with the daemon's CLI token when it requires one)."""
+    token = read_cli_token(daemon.var_dir)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.get(f"{daemon.base_url}{path}", headers=headers, timeout=5)
+    response.raise_for_status()
+    return response.json()
+
+
+def doctor_table(daemon: Ec112Daemon) -> subprocess.CompletedProcess[str]:
+    return daemon.cli("doctor", check=False)
+
+
+def test_everything_ok_when_ec112_runs(ec112: Ec112Daemon, asterisk: Lab) -> None:
+    asterisk.rx("queue add member PJSIP/taker01 to 112")  # a staffed queue: no warning left
+
+    table = doctor_table(ec112)
+    assert table.returncode == 0, table.stdout + table.stderr
+    assert "Semua pemeriksaan wajib lulus / all required checks passed" in table.stdout
+    assert "Perbaikan / what to fix" not in table.stdout
+
+    code, checks = doctor_json(ec112)
+    assert code == 0
+    assert {name: c["status"] for name, c in checks.items()} == dict.fromkeys(NAMES, "ok")
+    assert all(c["ok"] and c["fix"] == "" for c in checks.values())
+    agi = f"agi://127.0.0.1:{asterisk.config.ports.agi}"
+    assert checks["ami"]["detail"].startswith(f"login OK on 127.0.0.1:{asterisk.config.ports.ami} (Asterisk ")
+    assert checks["dialplan"]["detail"] == f"ec112-emergency: AGI {agi}/intake, Queue(112)"
+    assert checks["queue"]["detail"] == "queue 112: 1 anggota / members, 0 dijeda / paused"
+    assert checks["fastagi"]["detail"] == f"Asterisk → {agi}: ec112 menjawab / answered (ping)"
+    assert "(head)" in checks["database"]["detail"]
+    assert "ec112 serve berjalan / running" in checks["daemon"]["detail"]
+    for name in ("ami", "dialplan", "queue", "fastagi"):  # the table shows what --json says
+        assert checks[name]["detail"] in table.stdout
+
+    # Two probes went through Asterisk to ec112's FastAGI: neither is a ticket nor a call.
+    assert api(ec112, "/api/tickets") == []
+    assert api(ec112, "/api/calls") == []
+    assert all(period["offered"] == 0 for period in api(ec112, "/api/kpis"))
+    deadline = time.monotonic() + 5
+    while "ec112-doctor" in asterisk.rx("core show channels concise"):  # the probe channels end by themselves
+        assert time.monotonic() < deadline, asterisk.rx("core show channels concise")
+        time.sleep(0.1)
+
+
+@pytest.mark.ec112_not_started
+def test_fastagi_fails_with_a_clear_hint_while_ec112_is_not_running(ec112: Ec112Daemon) -> None:
+    code, checks = doctor_json(ec112)
+    assert code == 1
+    for name in ("settings", "ami", "dialplan"):
+        assert checks[name]["status"] == "ok", checks[name]
+    assert checks["queue"]["status"] == "warn"  # exists, nobody logged in
+    assert checks["database"]["status"] == "warn"  # never started: not created yet (and not by the doctor)
+    assert "belum dibuat / not created yet" in checks["database"]["detail"]
+    fastagi = checks["fastagi"]
+    assert fastagi["status"] == "fail"
+    assert fastagi["required"] is True
+    assert "nothing answers on agi://127.0.0.1:" in fastagi["detail"]
+    assert "is ec112 running?" in fastagi["detail"]
+    assert "ec112 serve" in fastagi["fix"]
+    assert checks["daemon"]["status"] == "warn"
+    assert checks["daemon"]["required"] is False
+
+    table = doctor_table(ec112)
+    assert table.returncode == 1
+    assert "is ec112 running?" in table.stdout
+    assert "Gagal / failed: fastagi" in table.stdout
+
+    ec112.start()  # the admin starts ec112: the same doctor now passes
+    code, checks = doctor_json(ec112)
+    assert code == 0
+    assert checks["fastagi"]["status"] == "ok"
+    assert checks["database"]["status"] == "ok"
+
+    ec112.stop()  # and stops it again: the database stays fine, the intake path does not
+    code, checks = doctor_json(ec112)
+    assert code == 1
+    assert checks["fastagi"]["status"] == "fail"
+    assert checks["database"]["status"] == "ok"
+
+
+@pytest.mark.ec112_not_started
+def test_wrong_ami_secret_and_stopped_asterisk_are_told_apart(ec112: Ec112Daemon, asterisk: Lab) -> None:
+    ec112.env["EC112_AMI__SECRET"] = "not-the-secret"
+    code, checks = doctor_json(ec112)
+    assert code == 1
+    ami = checks["ami"]
+    assert ami["status"] == "fail"
+    assert "refused the login" in ami["detail"]
+    assert "[ami] username/secret" in ami["fix"]
+    assert "manager.conf" in ami["fix"]
+    assert [checks[n]["status"] for n in ("dialplan", "queue", "fastagi")] == ["skip"] * 3
+    table = doctor_table(ec112)
+    assert table.returncode == 1
+    assert "not-the-secret" not in table.stdout + table.stderr
+
+    asterisk.process.stop()
+    code, checks = doctor_json(ec112)
+    assert code == 1
+    assert checks["ami"]["status"] == "fail"
+    assert f"unreachable at 127.0.0.1:{asterisk.config.ports.ami}" in checks["ami"]["detail"]
+    assert "Asterisk" in checks["ami"]["fix"]
+    assert "bindaddr" in checks["ami"]["fix"]
+
+
+@pytest.mark.ec112_not_started
+def test_a_queue_asterisk_does_not_have_fails(ec112: Ec112Daemon) -> None:
+    ec112.env["EC112_CALLCENTER__QUEUE"] = "999"
+    code, checks = doctor_json(ec112)
+    assert code == 1
+    queue = checks["queue"]
+    assert queue["status"] == "fail"
+    assert "999" in queue["detail"]
+    assert "queues.conf" in queue["fix"]
+    dialplan = checks["dialplan"]  # and the 112 dialplan queues into 112, not 999
+    assert dialplan["status"] == "fail"
+    assert "[callcenter] queue = 999" in dialplan["detail"]
+    assert checks["ami"]["status"] == "ok"
