@@ -81,8 +81,9 @@ def _run_inner_pytest(tmp_path: Path, test_source: str, **env: str) -> subproces
     conftest = (E2E_DIR / "conftest.py").read_text(encoding="utf-8").replace("from .browser", "from e2e.browser")
     (tmp_path / "conftest.py").write_text(conftest, encoding="utf-8")
     (tmp_path / "test_inner.py").write_text(test_source, encoding="utf-8")
-    inner_env = {**os.environ, "PYTHONPATH": str(E2E_DIR.parent), "EC112_ARTIFACTS_DIR": str(tmp_path / "artifacts"),
-                 **env}
+    # tests/ for `e2e.browser`, tests/integration for the lab plugin the conftest registers
+    pythonpath = os.pathsep.join([str(E2E_DIR.parent), str(E2E_DIR.parent / "integration")])
+    inner_env = {**os.environ, "PYTHONPATH": pythonpath, "EC112_ARTIFACTS_DIR": str(tmp_path / "artifacts"), **env}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-c", os.devnull, "--rootdir", str(tmp_path), "-p", "no:cacheprovider",
          "-q", "-rA", "test_inner.py"],
