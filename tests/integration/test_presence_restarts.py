@@ -7,11 +7,9 @@ which is what a telephony admin would check by hand.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -19,25 +17,11 @@ from conftest import Lab
 from harness import CitizenCall, TakerPhone, parse_channels_concise, parse_queue_show
 from harness.asterisk_view import caller_channels
 from harness.daemon import Ec112Daemon
+from harness.sse import SseRecorder, agent_of
 
 pytestmark = pytest.mark.integration
 QUEUE = "112"
 _STATE_OF_DEVICE = {"Not in use": {"available", "wrap_up"}, "In use": {"on_call"}, "Ringing": {"ringing"}}
-
-
-def _wait(daemon: Ec112Daemon, path: str, predicate: Callable[[Any], bool], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    body: Any = None
-    while time.monotonic() < deadline:
-        body = daemon.get(path)
-        if predicate(body):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"{path} never matched: {json.dumps(body, indent=1)}\n{daemon.log_tail()}")
-
-
-def _agent(agents: list[dict[str, Any]], endpoint: str) -> dict[str, Any]:
-    return next((a for a in agents if a["endpoint"] == endpoint), {"state": "absent"})
 
 
 def assert_presence_matches_asterisk(daemon: Ec112Daemon, asterisk: Lab) -> None:
@@ -56,7 +40,7 @@ def assert_presence_matches_asterisk(daemon: Ec112Daemon, asterisk: Lab) -> None
     assert [w["position"] for w in queue_before["waiting"]] == list(range(1, len(seen.callers) + 1)), context
     assert sorted(queue_before["members"]) == sorted(seen.members), context
     for endpoint, member in seen.members.items():
-        agent = _agent(agents, endpoint)
+        agent = agent_of(agents, endpoint)
         if member.paused:
             assert agent["state"] == "paused", context
             assert agent["paused_reason"] == member.paused_reason, context
@@ -68,7 +52,7 @@ def assert_presence_matches_asterisk(daemon: Ec112Daemon, asterisk: Lab) -> None
         bridged = bool(channels[call["channel"]].bridge_id)
         assert (call["state"] == "talking") == bridged, context
         if bridged:
-            assert _agent(agents, call["taker"])["call_linkedid"] == call["linkedid"], context
+            assert agent_of(agents, call["taker"])["call_linkedid"] == call["linkedid"], context
 
 
 def test_ec112_restarted_with_one_call_queued_and_one_in_progress(
@@ -76,21 +60,21 @@ def test_ec112_restarted_with_one_call_queued_and_one_in_progress(
 ) -> None:
     taker("taker01", ring_ms=200, talk_ms=40_000, max_calls=1)
     ec112.cli("agent", "login", "taker01")
-    _wait(ec112, "/api/agents", lambda a: _agent(a, "taker01")["state"] == "available")
+    ec112.wait_for("/api/agents", lambda a: agent_of(a, "taker01")["state"] == "available")
     citizen_call(caller_number="+6281211110001")
-    talking = _wait(ec112, "/api/calls", lambda c: len(c) == 1 and c[0]["state"] == "talking")[0]
+    talking = ec112.wait_for("/api/calls", lambda c: len(c) == 1 and c[0]["state"] == "talking")[0]
     citizen_call(caller_number="+6281211110002")
-    _wait(ec112, "/api/queues", lambda q: len(q[0]["waiting"]) == 1)
+    ec112.wait_for("/api/queues", lambda q: len(q[0]["waiting"]) == 1)
     time.sleep(1.5)  # let the call in progress age, so that a "since" reset by the restart would show
 
     restarted_at = datetime.now(UTC)
     ec112.stop()
     ec112.start()
 
-    agents = _wait(ec112, "/api/agents", lambda a: _agent(a, "taker01")["state"] == "on_call")
-    assert _agent(agents, "taker01")["caller_number"] == "+6281211110001"
-    assert _agent(agents, "taker01")["call_linkedid"] == talking["linkedid"]
-    assert datetime.fromisoformat(_agent(agents, "taker01")["since"]) < restarted_at  # from Asterisk's clock
+    agents = ec112.wait_for("/api/agents", lambda a: agent_of(a, "taker01")["state"] == "on_call")
+    assert agent_of(agents, "taker01")["caller_number"] == "+6281211110001"
+    assert agent_of(agents, "taker01")["call_linkedid"] == talking["linkedid"]
+    assert datetime.fromisoformat(agent_of(agents, "taker01")["since"]) < restarted_at  # from Asterisk's clock
     calls = ec112.get("/api/calls")
     assert [(c["caller_number"], c["state"]) for c in calls] == [
         ("+6281211110001", "talking"), ("+6281211110002", "queued")]
@@ -102,39 +86,22 @@ def test_ec112_restarted_with_one_call_queued_and_one_in_progress(
     tickets = ec112.wait_for_tickets(lambda t: len(t) == 2)
     assert [t["caller_number_e164"] for t in tickets] == ["+6281211110001", "+6281211110002"]
     assert tickets[0]["answered_by"] == "taker01"
-    assert _agent(ec112.get("/api/agents"), "taker01")["ticket"] == tickets[0]["number"]
+    assert agent_of(ec112.get("/api/agents"), "taker01")["ticket"] == tickets[0]["number"]
     assert [w["ticket"] for w in ec112.get("/api/queues")[0]["waiting"]] == [tickets[1]["number"]]
     assert [c["ticket"] for c in ec112.get("/api/calls")] == [t["number"] for t in tickets]
-
-
-def _collect_sse(url: str, into: list[tuple[str, dict[str, Any]]], stop: threading.Event,
-                 headers: dict[str, str]) -> None:
-    with httpx.stream("GET", url, headers=headers, timeout=httpx.Timeout(5, read=60)) as response:
-        response.raise_for_status()
-        event = ""
-        for line in response.iter_lines():
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-            elif line.startswith("data:"):
-                into.append((event, json.loads(line.split(":", 1)[1])))
-            if stop.is_set():
-                return
 
 
 def test_asterisk_restarted_under_ec112(
     ec112: Ec112Daemon, asterisk: Lab, taker: Callable[..., TakerPhone], citizen_call: Callable[..., CitizenCall]
 ) -> None:
-    events: list[tuple[str, dict[str, Any]]] = []
-    stop = threading.Event()
-    threading.Thread(target=_collect_sse, daemon=True,
-                     args=(f"{ec112.base_url}/api/events", events, stop, ec112.auth_headers())).start()
+    sse = SseRecorder(ec112.base_url, ec112.auth_headers())
     taker("taker01", ring_ms=200, talk_ms=1500, max_calls=1)
     taker("taker02", ring_ms=200, talk_ms=1500)
     for endpoint in ("taker01", "taker02"):
         ec112.cli("agent", "login", endpoint)
     ec112.cli("agent", "pause", "taker02", "--reason", "sholat")
-    _wait(ec112, "/api/agents", lambda a: _agent(a, "taker01")["state"] == "available"
-          and _agent(a, "taker02")["state"] == "paused")
+    ec112.wait_for("/api/agents", lambda a: agent_of(a, "taker01")["state"] == "available"
+          and agent_of(a, "taker02")["state"] == "paused")
 
     asterisk.process.stop()
     down = httpx.get(f"{ec112.base_url}/readyz", timeout=5)
@@ -147,22 +114,23 @@ def test_asterisk_restarted_under_ec112(
     assert down.json()["components"]["agi"]["ok"] is True  # the intake port stays open for the fallback
     assert ec112.get("/api/agents")  # the API keeps answering with the last known state meanwhile
     time.sleep(1.0)
-    assert any(kind == "ami" and data["connected"] is False for kind, data in events), events
+    assert any(kind == "ami" and data["connected"] is False for kind, data in sse.events), sse.events
 
     asterisk.process.start()
     ec112.wait_ready(timeout=45)  # reconnects by itself (capped backoff), no restart of ec112
     # Asterisk kept the takers (persistentmembers) and the pause; ec112 rebuilt presence from it.
-    agents = _wait(ec112, "/api/agents", lambda a: _agent(a, "taker01")["state"] == "available"
-                   and _agent(a, "taker02")["state"] == "paused")
-    assert _agent(agents, "taker02")["paused_reason"] == "sholat"
+    agents = ec112.wait_for("/api/agents", lambda a: agent_of(a, "taker01")["state"] == "available"
+                   and agent_of(a, "taker02")["state"] == "paused")
+    assert agent_of(agents, "taker02")["paused_reason"] == "sholat"
     assert_presence_matches_asterisk(ec112, asterisk)
-    assert any(kind in ("reload", "snapshot") for kind, _ in events[-20:]), events
+    assert any(kind in ("reload", "snapshot") for kind, _ in sse.events[-20:]), sse.events
 
     call = citizen_call(caller_number="+6281211110003")
-    _wait(ec112, "/api/agents", lambda a: _agent(a, "taker01")["state"] == "on_call"
-          and _agent(a, "taker01")["caller_number"] == "+6281211110003")
+    ec112.wait_for("/api/agents", lambda a: agent_of(a, "taker01")["state"] == "on_call"
+          and agent_of(a, "taker01")["caller_number"] == "+6281211110003")
     assert_presence_matches_asterisk(ec112, asterisk)
     assert call.wait(timeout=30) == 0, call.diagnostics()
     tickets = ec112.wait_for_tickets(lambda t: len(t) == 1 and t[0]["ended_at"] is not None)
     assert tickets[0]["answered_by"] == "taker01"
-    stop.set()
+    sse.stop()
+    assert sse.error is None, sse.error

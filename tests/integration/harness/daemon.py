@@ -114,6 +114,17 @@ class Ec112Daemon:
         response.raise_for_status()
         return response.json()
 
+    def wait_for(self, path: str, predicate: Callable[[Any], bool], timeout: float = 15.0) -> Any:
+        """Poll ``GET path`` until ``predicate(body)`` holds; the body, or an AssertionError with the log."""
+        deadline = time.monotonic() + timeout
+        body: Any = None
+        while time.monotonic() < deadline:
+            body = self.get(path)
+            if predicate(body):
+                return body
+            time.sleep(0.05)
+        raise AssertionError(f"{path} never matched: {json.dumps(body, indent=1)}\n{self.log_tail()}")
+
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [sys.executable, "-m", "ec112", *args], env=self.env, capture_output=True, text=True, timeout=30,
