@@ -4,7 +4,7 @@ BIN       := $(VENV)/bin
 PYTEST    := $(BIN)/pytest
 ASTERISK  ?= 16
 
-.PHONY: install install-all run test lint unit integration integration-16 integration-22 e2e bench clean
+.PHONY: install install-all run test lint unit fuzz integration integration-16 integration-22 e2e bench bench-smoke clean
 
 install:            ## Asterisk 16 + SIPp + .venv (idempotent)
 	scripts/install.sh
@@ -18,16 +18,21 @@ run: install        ## the lab: Asterisk (rendered asterisk-conf/) + ec112 on SQ
 test: install-all   ## everything CI runs: lint, types, unit/adapter/db tests, integration on Asterisk 16 and 22, e2e
 	$(MAKE) lint
 	$(MAKE) unit
+	$(MAKE) fuzz
 	$(MAKE) integration-16
 	$(MAKE) integration-22
 	$(MAKE) e2e
+	$(MAKE) bench-smoke
 
 lint:
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
 unit:
 	$(PYTEST) tests/unit tests/adapters tests/db
+
+fuzz:               ## bounded hypothesis + schemathesis fuzzing (EC112_FUZZ_EXAMPLES=5000 for a long run); cases in artifacts/fuzz/
+	$(PYTEST) tests/fuzz
 
 integration-16:
 	EC112_TEST_ASTERISK=16 $(PYTEST) tests/integration
@@ -38,8 +43,11 @@ integration-22:
 e2e:                ## browser tests: real headless Chromium (screenshots in artifacts/e2e/)
 	$(PYTEST) tests/e2e
 
-bench:              ## the full load benchmark (slow)
-	$(PYTEST) -m slow bench
+bench:              ## the full load benchmark, bare Asterisk vs Asterisk + ec112 (~7 min): bench/results/latest.{json,md}
+	EC112_BENCH_ASTERISK=$(ASTERISK) $(PYTEST) -m slow bench -s
+
+bench-smoke:        ## the same benchmark, bounded (< 90 s; CI): artifacts/bench/smoke.{json,md}
+	EC112_BENCH_ASTERISK=$(ASTERISK) $(PYTEST) -m 'not slow' bench
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

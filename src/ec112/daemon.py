@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import uvicorn
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from ec112 import __version__
 from ec112.agencies_file import AgenciesFileError, load_agencies
@@ -30,15 +29,19 @@ from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
 from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
+from ec112.db.records import SqlRecordStore
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.kpis import Shifts
 from ec112.domain.tickets import Ticket
+from ec112.heartbeat import heartbeat, mark_ready
 from ec112.local_token import write_cli_token
+from ec112.records import AsteriskRecords
 from ec112.services.accounts import UserAdmin
 from ec112.services.agents import AgentService
 from ec112.services.ami_pipeline import AmiEventPipeline
 from ec112.services.audit import AuditService
+from ec112.services.backfill import BackfillService
 from ec112.services.call_tracking import CallTracker
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
@@ -51,16 +54,21 @@ from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.ticket_desk import TicketDesk
 from ec112.settings import Settings
-from ec112.supervisor import EX_CONFIG, WATCHDOG_FD_ENV
+from ec112.supervisor import EX_CONFIG
 from ec112.web.app import WebDeps, create_app
 from ec112.web.auth import WebAuth
 from ec112.web.console import ConsoleOptions
 from ec112.web.i18n import I18n
+from ec112.web.photos import PhotoStore
 from ec112.webhooks import RetryPolicy, WebhookConfigError, WebhookNotifier, check_webhooks
 
 log = logging.getLogger(__name__)
 EMERGENCY_CONTEXT = "ec112-emergency"  # the dialplan context of asterisk-conf/extensions.conf
 SHUTDOWN_GRACE = 5.0
+BACKFILL_FIRST_PASS = 5.0  # at most this long before AMI connects; a longer first pass goes on meanwhile
+# Fine below 100 ms, where a healthy intake lies (bench/ reads p50/p99 from these), up to the 3 s deadline.
+INTAKE_BUCKETS = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2,
+                  0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
 
 
 class _EmbeddedUvicorn(uvicorn.Server):
@@ -69,29 +77,6 @@ class _EmbeddedUvicorn(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
-
-
-async def _heartbeat(interval: float, stop: asyncio.Event) -> None:
-    """Tell the supervisor the event loop is alive (see ``supervisor.py``).
-
-    Without a supervisor the worker is unguarded against freezes; rather than crash on the broken pipe,
-    it shuts down cleanly so that a restarted supervisor can start a guarded worker on the same ports.
-    """
-    fd_text = os.environ.get(WATCHDOG_FD_ENV)
-    if not fd_text:
-        return
-    fd = int(fd_text)
-    os.set_blocking(fd, False)
-    while True:
-        try:
-            os.write(fd, b".")
-        except BlockingIOError:
-            pass  # the supervisor is busy; the pipe holds plenty of beats
-        except OSError as exc:
-            log.error("the supervisor is gone (%s): stopping this worker", type(exc).__name__)
-            stop.set()
-            return
-        await asyncio.sleep(interval)
 
 
 def _web_auth(settings: Settings, accounts: SqlAccountStore, audit: AuditService) -> WebAuth:
@@ -110,6 +95,8 @@ async def run(settings: Settings) -> None:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     registry = CollectorRegistry()
     applied = Counter("ec112_ami_events_applied", "AMI events applied", ["event"], registry=registry)
+    intake_seconds = Histogram("ec112_intake_seconds", "FastAGI intake: call read, ticket opened, EC112_TICKET set",
+                               buckets=INTAKE_BUCKETS, registry=registry)
     cc = settings.callcenter
     # A bad agencies file stops the start here, before any port opens (main() → exit 78).
     categories, directory = load_agencies(cc.agencies_file, default_ack_timeout_seconds=cc.ack_timeout_seconds)
@@ -119,7 +106,7 @@ async def run(settings: Settings) -> None:
     webhook_secrets = {code: secret.get_secret_value() for code, secret in wh.secrets.items()}
     check_webhooks(directory.agencies, webhook_secrets)  # a webhook_url without its secret: exit 78
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, busy_timeout=settings.database.busy_timeout)
     await migrate(engine)
     tickets = SqlTicketRepository(engine)
     deliveries = SqlWebhookLog(engine)
@@ -147,13 +134,20 @@ async def run(settings: Settings) -> None:
         log_personal_data=settings.log_personal_data,
     )
     tracker = CallTracker(tickets, intake, queue=cc.queue, emergency_context=EMERGENCY_CONTEXT)
+    rec = settings.records
+    backfill = BackfillService(
+        AsteriskRecords(cdr_csv=rec.cdr_csv, queue_log=rec.queue_log, queue=cc.queue,
+                        emergency_contexts=(EMERGENCY_CONTEXT,), chunk_bytes=rec.chunk_bytes),
+        SqlRecordStore(engine), tickets, intake, interval=rec.interval, max_age=timedelta(hours=rec.max_age_hours))
+    backfill.check_files()  # a missing file: WARNING now and in /readyz, never a failed start
     agents = AgentService(
         telephony, queue=cc.queue, member_interface=cc.member_interface, pause_reasons=cc.pause_reasons
     )
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
-        {"intake": IntakeRoute(intake, deadline=settings.agi.intake_deadline), "ping": ping_route},
+        {"intake": IntakeRoute(intake, deadline=settings.agi.intake_deadline, observe=intake_seconds.observe),
+         "ping": ping_route},
         header_timeout=settings.agi.header_timeout,
         command_timeout=settings.agi.command_timeout,
         max_header_bytes=settings.agi.max_header_bytes,
@@ -174,6 +168,7 @@ async def run(settings: Settings) -> None:
             "ami": ComponentHealth(status.connected, ami_detail, status.since),
             "agi": ComponentHealth(agi.listening, f"{settings.agi.host}:{agi.port}"),
             "db": db,
+            "records": backfill.health(),
         }
 
     presence = PresenceService(queue=cc.queue, wrapup_seconds=cc.wrapup_seconds, tz=ZoneInfo(cc.timezone),
@@ -201,7 +196,8 @@ async def run(settings: Settings) -> None:
                 _web_auth(settings, SqlAccountStore(engine), AuditService(SqlAuditStore(engine))),
                 thresholds=settings.wallboard.thresholds(),
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
-                directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports)
+                directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
+                photos=PhotoStore(settings.var_dir / "photos"))
     )
     web = _EmbeddedUvicorn(
         uvicorn.Config(
@@ -222,14 +218,23 @@ async def run(settings: Settings) -> None:
     try:
         async with asyncio.TaskGroup() as group:
             # A failing task (e.g. AmiAuthError from ami.run) cancels the rest and surfaces from here.
-            heartbeat = group.create_task(_heartbeat(settings.watchdog.heartbeat_interval, stop), name="heartbeat")
+            ready = asyncio.Event()
+            beats = group.create_task(heartbeat(settings.watchdog.heartbeat_interval, stop, ready), name="heartbeat")
             # The first beat goes out before the AGI port opens: from then on a freeze is caught
             # within watchdog.timeout, never within the longer start-up grace.
             await asyncio.sleep(0)
             await agi.start()
             log.info("FastAGI intake listening on %s:%d", settings.agi.host, agi.port)
+            # Calls missed while ec112 was away are ticketed from Asterisk's records BEFORE the AMI resync,
+            # which would otherwise close them at the time it looks (the records know when they ended).
+            backfilling = group.create_task(backfill.run(), name="backfill")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(BACKFILL_FIRST_PASS):
+                    await backfill.first_pass.wait()
             endless = [
-                heartbeat,
+                beats,
+                backfilling,
+                group.create_task(tracker.retry_loop(), name="ticket-retry"),
                 group.create_task(agi.serve_forever(), name="agi"),
                 group.create_task(ami.run(), name="ami"),
                 group.create_task(pipeline.run(ami.events), name="ami-consumer"),
@@ -238,6 +243,7 @@ async def run(settings: Settings) -> None:
                 group.create_task(dispatcher.escalation_loop(), name="escalations"),
             ]
             group.create_task(web.serve(), name="web")
+            group.create_task(mark_ready(lambda: web.started, ready), name="ready")
             await stop.wait()
             log.info("stopping: finishing intakes in flight")
             await agi.close(SHUTDOWN_GRACE)

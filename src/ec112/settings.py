@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -63,6 +63,28 @@ class WebSettings(BaseModel):
 class DatabaseSettings(BaseModel):
     # Relative SQLite paths are resolved under ``var_dir``.
     url: str = "sqlite+aiosqlite:///ec112.sqlite3"
+    # SQLite: how long a write waits for a lock held by another connection or process before it fails.
+    # Below agi.intake_deadline, so that a locked database fails the intake's insert in time for the
+    # dialplan to queue the call anyway (the ticket is written later by the AMI tracker or the backfill).
+    busy_timeout: float = Field(1.5, gt=0)
+
+
+class RecordsSettings(BaseModel):
+    """Asterisk's own call records, read back to ticket the calls ec112 missed (see README, "Backfill").
+
+    Paths as ec112 sees them (the lab passes its own). A missing file is a warning, not an error.
+    """
+
+    cdr_csv: Path | None = Path("/var/log/asterisk/cdr-custom/ec112-cdr.csv")  # asterisk-conf/cdr_custom.conf
+    queue_log: Path | None = Path("/var/log/asterisk/queue_log")  # asterisk-conf/logger.conf
+    interval: float = Field(10.0, gt=0)  # seconds between two reads (and the first one at start-up)
+    max_age_hours: float = Field(168.0, gt=0)  # older calls are not backfilled (a first start on old files)
+    chunk_bytes: int = Field(1 << 20, ge=4096)  # one read of one file at most
+
+    @field_validator("cdr_csv", "queue_log", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value  # "" turns a file off
 
 
 class CallCenterSettings(BaseModel):
@@ -158,6 +180,7 @@ class Settings(BaseSettings):
     watchdog: WatchdogSettings = Field(default_factory=WatchdogSettings)
     wallboard: WallboardSettings = Field(default_factory=WallboardSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    records: RecordsSettings = Field(default_factory=RecordsSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -172,6 +195,13 @@ class Settings(BaseSettings):
         if cls.toml_path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls.toml_path))
         return tuple(sources)
+
+    @model_validator(mode="after")
+    def _db_waits_fit_the_intake(self) -> Settings:
+        if self.database.busy_timeout >= self.agi.intake_deadline:
+            raise ValueError("database.busy_timeout must be below agi.intake_deadline: a locked database must "
+                             "fail the intake in time for the dialplan to queue the call")
+        return self
 
     @model_validator(mode="after")
     def _refuse_sample_secrets(self) -> Settings:

@@ -9,6 +9,12 @@ Asterisk's AGI returns, the call is queued) and starts a new one, which re-synch
 the tickets of the calls it missed.
 
 Plain blocking code on purpose: it must keep working when everything asyncio-related is what froze.
+
+Under systemd (``packaging/ec112.service``: ``Type=notify``, ``WatchdogSec=``) the supervisor is the main
+process and speaks for the service: ``READY=1`` once the worker says it serves, and ``WATCHDOG=1`` only
+while it makes progress — the worker's heartbeats arrive, or a worker is starting or being restarted
+within its bounded grace. So a frozen worker is caught here first (``watchdog.timeout``), and a frozen or
+stuck supervisor by systemd, which then restarts the whole service.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from ec112.heartbeat import READY, WATCHDOG_FD_ENV
+from ec112.sd_notify import SystemdNotifier, without_systemd
 from ec112.settings import WatchdogSettings
 
 log = logging.getLogger("ec112.supervisor")
 
 EX_CONFIG = 78  # the worker's exit code for errors a restart cannot fix (bad settings, wrong AMI secret)
-WATCHDOG_FD_ENV = "EC112_WATCHDOG_FD"
+__all__ = ["EX_CONFIG", "WATCHDOG_FD_ENV", "Supervisor", "run_supervised", "worker_command"]
 STARTUP_GRACE = 20.0  # the first heartbeat may take this long (imports, migrations)
 
 
@@ -39,6 +47,8 @@ class Supervisor:
         self._pid_file = pid_file
         self._stopping = False
         self._worker: subprocess.Popen[bytes] | None = None
+        self._systemd = SystemdNotifier()
+        self._progress_until = 0.0  # monotonic: systemd's watchdog is fed until then
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self._stopping = True
@@ -48,6 +58,12 @@ class Supervisor:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        try:
+            return self._supervise()
+        finally:
+            self._systemd.stopping()
+
+    def _supervise(self) -> int:
         quick_failures = 0
         while not self._stopping:
             started = time.monotonic()
@@ -60,18 +76,35 @@ class Supervisor:
             quick_failures = quick_failures + 1 if time.monotonic() - started < 10 else 0
             delay = min(self._settings.restart_delay * (2 ** min(quick_failures, 6)), 10.0)
             log.warning("restarting the worker in %.1f s", delay)
-            time.sleep(delay)
+            self._systemd.status(f"worker exited with {code}; restarting in {delay:.1f} s")
+            self._progress(delay + 1.0)
+            self._sleep(delay)
         return 0
+
+    def _progress(self, grace: float) -> None:
+        self._progress_until = max(self._progress_until, time.monotonic() + grace)
+
+    def _pet(self) -> None:
+        now = time.monotonic()
+        if now < self._progress_until:
+            self._systemd.pet(now)
+
+    def _sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self._stopping and (left := end - time.monotonic()) > 0:
+            self._pet()
+            time.sleep(min(left, 0.2))
 
     def _run_once(self) -> int:
         read_fd, write_fd = os.pipe()
-        env = {**os.environ, WATCHDOG_FD_ENV: str(write_fd)}
+        env = {**without_systemd(os.environ), WATCHDOG_FD_ENV: str(write_fd)}
         worker = subprocess.Popen(self._argv, pass_fds=(write_fd,), env=env)
         os.close(write_fd)
         self._worker = worker
         self._pid_file.parent.mkdir(parents=True, exist_ok=True)
         self._pid_file.write_text(f"{worker.pid}\n")
         log.info("worker started (pid %d)", worker.pid)
+        self._progress(STARTUP_GRACE)
         try:
             return self._watch(worker, read_fd)
         finally:
@@ -91,11 +124,17 @@ class Supervisor:
                 except subprocess.TimeoutExpired:
                     worker.kill()
                     return worker.wait()
-            ready, _, _ = select.select([read_fd], [], [], 0.1)
-            if ready:
-                if not os.read(read_fd, 4096):  # the worker closed its end: it is exiting
+            self._pet()
+            readable, _, _ = select.select([read_fd], [], [], 0.1)
+            if readable:
+                data = os.read(read_fd, 4096)
+                if not data:  # the worker closed its end: it is exiting
                     return worker.wait()
                 deadline = time.monotonic() + self._settings.timeout
+                self._progress_until = deadline  # a beating worker has no start-up grace left
+                if READY in data:
+                    log.info("worker %d is ready", worker.pid)
+                    self._systemd.ready(f"worker {worker.pid} serving")
             elif time.monotonic() > deadline:
                 log.error(
                     "worker %d sent no heartbeat for %.1f s: killing it so 112 calls fall back to the queue",

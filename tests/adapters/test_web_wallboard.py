@@ -96,7 +96,10 @@ async def test_only_supervisors_and_admins_open_the_wallboard(stack: WebStack) -
         assert refused.status_code == 403, name
         assert refused.headers["content-type"].startswith("text/html")
         assert "Akses ditolak" in refused.text
-        assert 'href="/tickets"' in refused.text  # the panel's layout and menu: a page, not a dead end
+        # the panel's layout and menu (only the pages her role opens): a page, not a dead end
+        assert 'class="mainnav"' in refused.text
+        assert 'href="/"' in refused.text
+        assert ('href="/tickets"' in refused.text) is (name == "taker01")
         assert (await client.get("/wallboard/panel/agents")).status_code == 403
         assert (await client.get("/api/users")).status_code == 403
         await client.aclose()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ec112.agencies_file import Agencies, load_agencies
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
+from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
@@ -30,8 +31,11 @@ from ec112.domain.kpis import Shifts
 from ec112.services.accounts import UserAdmin
 from ec112.services.agents import AgentService
 from ec112.services.audit import AuditService
+from ec112.services.dispatch import DispatchService
+from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.health import ComponentHealth
 from ec112.services.kpis import KpiService
+from ec112.services.notifications import NullNotifier
 from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
@@ -40,6 +44,7 @@ from ec112.services.ticket_desk import TicketDesk
 from ec112.web.app import WebDeps, create_app
 from ec112.web.auth import WebAuth
 from ec112.web.i18n import I18n
+from ec112.web.photos import PhotoStore
 
 CLI_TOKEN = "local-cli-token-for-tests"
 PASSWORDS = {"admin": "admin-sandi-1", "spv": "spv-sandi-12", "taker01": "taker01-sandi", "taker02": "taker02-sandi",
@@ -95,6 +100,7 @@ class WebStack:
     audit: AuditService
     telephony: RecordingTelephony
     presence: PresenceService | None = None  # feed it AMI events to see the live panels change
+    dispatcher: DispatchService | None = None  # dispatch to agencies (escalate_overdue() by hand: no loop here)
 
 
 async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
@@ -121,12 +127,19 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     agents = AgentService(telephony, queue="112", member_interface="PJSIP/{endpoint}", pause_reasons=["sholat"])
     web = WebAuth(auth, users, audit, I18n("Asia/Jakarta"), revalidate_seconds=revalidate_seconds)
     presence = PresenceService(queue="112", wrapup_seconds=5)
+    desk = TicketDesk(tickets, categories=categories, ticket_prefix="112", publish=presence.publish)
+    shifts = Shifts((7, 15, 23), I18n("Asia/Jakarta").tz)
+    dispatches = SqlDispatchStore(engine)
+    dispatcher = DispatchService(dispatches, desk, directory, NullNotifier(), ack_timeout=timedelta(seconds=60),
+                                 publish=presence.publish)
     app = create_app(WebDeps(
-        TicketDesk(tickets, categories=categories, ticket_prefix="112"), agents, readiness, "112",
+        desk, agents, readiness, "112",
         CollectorRegistry(),
-        KpiService(tickets, Shifts((7, 15, 23), I18n("Asia/Jakarta").tz)),
+        KpiService(tickets, shifts),
         presence, web, thresholds=thresholds or KpiThresholds(), directory=directory,
-        deliveries=SqlWebhookLog(engine),
+        deliveries=SqlWebhookLog(engine), dispatcher=dispatcher,
+        reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
+        photos=PhotoStore(tmp_path / "photos"),
     ))
     port = _free_port()
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",
@@ -136,7 +149,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         async with asyncio.timeout(10):
             while not server.started:
                 await asyncio.sleep(0.01)
-        yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence)
+        yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)

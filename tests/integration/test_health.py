@@ -19,7 +19,8 @@ def _ready(daemon: Ec112Daemon) -> httpx.Response:
 def test_readyz_reports_ami_down_and_recovers(ec112: Ec112Daemon, asterisk: Lab) -> None:
     body = _ready(ec112).json()
     assert body["ready"] is True
-    assert set(body["components"]) == {"ami", "agi", "db"}
+    assert set(body["components"]) == {"ami", "agi", "db", "records"}
+    assert body["components"]["records"]["ok"] is True  # the backfill's files: reported, never "not ready"
     assert body["components"]["ami"]["detail"].startswith("connected (AMI ")
 
     asterisk.process.stop()

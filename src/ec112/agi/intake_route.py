@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ec112.agi.protocol import AgiError
@@ -29,16 +31,22 @@ _GEOLOC_READ = "${GEOLOC_PROFILE(format)}|${GEOLOC_PROFILE(method)}|${GEOLOC_PRO
 
 
 class IntakeRoute:
-    def __init__(self, intake: IntakeService, *, deadline: float) -> None:
+    def __init__(self, intake: IntakeService, *, deadline: float,
+                 observe: Callable[[float], None] | None = None) -> None:
         self._intake = intake
         self._deadline = deadline
+        self._observe = observe  # seconds per intake, e.g. a Prometheus histogram (ec112_intake_seconds)
 
     async def __call__(self, session: AgiSession) -> None:
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(self._deadline):
                 await self._run(session)
         except TimeoutError:
             log.warning("intake exceeded %.1f s; the dialplan queues the call anyway", self._deadline)
+        finally:
+            if self._observe is not None:
+                self._observe(time.perf_counter() - started)
 
     async def _run(self, session: AgiSession) -> None:
         env = session.env
@@ -53,16 +61,25 @@ class IntakeRoute:
         if not linkedid:
             log.warning("AGI session without agi_uniqueid; leaving the call to the dialplan fallback")
             return
-        ticket, _ = await self._intake.open_ticket(
-            linkedid=linkedid,
-            uniqueid=uniqueid or linkedid,
-            channel=env.get("agi_channel", ""),
-            caller_number=env.get("agi_callerid"),
-            caller_name=env.get("agi_calleridname"),
-            intake=IntakeChannel.AGI,
-            location=location,
-            arrived_at=arrived_at,
-        )
+        try:
+            ticket, _ = await self._intake.open_ticket(
+                linkedid=linkedid,
+                uniqueid=uniqueid or linkedid,
+                channel=env.get("agi_channel", ""),
+                caller_number=env.get("agi_callerid"),
+                caller_name=env.get("agi_calleridname"),
+                intake=IntakeChannel.AGI,
+                location=location,
+                arrived_at=arrived_at,
+            )
+        except Exception as exc:  # a locked or unreachable database: degrade, never hold the call
+            # No EC112_TICKET: the dialplan queues the call at once; the ticket follows from AMI
+            # (QueueCallerJoin, retried while the database refuses) or from Asterisk's records.
+            log.warning("intake could not write the ticket (%s); the dialplan queues the call without it",
+                        type(exc).__name__)
+            log.debug("intake ticket write failure detail", exc_info=exc)  # may carry caller data: DEBUG only
+            return
+        # Set only now: the COMMIT has returned, so a ticket the dialplan was told about survives a kill -9.
         if not session.hung_up:
             await session.set_variable(TICKET_VARIABLE, self._intake.number(ticket))
 

@@ -56,9 +56,14 @@ def decode_line(raw: bytes) -> str:
 
 
 def parse_env(head: bytes) -> dict[str, str]:
-    """Parse the ``agi_*`` header block; blank lines and lines without ``: `` are ignored."""
+    """Parse the ``agi_*`` header block; blank lines and lines without ``: `` are ignored.
+
+    Only ``\n`` ends a line (res_agi writes values verbatim): ``splitlines()`` would also split a caller
+    name at U+2028, ``\x85`` or ``\r`` and let it inject ``agi_callerid``/``agi_network_script``.
+    """
     env: dict[str, str] = {}
-    for line in head.decode(ENCODING, DECODE_ERRORS).splitlines():
+    for raw_line in head.decode(ENCODING, DECODE_ERRORS).split("\n"):
+        line = raw_line.removesuffix("\r")
         key, sep, value = line.partition(":")
         if not sep or not key.strip():
             continue
@@ -73,7 +78,10 @@ def route_of(env: dict[str, str]) -> str:
     """
     script = env.get("agi_network_script", "").strip()
     if "://" in script:
-        script = urlsplit(script).path
+        try:
+            script = urlsplit(script).path
+        except ValueError:  # e.g. "agi://[::1/x": an unknown route, not an unexpected error
+            return ""
     return script.split("?", 1)[0].strip("/")
 
 

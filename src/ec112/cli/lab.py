@@ -18,7 +18,7 @@ import typer
 from ec112.lab.asterisk import AsteriskFlavor, AsteriskNotInstalledError, AsteriskProcess
 from ec112.lab.render import LabConfig, render
 from ec112.lab.state import describe, load_or_create
-from ec112.lab.web_accounts import accounts_banner, ensure_lab_accounts, load_lab_accounts
+from ec112.lab.web_accounts import accounts_banner, ensure_lab_accounts, load_lab_accounts, write_lab_agencies
 
 app = typer.Typer(help="Lab: Asterisk + ec112 on this machine, for trying and demos.", no_args_is_help=True)
 FlavorOption = Annotated[str, typer.Option("--asterisk", help="Asterisk to run: 16 (host) or 22 (sid chroot)")]
@@ -77,6 +77,9 @@ def run(asterisk: FlavorOption = "16", var_dir: VarOption = Path("var")) -> None
         "EC112_AMI__SECRET": config.ami_secret,
         "EC112_AGI__PORT": str(config.ports.agi),
         "EC112_WEB__PORT": str(config.ports.web),
+        "EC112_RECORDS__CDR_CSV": str(config.cdr_csv),  # Asterisk's own records, for the backfill
+        "EC112_RECORDS__QUEUE_LOG": str(config.queue_log),
+        "EC112_CALLCENTER__AGENCIES_FILE": str(write_lab_agencies(var_dir.resolve())),
     }
     daemon = subprocess.Popen([sys.executable, "-m", "ec112", "serve"], env=env)
     stop = False

@@ -1,8 +1,9 @@
-"""`ec112 tickets list|show`."""
+"""`ec112 tickets list|show|export`."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -79,3 +80,20 @@ def show_ticket(
     for key, value in ticket.items():
         table.add_row(key, _where(ticket) if key == "location" else ("-" if value is None else str(value)))
     out.print(table)
+
+
+@app.command("export")
+def export_ticket(
+    ref: Annotated[str, typer.Argument(help="Ticket id or number (112-261127-00042)")],
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write the JSON to this file (default: stdout)",
+                                                  dir_okay=False)] = None,
+    api: ApiOption = None,
+) -> None:
+    """Ekspor tiket (EIDO, JSON) / export a ticket as an EIDO-style JSON document."""
+    document = call("GET", api_url(api), f"/api/tickets/{ref}/export")
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if out_file is None:
+        typer.echo(text, nl=False)
+        return
+    out_file.write_text(text, encoding="utf-8")
+    typer.echo(f"tiket {ref} diekspor ke / exported to {out_file}", err=True)

@@ -19,6 +19,7 @@ from ec112.domain.dispatch import Dispatch, DispatchStatus, DispatchStep, Escala
 from ec112.domain.errors import Conflict, NotFound
 from ec112.domain.tickets import TicketStatus
 
+_MAX_ID = 2**31 - 1  # Integer primary keys (int4 on PostgreSQL)
 _COLUMNS = ("ticket_id", "agency", "status", "dispatched_at", "dispatched_by", "ack_deadline", "acknowledged_at",
             "acknowledged_by", "responder", "responding_at", "processing_at", "resolved_at", "resolution_note",
             "cancelled_at", "escalation")
@@ -58,6 +59,8 @@ class SqlDispatchStore:
             return _to_domain(row)
 
     async def get(self, dispatch_id: int) -> Dispatch:
+        if not 0 < dispatch_id <= _MAX_ID:  # SQLite/asyncpg raise on an out-of-range integer: it is just unknown
+            raise NotFound(f"no dispatch {dispatch_id}")
         async with self._sessions() as session:
             row = await session.get(DispatchRow, dispatch_id)
             if row is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -16,26 +17,34 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL and a busy timeout so the AGI intake never waits long on a lock."""
+def create_engine(url: str, *, busy_timeout: float = 1.5) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, durable commits and a busy timeout so the AGI intake never waits
+    long on a lock (``busy_timeout`` seconds; keep it below ``agi.intake_deadline``)."""
     is_sqlite = url.startswith("sqlite")
     kwargs: dict[str, Any] = {"pool_pre_ping": not is_sqlite}
     if is_sqlite:
-        kwargs["connect_args"] = {"timeout": 5}
+        kwargs["connect_args"] = {"timeout": busy_timeout}
         path = url.split("///", 1)[-1]
         if path and ":memory:" not in path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite:
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        pragmas = functools.partial(_sqlite_pragmas, busy_ms=int(busy_timeout * 1000))
+        event.listen(engine.sync_engine, "connect", pragmas)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int) -> None:
+    """Durability: a ticket is acknowledged (EC112_TICKET set, API answered) only after its COMMIT returns.
+    In WAL mode, ``synchronous=NORMAL`` already keeps every committed transaction through a kill -9 of ec112
+    (the WAL is in the OS page cache), but not through a power cut or kernel crash, which can take the last
+    commits with it. ``FULL`` fsyncs the WAL at each commit so a committed ticket survives those too; measured
+    here at about 0.2 ms per commit (vs 0.015 ms), a few commits per call: nothing next to the 3 s intake
+    deadline. (PostgreSQL: a committed transaction is durable with its default synchronous_commit=on.)"""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

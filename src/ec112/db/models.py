@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -173,3 +173,40 @@ class WebhookDeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RecordOffsetRow(Base):
+    """How far ec112 has read one of Asterisk's record files (the backfill; ``ec112.records``)."""
+
+    __tablename__ = "record_offsets"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)  # "cdr" | "queue_log"
+    identity: Mapped[str] = mapped_column(String(96))  # device:inode:first-line hash of the file read
+    byte_offset: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RecordedCallRow(Base):
+    """A 112 call as Asterisk's records tell it (CDR + queue_log), joined across reads and restarts.
+
+    ``settled_at``: its ticket has been opened or filled from it. Pruned some days after the call.
+    """
+
+    __tablename__ = "recorded_calls"
+
+    linkedid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str | None] = mapped_column(String(128))
+    caller_number: Mapped[str | None] = mapped_column(String(64))
+    caller_name: Mapped[str | None] = mapped_column(String(128))
+    arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_recorded_calls_settled_at", "settled_at"),
+        Index("ix_recorded_calls_updated_at", "updated_at"),
+    )

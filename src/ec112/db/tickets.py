@@ -18,6 +18,8 @@ from ec112.domain.ticket_query import TicketQuery
 from ec112.domain.ticket_work import TicketEvent
 from ec112.domain.tickets import CallOutcome, IntakeChannel, NewCall, Ticket, TicketStatus
 
+_MAX_ID = 2**31 - 1  # Integer primary keys (int4 on PostgreSQL)
+
 
 class SqlTicketRepository:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -44,6 +46,8 @@ class SqlTicketRepository:
             return _to_domain(row), new_id is not None
 
     async def get(self, ticket_id: int) -> Ticket | None:
+        if not 0 < ticket_id <= _MAX_ID:  # SQLite/asyncpg raise on an out-of-range integer: it is just unknown
+            return None
         async with self._sessions() as session:
             row = await session.get(TicketRow, ticket_id)
             return _to_domain(row) if row else None

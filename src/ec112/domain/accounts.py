@@ -2,8 +2,9 @@
 
 Five roles. Call-centre staff (admin, supervisor, call taker) see the room: queues, call takers, calls in
 progress and tickets, which carry callers' numbers and locations (personal data, UU 27/2022). Agency
-officers and responders work on the incidents dispatched to their agency (a later issue); until then they
-may log in and see the service-level KPIs (aggregates, no personal data) and the agencies directory.
+officers and responders work on the incidents dispatched to their agency: an officer sees her own agency's
+dispatches (with the caller's data they need), a responder her own assignments (``/agency``, ``/responder``
+and their own filtered live stream), never the room; both see the service-level KPIs and the directory.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
     VIEW_AGENCIES = "view_agencies"  # agencies, their categories, posts and responders (every staff role)
+    AGENCY_WORK = "agency_work"  # the agency page: acknowledge and assign her own agency's dispatches
+    FIELD_WORK = "field_work"  # the responder page: move her own assignments along
 
 
 _ROOM = frozenset({Permission.VIEW_LIVE, Permission.VIEW_TICKETS, Permission.WORK_TICKETS, Permission.VIEW_KPIS,
@@ -55,8 +58,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPERVISOR: _ROOM | {Permission.AGENT_SELF, Permission.AGENT_ANY, Permission.VIEW_METRICS,
                               Permission.VIEW_AUDIT, Permission.VIEW_WALLBOARD},
     Role.CALL_TAKER: _ROOM | {Permission.AGENT_SELF},
-    Role.AGENCY_OFFICER: frozenset({Permission.VIEW_KPIS, Permission.VIEW_AGENCIES}),
-    Role.RESPONDER: frozenset({Permission.VIEW_KPIS, Permission.VIEW_AGENCIES}),
+    Role.AGENCY_OFFICER: frozenset({Permission.VIEW_KPIS, Permission.VIEW_AGENCIES, Permission.AGENCY_WORK}),
+    Role.RESPONDER: frozenset({Permission.VIEW_KPIS, Permission.VIEW_AGENCIES, Permission.FIELD_WORK}),
 }
 
 
@@ -71,6 +74,10 @@ class User:
     language: Language = Language.ID
     disabled: bool = False
     internal: bool = False  # the local CLI principal: not a database row
+
+    def can(self, permission: str) -> bool:
+        """For templates (the menu): ``user.can("view_wallboard")``."""
+        return has_permission(self, Permission(permission))
 
 
 @dataclass(frozen=True, slots=True)

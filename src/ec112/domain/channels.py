@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 Channel = Mapping[str, str]
+_MAX_AGE = timedelta(days=365)  # a channel "older" than this is a garbage Duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +55,10 @@ def channel_age(channel: Channel) -> timedelta:
 def hms_duration(value: str | None) -> timedelta:
     try:
         hours, minutes, seconds = (int(part) for part in (value or "").split(":"))
-    except ValueError:
+        duration = timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    except (ValueError, OverflowError):  # garbage, or more hours than a timedelta holds
         return timedelta(0)
-    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    return duration if timedelta(0) <= duration <= _MAX_AGE else timedelta(0)
 
 
 def emergency_calls(

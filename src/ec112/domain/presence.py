@@ -25,6 +25,7 @@ from ec112.domain.presence_views import (
     PresenceSnapshot,
     QueueView,
     WaitingCaller,
+    ami_count,
     endpoint_of,
     event_time,
     known_number,
@@ -142,7 +143,7 @@ class Presence:
         self._drop_waiting(linkedid)
         caller = WaitingCaller(linkedid, event.get("Channel", ""), known_number(event.get("CallerIDNum")),
                                known_number(event.get("CallerIDName")), 0, at)
-        position = int(event.get("Position") or len(self._waiting) + 1)
+        position = ami_count(event.get("Position"), len(self._waiting) + 1)
         self._waiting.insert(max(0, position - 1), caller)
         self._renumber()
         call = self._calls.get(linkedid)

@@ -18,6 +18,7 @@ from ec112.domain.presence_views import (
     Event,
     MemberFacts,
     WaitingCaller,
+    ami_count,
     endpoint_of,
     epoch,
     known_number,
@@ -81,9 +82,9 @@ def _add_waiting(out: Rebuilt, entry: Event, channels: Sequence[Event], now: dat
     channel = entry.get("Channel", "")
     live = next((c for c in channels if c.get("Channel") == channel), None)
     linkedid = entry.get("Linkedid") or (live or {}).get("Linkedid") or entry.get("Uniqueid", "")
-    joined = now - timedelta(seconds=int(entry.get("Wait") or 0))
+    joined = now - timedelta(seconds=ami_count(entry.get("Wait")))
     caller = WaitingCaller(linkedid, channel, known_number(entry.get("CallerIDNum")),
-                           known_number(entry.get("CallerIDName")), int(entry.get("Position") or 0), joined)
+                           known_number(entry.get("CallerIDName")), ami_count(entry.get("Position")), joined)
     out.waiting.append(caller)
     if linkedid not in out.calls:
         out.calls[linkedid] = ActiveCall(linkedid, channel, caller.caller_number, "queued", None, joined)
@@ -127,4 +128,4 @@ def _estimated_calls_today(entry: Event, local_midnight: datetime) -> int:
     last_call, login = epoch(entry.get("LastCall")), epoch(entry.get("LoginTime"))
     if last_call is None or last_call < local_midnight:
         return 0
-    return int(entry.get("CallsTaken") or 0) if login is not None and login >= local_midnight else 1
+    return ami_count(entry.get("CallsTaken")) if login is not None and login >= local_midnight else 1

@@ -23,6 +23,8 @@ DEFAULT_CALL_CONTEXTS = ("from-trunk", "ec112-emergency")
 _ENDPOINT = re.compile(r"^(?:[A-Za-z0-9]+/)?(?P<endpoint>[^/]+?)(?:-[0-9a-f]{8})?(?:;\d)?$")
 _DEVICE_IN_USE = {"2", "3", "7", "8"}  # in use, busy, ringinuse (ring + in use), on hold
 _DEVICE_GONE = {"4", "5"}  # invalid, unavailable (phone not registered)
+_EPOCH_LIMIT = 4_102_444_800.0  # 2100-01-01: beyond it a "timestamp" is garbage (and near-overflow)
+_COUNT_LIMIT = 1_000_000  # positions, seconds waited, calls taken: garbage above this would overflow dates
 
 
 class AgentState(StrEnum):
@@ -91,18 +93,25 @@ def endpoint_of(interface_or_channel: str) -> str:
 
 def event_time(event: Event, fallback: datetime) -> datetime:
     """The event's own time (``timestampevents = yes``), else when we read it."""
-    try:
-        return datetime.fromtimestamp(float(event.get("Timestamp", "")), UTC)
-    except ValueError:
-        return fallback
+    return epoch(event.get("Timestamp")) or fallback
 
 
 def epoch(value: str | None) -> datetime | None:
+    """Unix seconds → UTC; None for 0, garbage, nan/inf or a time no clock of ours can show (> 2100)."""
     try:
         seconds = float(value or "0")
     except ValueError:
         return None
-    return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
+    return datetime.fromtimestamp(seconds, UTC) if 0 < seconds < _EPOCH_LIMIT else None
+
+
+def ami_count(value: str | None, default: int = 0) -> int:
+    """A non-negative AMI counter (Position, Wait, CallsTaken); ``default`` when unreadable, capped."""
+    try:
+        number = int(value) if value else default
+    except ValueError:
+        return default
+    return min(max(number, 0), _COUNT_LIMIT)
 
 
 def known_number(value: str | None) -> str | None:

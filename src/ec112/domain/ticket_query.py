@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ec112.domain.errors import InvalidRequest
 from ec112.domain.ticket_work import Classification
 from ec112.domain.tickets import TicketStatus, parse_ticket_number
 
 MAX_PAGE = 200
+MAX_OFFSET = 2**31 - 1  # beyond any row count; larger integers overflow the database's INTEGER
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +28,17 @@ class TicketQuery:
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_PAGE:
             raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE}")
-        if self.offset < 0:
-            raise InvalidRequest("offset must not be negative")
+        if not 0 <= self.offset <= MAX_OFFSET:
+            raise InvalidRequest(f"offset must be between 0 and {MAX_OFFSET}")
         for bound in (self.arrived_from, self.arrived_to):
-            if bound is not None and bound.tzinfo is None:
+            if bound is None:
+                continue
+            if bound.tzinfo is None:
                 raise InvalidRequest("date bounds must carry a time zone")
+            try:  # the store compares in UTC: 0001-01-01 at +07:00 has no UTC time
+                bound.astimezone(UTC)
+            except OverflowError:
+                raise InvalidRequest("date out of range") from None
         if self.arrived_from and self.arrived_to and self.arrived_from >= self.arrived_to:
             raise InvalidRequest("the start of the date range must be before its end")
 

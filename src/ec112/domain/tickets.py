@@ -34,10 +34,12 @@ class CallOutcome(StrEnum):
 
 
 class IntakeChannel(StrEnum):
-    """Which door saw the call first: the FastAGI intake, or AMI when the intake was unavailable."""
+    """Which door saw the call first: the FastAGI intake, AMI when the intake was unavailable, or Asterisk's
+    own records (CDR + queue_log) read back after an outage (the call came and went while ec112 was away)."""
 
     AGI = "agi"
     AMI = "ami"
+    BACKFILL = "backfill"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,8 @@ def ticket_number(prefix: str, ticket_id: int, arrived_at: datetime) -> str:
 def parse_ticket_number(text: str) -> int | None:
     """The ticket id inside a number produced by :func:`ticket_number`, or None."""
     tail = text.rsplit("-", 1)[-1]
-    return int(tail) if tail.isdigit() and "-" in text else None
+    # isascii: "²".isdigit() is True but int("²") fails; a 10th digit is beyond any row id (int4).
+    return int(tail) if tail.isascii() and tail.isdigit() and len(tail) <= 9 and "-" in text else None
 
 
 # --- transitions -------------------------------------------------------------------------------------------
@@ -125,13 +128,16 @@ def ended(ticket: Ticket, at: datetime) -> Ticket:
     """The caller's channel is gone: settle the outcome from what happened before."""
     if ticket.ended_at is not None:
         return ticket
+    return replace(ticket, ended_at=at, outcome=outcome_of(ticket))
+
+
+def outcome_of(ticket: Ticket) -> CallOutcome:
+    """How an ended call went, from how far it got: answered, else abandoned in the queue, else in intake."""
     if ticket.answered_at is not None:
-        outcome = CallOutcome.ANSWERED
-    elif ticket.queued_at is not None:
-        outcome = CallOutcome.ABANDONED
-    else:
-        outcome = CallOutcome.HUNG_UP_IN_INTAKE
-    return replace(ticket, ended_at=at, outcome=outcome)
+        return CallOutcome.ANSWERED
+    if ticket.queued_at is not None:
+        return CallOutcome.ABANDONED
+    return CallOutcome.HUNG_UP_IN_INTAKE
 
 
 def located(ticket: Ticket, location: Location) -> Ticket:

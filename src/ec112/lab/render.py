@@ -26,9 +26,10 @@ SUPERVISOR_NAMES: tuple[str, ...] = ("spv01",)
 ENDPOINT_NAMES: tuple[str, ...] = TAKER_NAMES + SUPERVISOR_NAMES
 AMI_USERNAME = "ec112"  # the one [ec112] account in manager.conf
 TRUNK_ENDPOINT = "trunk"
-RUNTIME_DIRS = ("etc", "varlib/agi-bin", "varlib/cache", "db", "spool", "run", "log")
+RUNTIME_DIRS = ("etc", "varlib/agi-bin", "varlib/cache", "db", "spool", "run", "log", "log/cdr-custom")
 _SAFE_VALUE = re.compile(r"[^;\r\n\s]+")  # ';' starts an Asterisk comment
 _QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_IF_INSTALLED = re.compile(r"^\s*load\s*=>\s*(\S+\.so)\s*;\s*if-installed\b")
 _MAX_UNIX_SOCKET_PATH = 107  # sun_path is 108 bytes with the NUL: astrundir/asterisk.ctl must fit
 
 
@@ -113,6 +114,21 @@ class LabConfig:
     def messages_log(self) -> Path:
         return self.directory / "log" / "messages.log"
 
+    @property
+    def modules_host_dir(self) -> Path:
+        """Asterisk's module directory as this host sees it (inside the chroot for the 22 flavor)."""
+        return (self.chroot_root or Path("/")) / self.modules_dir.lstrip("/")
+
+    @property
+    def cdr_csv(self) -> Path:
+        """cdr_custom.conf's CSV (host path): ec112's backfill reads it (settings ``[records] cdr_csv``)."""
+        return self.directory / "log" / "cdr-custom" / "ec112-cdr.csv"
+
+    @property
+    def queue_log(self) -> Path:
+        """app_queue's queue_log (logger.conf; host path): settings ``[records] queue_log``."""
+        return self.directory / "log" / "queue_log"
+
     def placeholders(self) -> dict[str, str]:
         """Validated template values; raises ValueError for values that would corrupt a config."""
         if not _QUEUE_NAME.fullmatch(self.queue):
@@ -161,24 +177,51 @@ def new_lab_config(directory: Path, ports: LabPorts | None = None, *,
     )
 
 
-def render(config: LabConfig, templates_dir: Path | None = None) -> Path:
-    """Write etc/*.conf and the runtime dirs; return asterisk.conf's host path (for `-C`)."""
+def _substitute(name: str, template: str, values: Mapping[str, str]) -> str:
+    try:
+        return string.Template(template).substitute(values)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"{name}: {exc!r} (Asterisk's own ${{VAR}} must be written $${{VAR}})") from exc
+
+
+def render(config: LabConfig, templates_dir: Path | None = None, *,
+           appendices: Mapping[str, str] | None = None) -> Path:
+    """Write etc/*.conf and the runtime dirs; return asterisk.conf's host path (for `-C`).
+
+    ``appendices`` maps a rendered file name ("extensions.conf") to template text appended to it, with the
+    same placeholders: bench-only contexts and endpoints (bench/) without touching the production templates.
+    """
     source = templates_dir or default_templates_dir()
     templates = sorted(source.glob("*.conf"))
     if not templates:
         raise FileNotFoundError(f"no *.conf templates in {source}")
+    extra = dict(appendices or {})
+    unknown = sorted(set(extra) - {t.name for t in templates})
+    if unknown:
+        raise ValueError(f"appendices for files that are not rendered: {', '.join(unknown)}")
     values = config.placeholders()
     for sub in RUNTIME_DIRS:
         (config.directory / sub).mkdir(parents=True, exist_ok=True)
     etc = config.directory / "etc"
     etc.chmod(0o700)  # holds the AMI secret and SIP passwords
     for template in templates:
-        try:
-            text = string.Template(template.read_text()).substitute(values)
-        except (KeyError, ValueError) as exc:
-            raise ValueError(f"{template.name}: {exc!r} (Asterisk's own ${{VAR}} must be written $${{VAR}})"
-                             ) from exc
+        text = _substitute(template.name, template.read_text(), values)
+        if template.name in extra:
+            text += "\n" + _substitute(f"{template.name} (appendix)", extra[template.name], values)
+        if template.name == "modules.conf":
+            text = _drop_absent_modules(text, config.modules_host_dir)
         target = etc / template.name
         target.write_text(text)
         target.chmod(0o600)
     return config.asterisk_conf
+
+
+def _drop_absent_modules(text: str, modules_dir: Path) -> str:
+    """Comment out ``load => x.so  ; if-installed`` when x.so is not in this Asterisk (16 vs 22 modules)."""
+    lines = []
+    for line in text.splitlines(keepends=True):
+        match = _IF_INSTALLED.match(line)
+        if match and not (modules_dir / match.group(1)).exists():
+            line = f"; not installed in this Asterisk: {line.lstrip()}"
+        lines.append(line)
+    return "".join(lines)

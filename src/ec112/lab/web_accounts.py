@@ -26,9 +26,21 @@ DEMO_ACCOUNTS: tuple[tuple[str, Role, str | None, str, str | None], ...] = (
     ("taker01", Role.CALL_TAKER, "taker01", "Petugas 01", None),
     ("taker02", Role.CALL_TAKER, "taker02", "Petugas 02", None),
     ("taker03", Role.CALL_TAKER, "taker03", "Petugas 03", None),
-    ("officer", Role.AGENCY_OFFICER, None, "Petugas Damkar", "DAMKAR"),
-    ("responder", Role.RESPONDER, None, "Regu Damkar 1", "DAMKAR"),
+    ("officer", Role.AGENCY_OFFICER, None, "Petugas Damkar", "damkar"),
+    ("responder", Role.RESPONDER, None, "Regu Damkar 1", "damkar"),
 )
+LAB_AGENCIES_FILE = "lab-agencies.toml"
+
+
+def write_lab_agencies(var_dir: Path) -> Path:
+    """The built-in agencies file plus the demo responder, so the lab's Damkar officer can assign her."""
+    from importlib.resources import files
+
+    built_in = files("ec112").joinpath("data", "agencies.toml").read_text(encoding="utf-8")
+    path = var_dir / LAB_AGENCIES_FILE
+    path.write_text(built_in + '\n# --- lab demo (ec112 lab run) ---\n[[responder]]\nusername = "responder"\n'
+                    'agency = "damkar"\nname = "Regu Damkar 1"\n', encoding="utf-8")
+    return path
 
 
 def load_lab_accounts(var_dir: Path) -> list[dict[str, Any]]:

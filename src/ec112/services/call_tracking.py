@@ -8,6 +8,7 @@ ticket whose call ended meanwhile is closed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 AmiEventMap = Mapping[str, str]
 _RECENT_HANGUPS = 4096
 _RESYNC_GRACE = timedelta(seconds=5)
+_HELD_CALLS = 1024
+_HELD_EVENTS = 64
 
 
 class CallTracker:
@@ -44,6 +47,9 @@ class CallTracker:
         self._clock = clock
         # Caller channels that hung up before their ticket existed (hang-up during intake).
         self._recent_hangups: OrderedDict[str, datetime] = OrderedDict()
+        # Events of calls whose ticket could not be written (database locked or down), per Linkedid in
+        # order, retried by ``retry_loop``; later events of the same call wait behind them.
+        self._unwritten: OrderedDict[str, list[AmiEventMap]] = OrderedDict()
         self._handlers: dict[str, Callable[[AmiEventMap], Awaitable[None]]] = {
             "QueueCallerJoin": self._on_queue_join,
             "AgentConnect": self._on_agent_connect,
@@ -52,8 +58,49 @@ class CallTracker:
 
     async def apply(self, event: AmiEventMap) -> None:
         handler = self._handlers.get(event.get("Event", ""))
-        if handler is not None:
+        if handler is None:
+            return
+        linkedid = event.get("Linkedid", "")
+        if linkedid in self._unwritten:
+            self._hold(linkedid, event)
+            return
+        try:
             await handler(event)
+        except Exception as exc:  # the database said no (locked, down): keep the event, retry it shortly
+            if not linkedid:
+                raise
+            # only the first line: a database error's later lines carry the statement's parameters
+            log.warning("could not write the ticket of a call (%s: %s); retrying", type(exc).__name__,
+                        str(exc).split("\n", 1)[0][:200])
+            self._hold(linkedid, event)
+
+    async def retry_loop(self, interval: float = 1.0) -> None:
+        """Write what could not be written when the database was locked (degrade, then catch up)."""
+        while True:
+            await asyncio.sleep(interval)
+            if self._unwritten:
+                await self.retry_unwritten()
+
+    async def retry_unwritten(self) -> None:
+        for linkedid in list(self._unwritten):
+            held = self._unwritten.get(linkedid, [])
+            while held:
+                try:
+                    await self._handlers[held[0].get("Event", "")](held[0])
+                except Exception as exc:  # noqa: BLE001 - still failing: try again at the next round
+                    log.debug("ticket write still failing (%s)", type(exc).__name__)
+                    return
+                held.pop(0)
+            self._unwritten.pop(linkedid, None)
+            log.info("ticket writes that had failed are done")
+
+    def _hold(self, linkedid: str, event: AmiEventMap) -> None:
+        held = self._unwritten.setdefault(linkedid, [])
+        if len(held) < _HELD_EVENTS:
+            held.append(event)
+        while len(self._unwritten) > _HELD_CALLS:  # the backfill tickets these once the calls end
+            self._unwritten.popitem(last=False)
+            log.warning("too many unwritten calls: dropping the oldest; Asterisk's records will backfill it")
 
     # --- handlers ------------------------------------------------------------------------------------------
 

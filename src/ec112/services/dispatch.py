@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -31,7 +32,7 @@ from ec112.domain.dispatch import (
     escalation_due,
     new_dispatch,
 )
-from ec112.domain.errors import Forbidden, InvalidRequest
+from ec112.domain.errors import Conflict, Forbidden, InvalidRequest
 from ec112.domain.ticket_work import close
 from ec112.domain.tickets import Ticket
 from ec112.services.intake import utcnow
@@ -92,7 +93,7 @@ class DispatchService:
         if not can_dispatch(ticket.status):
             raise InvalidRequest(f"a {ticket.status.value} ticket cannot be dispatched: classify it as darurat first")
         if revision is not None and revision != ticket.revision:
-            raise InvalidRequest("the ticket changed meanwhile: reload it / tiket sudah diubah")
+            raise Conflict("the ticket was changed meanwhile by someone else: reload it / tiket sudah diubah")
         unknown = [a for a in agencies if a not in self.directory]
         if unknown:
             raise InvalidRequest(f"unknown agency: {', '.join(unknown)}")
@@ -148,11 +149,15 @@ class DispatchService:
     # --- the responder ---------------------------------------------------------------------------------------
 
     async def advance(self, dispatch_id: int, to: DispatchStatus, user: User, *, note: str | None = None,
-                      position: tuple[float, float] | None = None) -> Dispatch:
+                      position: tuple[float, float] | None = None, photo: str | None = None) -> Dispatch:
+        """``photo``: the name of a picture already stored for this dispatch (web/photos.py), kept with the step."""
         d = await self._store.get(dispatch_id)
         if d.responder != user.username:
             raise Forbidden("this assignment belongs to another responder")
-        return await self._step(advance(d, to, by=user.username, at=self._clock(), note=note, position=position))
+        step = advance(d, to, by=user.username, at=self._clock(), note=note, position=position)
+        if photo is not None:
+            step = replace(step, data={**step.data, "photo": photo})
+        return await self._step(step)
 
     # --- reading ---------------------------------------------------------------------------------------------
 
@@ -161,6 +166,12 @@ class DispatchService:
 
     async def get(self, dispatch_id: int) -> Dispatch:
         return await self._store.get(dispatch_id)
+
+    async def alarms(self) -> list[Dispatch]:
+        """Dispatches still not acknowledged after escalating (the wallboard's red alarms), most overdue first."""
+        found = [d for a in self.directory.agencies for d in await self._store.open_for_agency(a.code)
+                 if d.status is DispatchStatus.DISPATCHED and d.escalation >= Escalation.SUPERVISOR]
+        return sorted(found, key=lambda d: d.ack_deadline)
 
     async def work_of(self, user: User) -> list[Dispatch]:
         """An officer: her agency's open dispatches; a responder: her open assignments."""

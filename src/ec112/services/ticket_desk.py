@@ -51,7 +51,7 @@ class TicketDesk:
 
     async def find(self, ref: str) -> Ticket:
         """A ticket by id (``42``) or number (``112-261128-00042``); ``NotFound`` otherwise."""
-        ticket_id = int(ref) if ref.isdigit() else parse_ticket_number(ref)
+        ticket_id = int(ref) if ref.isascii() and ref.isdigit() and len(ref) <= 9 else parse_ticket_number(ref)
         ticket = await self._tickets.get(ticket_id) if ticket_id is not None else None
         if ticket is None or (not ref.isdigit() and ticket.number(self._prefix) != ref):
             raise NotFound(f"no ticket {ref}")

@@ -37,9 +37,11 @@ from ec112.web.agencies_api import agencies_router
 from ec112.web.auth import AuthMiddleware, CurrentUser, KpiViewer, WebAuth, authorize_endpoint, require
 from ec112.web.console import ConsoleOptions, console_router
 from ec112.web.dispatch_api import dispatch_router
+from ec112.web.field_pages import field_router
 from ec112.web.i18n import WEB_DIR
 from ec112.web.live import live_router
 from ec112.web.pages import pages_router
+from ec112.web.photos import PhotoStore, photos_router
 from ec112.web.reports_api import reports_router
 from ec112.web.schemas import ComponentOut, ErrorOut, KpiOut, MembershipOut, PauseIn, ReadyOut
 from ec112.web.ticket_pages import ticket_pages_router
@@ -69,6 +71,7 @@ class WebDeps:
     deliveries: DeliveryLog | None = None  # the webhook delivery log (GET /api/webhook-deliveries)
     dispatcher: DispatchService | None = None  # dispatch to agencies (web/dispatch_api.py)
     reports: DispatchReports | None = None  # chain KPIs, EIDO-style export
+    photos: PhotoStore | None = None  # responders' photos (web/photos.py), under var_dir
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -77,17 +80,24 @@ def create_app(deps: WebDeps) -> FastAPI:
     app.include_router(live_router(deps.presence), dependencies=[Depends(require(Permission.VIEW_LIVE))])
     app.include_router(pages_router(deps.web))
     app.include_router(console_router(deps.web, presence=deps.presence, agents=deps.agents, desk=deps.desk,
-                                      prefix=deps.ticket_prefix, options=deps.console))
+                                      prefix=deps.ticket_prefix, options=deps.console, directory=deps.directory,
+                                      dispatcher=deps.dispatcher))
     app.include_router(admin_router(deps.web))
     app.include_router(tickets_router(deps.desk, prefix=deps.ticket_prefix, tz=deps.web.i18n.tz,
                                       audit=deps.web.audit, directory=deps.directory))
     app.include_router(agencies_router(deps.directory, deps.desk.categories))
-    app.include_router(wallboard_router(deps.web, deps.presence, deps.kpis, deps.desk, deps.thresholds))
+    app.include_router(wallboard_router(deps.web, deps.presence, deps.kpis, deps.desk, deps.thresholds,
+                                        dispatcher=deps.dispatcher, reports=deps.reports))
     app.include_router(ticket_pages_router(deps.web, deps.desk, prefix=deps.ticket_prefix))
     if deps.deliveries is not None:
         app.include_router(webhooks_router(deps.deliveries))
     if deps.dispatcher is not None:
-        app.include_router(dispatch_router(deps.dispatcher, deps.desk, deps.web.audit, prefix=deps.ticket_prefix))
+        app.include_router(dispatch_router(deps.dispatcher, deps.desk, deps.web.audit, prefix=deps.ticket_prefix,
+                                           photos=deps.photos))
+        app.include_router(field_router(deps.web, deps.dispatcher, deps.desk, deps.presence,
+                                        photo_max_bytes=deps.photos.max_bytes if deps.photos else 0))
+        if deps.photos is not None:
+            app.include_router(photos_router(deps.dispatcher, deps.photos, deps.web.audit))
     if deps.reports is not None:
         app.include_router(reports_router(deps.reports))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -23,11 +23,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from ec112.domain.accounts import Permission, User, has_permission
+from ec112.domain.agencies import AgencyDirectory
+from ec112.domain.dispatch import DispatchStatus, can_dispatch
 from ec112.domain.errors import DomainError, Forbidden, NotFound
 from ec112.domain.presence import AgentState, PresenceSnapshot
 from ec112.domain.ticket_query import MAX_PAGE, TicketQuery
 from ec112.domain.tickets import Ticket, TicketStatus
 from ec112.services.agents import AgentService
+from ec112.services.dispatch import DispatchService
 from ec112.services.intake import utcnow
 from ec112.services.presence import PresenceService
 from ec112.services.ticket_desk import TicketDesk
@@ -79,8 +82,10 @@ def may_use_console(user: User) -> bool:
 
 
 def console_router(web: WebAuth, *, presence: PresenceService, agents: AgentService, desk: TicketDesk,
-                   prefix: str, options: ConsoleOptions) -> APIRouter:
+                   prefix: str, options: ConsoleOptions, directory: AgencyDirectory | None = None,
+                   dispatcher: DispatchService | None = None) -> APIRouter:
     router = APIRouter(include_in_schema=False)
+    agencies = directory or AgencyDirectory(())
 
     def own_endpoint(user: User) -> str:
         if not may_use_console(user):
@@ -97,6 +102,8 @@ def console_router(web: WebAuth, *, presence: PresenceService, agents: AgentServ
             "category_label": lambda code: desk.category_label(code, language),
             "clock": lambda value: format_time(value.astimezone(tr.tz), "medium", locale=language),
             "categories": [(c.code, c.label(language)) for c in desk.categories.all()],
+            "agency_of": agencies.get,
+            "responder_name": lambda username: (found.name if (found := agencies.responder(username)) else username),
         }
 
     def state_context(endpoint: str) -> dict[str, Any]:
@@ -112,7 +119,8 @@ def console_router(web: WebAuth, *, presence: PresenceService, agents: AgentServ
     async def ticket_context(ref: str) -> dict[str, Any]:
         ticket = await desk.find(ref)
         return {"t": ticket, "previous": list(await desk.previous_calls(ticket)),
-                "tile_url": options.map_tile_url, "attribution": options.map_attribution}
+                "tile_url": options.map_tile_url, "attribution": options.map_attribution,
+                **await dispatch_view(ticket, agencies, dispatcher)}
 
     @router.get("/console")
     async def console_page(request: Request, user: CurrentUser) -> Response:
@@ -150,6 +158,18 @@ def console_router(web: WebAuth, *, presence: PresenceService, agents: AgentServ
         except NotFound:
             return _page(web, request, "console_message.html", tr, 404, error="not_found")
         return _page(web, request, "console_ticket.html", tr, **context, **helpers(tr))
+
+    @router.get("/console/ticket/{ticket_ref}/dispatch")
+    async def dispatch_fragment(request: Request, ticket_ref: str, user: TicketViewer) -> Response:
+        """The card's dispatch section alone: console.js reads it again on every ``dispatch`` event of the ticket."""
+        tr = _translator(web, request)
+        own_endpoint(user)
+        try:
+            ticket = await desk.find(ticket_ref)
+        except NotFound:
+            return _page(web, request, "console_message.html", tr, 404, error="not_found")
+        return _page(web, request, "console_dispatch.html", tr, t=ticket,
+                     **await dispatch_view(ticket, agencies, dispatcher), **helpers(tr))
 
     async def act(request: Request, user: User, action: str, reason: str | None = None) -> Response:
         """Log in/out of the queue or pause/unpause her own endpoint; the answer is a message fragment."""
@@ -192,3 +212,27 @@ def console_router(web: WebAuth, *, presence: PresenceService, agents: AgentServ
         return await act(request, user, "unpause")
 
     return router
+
+
+async def dispatch_view(ticket: Ticket, directory: AgencyDirectory,
+                        dispatcher: DispatchService | None) -> dict[str, Any]:
+    """What the card's dispatch section shows: the agencies proposed for the category first (the others on
+    request), each dispatch with its live sub-status, and whether the ticket may be closed."""
+    if dispatcher is None:
+        return {"dispatching": False}
+    dispatches = await dispatcher.of_ticket(ticket)
+    proposed = directory.with_authority(ticket.category)
+    codes = {a.code for a in proposed}
+    live = [d for d in dispatches if d.status is not DispatchStatus.CANCELLED]
+    open_codes = {d.agency for d in dispatches if d.open}
+    finished = ticket.status in (TicketStatus.CLOSED, TicketStatus.CANCELLED)
+    return {
+        "dispatching": True,
+        "dispatchable": ticket.classification == "darurat" and can_dispatch(ticket.status),
+        "finished": finished,
+        "dispatches": dispatches,
+        "proposed": proposed,
+        "other_agencies": [a for a in directory.agencies if a.code not in codes],
+        "open_codes": open_codes,
+        "can_close": bool(live) and not open_codes and not finished,
+    }

@@ -11,11 +11,12 @@ from pydantic import BaseModel, Field
 
 from ec112.domain.accounts import Permission, User, has_permission
 from ec112.domain.dispatch import Dispatch, DispatchStatus
-from ec112.domain.errors import Forbidden
+from ec112.domain.errors import Forbidden, InvalidRequest
 from ec112.services.audit import AuditService
 from ec112.services.dispatch import DispatchService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.auth import CurrentUser, TicketViewer
+from ec112.web.photos import PHOTO_NAME, PhotoStore
 from ec112.web.schemas import ErrorOut, TicketOut
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -64,6 +65,8 @@ class AdvanceIn(BaseModel):
     note: str | None = Field(default=None, max_length=4000)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
+    photo: str | None = Field(default=None, pattern=f"^{PHOTO_NAME}$",
+                              description="a photo uploaded first to POST /api/dispatches/{id}/photos")
 
 
 class ReasonIn(BaseModel):
@@ -75,7 +78,8 @@ class CloseIn(BaseModel):
     note: str | None = Field(default=None, max_length=4000)
 
 
-def dispatch_router(service: DispatchService, desk: TicketDesk, audit: AuditService, *, prefix: str) -> APIRouter:
+def dispatch_router(service: DispatchService, desk: TicketDesk, audit: AuditService, *, prefix: str,
+                    photos: PhotoStore | None = None) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["dispatch"])
 
     def out(d: Dispatch) -> DispatchOut:
@@ -141,7 +145,9 @@ def dispatch_router(service: DispatchService, desk: TicketDesk, audit: AuditServ
     async def step(dispatch_id: int, body: AdvanceIn, user: CurrentUser) -> DispatchOut:
         """berangkat (responding) → menangani (processing) → selesai (resolved, with a closing note)."""
         position = (body.lat, body.lon) if body.lat is not None and body.lon is not None else None
-        d = await service.advance(dispatch_id, body.to, user, note=body.note, position=position)
+        if body.photo is not None and (photos is None or photos.path(dispatch_id, body.photo) is None):
+            raise InvalidRequest("unknown photo: upload it first / unggah foto dulu")
+        d = await service.advance(dispatch_id, body.to, user, note=body.note, position=position, photo=body.photo)
         await audit.record(user.username, f"dispatch.{body.to.value}", str(dispatch_id))
         return out(d)
 

@@ -64,7 +64,7 @@ def tickets_router(desk: TicketDesk, *, prefix: str, tz: tzinfo, audit: AuditSer
         query = TicketQuery(
             text=q, status=status, classification=classification,
             arrived_from=_local_midnight(date_from, tz) if date_from else None,
-            arrived_to=_local_midnight(date_to + timedelta(days=1), tz) if date_to else None,
+            arrived_to=_local_midnight(date_to, tz, days_after=1) if date_to else None,
             limit=limit, offset=offset,
         )
         found, total = await desk.search(query)
@@ -108,8 +108,8 @@ def tickets_router(desk: TicketDesk, *, prefix: str, tz: tzinfo, audit: AuditSer
     return router
 
 
-def _local_midnight(day: date, tz: tzinfo) -> datetime:
+def _local_midnight(day: date, tz: tzinfo, days_after: int = 0) -> datetime:
     try:
-        return datetime.combine(day, time(0), tz)
+        return datetime.combine(day + timedelta(days=days_after), time(0), tz)
     except (OverflowError, ValueError) as exc:
         raise InvalidRequest(f"date out of range: {day}") from exc

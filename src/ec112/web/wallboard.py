@@ -1,5 +1,6 @@
 """The supervisor's wallboard: the queue and its waiting callers, the call takers, today's and this shift's
-KPIs with red/amber/green, and the open tickets by status — live.
+KPIs with red/amber/green, the open tickets by status, the dispatch alarms (an agency that has not
+acknowledged in time, with how long it is overdue) and the 60-second call-processing target — live.
 
 The page is rendered whole on the server. Each panel is also a fragment (``/wallboard/panel/{name}``) that
 htmx fetches again when the live stream (``/api/events``, htmx-ext-sse) says its part changed, and on every
@@ -20,10 +21,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ec112.domain.accounts import Permission, has_permission
-from ec112.domain.kpi_ratings import KpiThresholds
+from ec112.domain.errors import NotFound
+from ec112.domain.kpi_ratings import KpiThresholds, higher_pct
 from ec112.domain.presence import AgentState
 from ec112.domain.ticket_query import TicketQuery
 from ec112.domain.tickets import TicketStatus
+from ec112.services.dispatch import DispatchService
+from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.kpis import KpiService
 from ec112.services.presence import PresenceService
 from ec112.services.ticket_desk import TicketDesk
@@ -32,6 +36,8 @@ from ec112.web.i18n import Translator
 from ec112.web.pages import _page, _translator
 from ec112.web.ticket_pages import error_page, fmt_duration, iso_ms
 
+# NFPA 1225: answer → dispatch within 60 s for 90 % of the tickets; amber is the early warning.
+CALL_PROCESSING = higher_pct(90.0, 80.0)
 STATE_ORDER = (AgentState.ON_CALL, AgentState.RINGING, AgentState.WRAP_UP, AgentState.AVAILABLE,
                AgentState.PAUSED, AgentState.LOGGED_OUT)
 
@@ -40,16 +46,19 @@ class Wallboard:
     """What each panel shows, read fresh from presence, the KPIs and the tickets at every request."""
 
     def __init__(self, web: WebAuth, presence: PresenceService, kpis: KpiService, desk: TicketDesk,
-                 thresholds: KpiThresholds, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 thresholds: KpiThresholds, clock: Callable[[], datetime] = lambda: datetime.now(UTC), *,
+                 dispatcher: DispatchService | None = None, reports: DispatchReports | None = None) -> None:
         self.web = web
         self.presence = presence
         self.kpis = kpis
         self.desk = desk
         self.thresholds = thresholds
         self.clock = clock
+        self.dispatcher = dispatcher
+        self.reports = reports
         self.panels: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
             "status": self.status, "queue": self.queue, "agents": self.agents, "kpis": self.kpi_panel,
-            "tickets": self.tickets,
+            "tickets": self.tickets, "alarms": self.alarms, "dispatch": self.dispatch_panel,
         }
 
     async def status(self) -> dict[str, Any]:
@@ -92,6 +101,26 @@ class Wallboard:
             counts[status.value] = total
         return {"counts": counts}
 
+    async def alarms(self) -> dict[str, Any]:
+        """Dispatches past their acknowledgement deadline: red until the agency acknowledges."""
+        found = []
+        for d in await self.dispatcher.alarms() if self.dispatcher else []:
+            try:
+                number = self.desk.number(await self.desk.find(str(d.ticket_id)))
+            except NotFound:
+                number = str(d.ticket_id)
+            agency = self.dispatcher.directory.get(d.agency) if self.dispatcher else None
+            found.append({"d": d, "number": number, "agency": agency.short_name if agency else d.agency,
+                          "overdue": (self.clock() - d.ack_deadline).total_seconds()})
+        return {"alarms": found}
+
+    async def dispatch_panel(self) -> dict[str, Any]:
+        """Today's and this shift's share of tickets dispatched within 60 s of the answer."""
+        periods = await self.reports.kpis() if self.reports else []
+        rows = [{"period": p, "cp": p.call_processing,
+                 "rating": CALL_PROCESSING.rate(p.call_processing.pct_within_target)} for p in periods]
+        return {"processing": rows, "cp_threshold": CALL_PROCESSING, "dispatching": self.reports is not None}
+
     async def context(self, names: tuple[str, ...]) -> dict[str, Any]:
         context: dict[str, Any] = {"now": self.clock(), "iso": iso_ms, "duration": fmt_duration}
         for name in names:
@@ -100,9 +129,10 @@ class Wallboard:
 
 
 def wallboard_router(web: WebAuth, presence: PresenceService, kpis: KpiService, desk: TicketDesk,
-                     thresholds: KpiThresholds) -> APIRouter:
+                     thresholds: KpiThresholds, *, dispatcher: DispatchService | None = None,
+                     reports: DispatchReports | None = None) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    board = Wallboard(web, presence, kpis, desk, thresholds)
+    board = Wallboard(web, presence, kpis, desk, thresholds, dispatcher=dispatcher, reports=reports)
 
     def allowed(who: Any) -> bool:
         return has_permission(who.user, Permission.VIEW_WALLBOARD)

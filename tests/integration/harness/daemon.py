@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from ec112.lab.render import LabConfig
 
 class Ec112Daemon:
     def __init__(self, lab: LabConfig, workdir: Path, *, watchdog_timeout: float = 3.0,
-                 database_url: str | None = None) -> None:
+                 database_url: str | None = None, extra_env: Mapping[str, str] | None = None) -> None:
         self.lab = lab
         self.workdir = workdir
         self.var_dir = workdir / "var"
@@ -38,10 +38,14 @@ class Ec112Daemon:
             "EC112_WEB__PORT": str(lab.ports.web),
             "EC112_WATCHDOG__TIMEOUT": str(watchdog_timeout),
             "EC112_API_URL": self.base_url,
+            # Asterisk's own records of this lab (the backfill reads them)
+            "EC112_RECORDS__CDR_CSV": str(lab.cdr_csv),
+            "EC112_RECORDS__QUEUE_LOG": str(lab.queue_log),
             "COLUMNS": "200",  # a supervisor's terminal, not rich's 80-column default for pipes
         }
         if database_url:
             self.env["EC112_DATABASE__URL"] = database_url
+        self.env.update(extra_env or {})
         self.process: subprocess.Popen[bytes] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------------

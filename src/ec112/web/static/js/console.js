@@ -22,6 +22,9 @@
   var csrf = csrfMeta ? csrfMeta.content : "";
   var CODES = ["darurat", "informasi", "prank", "ghost"];
   var DRAFT = "ec112.console.draft.";
+  var FORM = 'form[data-role="form"]'; // the classification form (the dispatch section has forms of its own)
+  var dispatch = window.ec112Dispatch || {busy: function () { return false; }, refresh: function () {},
+                                          carry: function () {}};
   var timeFormat = new Intl.DateTimeFormat(root.dataset.lang || "id", {timeStyle: "medium", timeZone: root.dataset.tz});
 
   var current = root.dataset.ticket || null; // the ticket of her current call, as the server last said
@@ -63,6 +66,10 @@
       var ticket = parse(event);
       if (ticket) onTicketChanged(ticket);
     });
+    source.addEventListener("dispatch", function (event) {
+      var d = parse(event);
+      if (d && dispatch.onDispatch) dispatch.onDispatch(d);
+    });
     return source;
   };
 
@@ -92,8 +99,12 @@
     if (!card) return;
     card.seen = Math.max(card.seen, t.revision);
     if (card.saving || t.revision <= card.revision) return;
-    if (card.dirty) say(card, M.changedElsewhere, true);
-    else load(t.number, card); // nothing typed: show the new version
+    if (card.dirty) {
+      say(card, M.changedElsewhere, true);
+      dispatch.refresh(card.el); // its agencies still follow
+    } else {
+      load(t.number, card); // nothing typed: show the new version
+    }
   }
 
   // --- ticket cards ---------------------------------------------------------------------------------------
@@ -132,6 +143,7 @@
         el.hidden = true;
         if (old) {
           if (old.map) old.map.remove();
+          dispatch.carry(old.el, el); // agencies she ticked, a false-call reason she is writing
           area.replaceChild(el, old.el);
         } else {
           area.appendChild(el);
@@ -150,7 +162,7 @@
                 edits: 0, saving: false, map: null};
     card.seen = card.revision;
     cards.set(card.number, card);
-    var form = el.querySelector("form");
+    var form = el.querySelector(FORM);
     form.addEventListener("submit", function (event) { event.preventDefault(); save(card); });
     var edited = function () {
       card.edits += 1;
@@ -170,7 +182,7 @@
     if (!card) return;
     cards.forEach(function (other, n) {
       if (n === number) return;
-      if (other.dirty || other.saving) {
+      if (other.dirty || other.saving || dispatch.busy(other.el)) {
         other.el.hidden = true;
       } else {
         if (other.map) other.map.remove();
@@ -214,7 +226,7 @@
   }
   function keepDraft(card) {
     try {
-      var draft = values(card.el.querySelector("form"));
+      var draft = values(card.el.querySelector(FORM));
       draft.revision = card.revision;
       sessionStorage.setItem(DRAFT + card.number, JSON.stringify(draft));
     } catch (_e) { /* storage full or disabled: the card itself still holds the text */ }
@@ -226,7 +238,7 @@
     var draft = null;
     try { draft = JSON.parse(sessionStorage.getItem(DRAFT + card.number) || "null"); } catch (_e) { draft = null; }
     if (!draft) return;
-    var form = card.el.querySelector("form");
+    var form = card.el.querySelector(FORM);
     CODES.forEach(function (code) {
       form.querySelector('input[name="classification"][value="' + code + '"]').checked = draft.classification === code;
     });
@@ -247,7 +259,7 @@
 
   function save(card) {
     if (card.saving) return;
-    var form = card.el.querySelector("form");
+    var form = card.el.querySelector(FORM);
     var v = values(form);
     if (!v.classification) {
       say(card, M.chooseClassification, true);
@@ -311,7 +323,19 @@
     });
     say(card, M.saved, false);
     renderTabs();
+    dispatch.refresh(card.el); // an emergency can now be dispatched (or its proposals follow the new category)
   }
+
+  // The dispatch section read the ticket's revision: a dispatch moves it without a `ticket` event. Take it when no
+  // change by someone else is pending (card.seen), so that her next save is not refused for her own dispatch.
+  dispatch.onRevision = function (el, revision) {
+    var card = cards.get(el.dataset.number);
+    if (!card || card.el !== el || card.saving || card.seen > card.revision || !(revision > card.revision)) return;
+    card.revision = revision;
+    card.seen = revision;
+    el.dataset.revision = String(revision);
+    if (card.dirty) keepDraft(card);
+  };
 
   function conflict(card) {
     return fetch("/api/tickets/" + encodeURIComponent(card.number), {credentials: "same-origin"})
@@ -361,7 +385,7 @@
     return el.tagName === "INPUT" && !/^(radio|checkbox|button|submit|reset)$/.test(el.type);
   }
   function choose(card, code) {
-    var form = card.el.querySelector("form");
+    var form = card.el.querySelector(FORM);
     var radio = form.querySelector('input[name="classification"][value="' + code + '"]');
     if (!radio.checked) {
       radio.checked = true;

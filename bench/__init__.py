@@ -1,0 +1,1 @@
+"""ec112 benchmark: bare Asterisk vs Asterisk + ec112 under SIPp load, same machine, same run."""
