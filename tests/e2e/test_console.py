@@ -155,6 +155,7 @@ def test_ticket_pops_up_within_a_second_and_is_classified_with_the_keyboard(
     assert watch.on_call[0][1] == first
     expect(state).to_have_text("Dalam panggilan")
     card = page.locator(f'.cs-ticket-card[data-number="{first}"]')
+    message = card.locator(".cs-form-message[data-role=message]")
     expect(card.locator(".cs-caller-number")).to_have_text(CALLER)
     expect(card.locator(".cs-coords")).to_contain_text("-6.21460, 106.84510")
     expect(card.locator(".cs-coords")).to_contain_text("± 150 m")
@@ -170,11 +171,11 @@ def test_ticket_pops_up_within_a_second_and_is_classified_with_the_keyboard(
     # Even a reload (F5) mid-call keeps what she typed: the page shows her current call's ticket, with her text.
     page.reload()
     restored = "Teks Anda yang belum tersimpan untuk tiket ini telah dipulihkan."
-    expect(card.locator(".cs-form-message")).to_have_text(restored)
+    expect(message).to_have_text(restored)
     expect(card.locator('input[value="prank"]')).to_be_checked()
     expect(card.locator("textarea[name=description]")).to_have_value("Anak-anak iseng, tertawa lalu menutup telepon")
     page.keyboard.press("Control+Enter")
-    expect(card.locator(".cs-form-message")).to_have_text("Tersimpan.")
+    expect(message).to_have_text("Tersimpan.")
     expect(card.locator(".cs-ticket-saved")).to_contain_text("Iseng (prank), oleh siti")
 
     # The call ends: wrap-up with a countdown, then available again.
@@ -198,6 +199,7 @@ def test_ticket_pops_up_within_a_second_and_is_classified_with_the_keyboard(
     second = pop["number"]
     assert second != first
     card = page.locator(f'.cs-ticket-card[data-number="{second}"]')
+    message = card.locator(".cs-form-message[data-role=message]")
     expect(card).to_be_visible()
     expect(page.locator(f'.cs-ticket-card[data-number="{first}"]')).to_have_count(0)  # saved: gone
     expect(card.locator(".cs-no-location")).to_contain_text("Jaringan tidak mengirim lokasi.")
@@ -208,7 +210,7 @@ def test_ticket_pops_up_within_a_second_and_is_classified_with_the_keyboard(
     expect(card.locator('input[value="darurat"]')).to_be_checked()
     expect(card.locator("select[name=category]")).to_be_focused()
     page.keyboard.press("Control+Enter")  # no category yet: refused here, before any request
-    expect(card.locator(".cs-form-message")).to_have_text("Darurat memerlukan kategori: pilih salah satu.")
+    expect(message).to_have_text("Darurat memerlukan kategori: pilih salah satu.")
     card.locator("select[name=category]").select_option("kebakaran")
     card.locator("input[name=address]").fill("Jl. Merdeka No. 12, RT 03/RW 05, Kel. Sukamaju")
     card.locator("textarea[name=description]").fill("Rumah terbakar, asap tebal, dua orang di dalam")
@@ -227,14 +229,14 @@ def test_ticket_pops_up_within_a_second_and_is_classified_with_the_keyboard(
     other = httpx.post(f"{ec112.base_url}/api/tickets/{second}/classification", headers=ec112.auth_headers(),
                        json={"classification": "informasi", "revision": revision}, timeout=5)
     assert other.status_code == 200, other.text
-    expect(card.locator(".cs-form-message")).to_contain_text("Orang lain baru saja mengubah tiket ini")
+    expect(message).to_contain_text("Orang lain baru saja mengubah tiket ini")
     card.locator("textarea[name=description]").focus()
     page.keyboard.press("Control+Enter")
-    expect(card.locator(".cs-form-message")).to_contain_text("Tidak tersimpan: orang lain mengubah tiket ini")
-    expect(card.locator(".cs-form-message")).to_contain_text("Informasi, oleh cli")
+    expect(message).to_contain_text("Tidak tersimpan: orang lain mengubah tiket ini")
+    expect(message).to_contain_text("Informasi, oleh cli")
     expect(card.locator("textarea[name=description]")).to_have_value("Rumah terbakar, asap tebal, dua orang di dalam")
     page.keyboard.press("Control+Enter")
-    expect(card.locator(".cs-form-message")).to_have_text("Tersimpan.")
+    expect(message).to_have_text("Tersimpan.")
     expect(card.locator(".cs-ticket-saved")).to_contain_text("Darurat · Kebakaran, oleh siti")
     expect(page.locator("#my-pending")).not_to_contain_text(second)
     assert page.evaluate("() => window.__same_document === true")  # all of it without a page reload

@@ -80,7 +80,7 @@ def test_call_taker_classifies_in_her_console_and_the_wallboard_follows_live(
     card.locator("input[name=address]").fill("Jl. Asia Afrika, depan Gedung Merdeka")
     card.locator("textarea[name=description]").fill("Tabrakan motor dan mobil, satu orang luka")
     console.keyboard.press("Control+Enter")
-    expect(card.locator(".cs-form-message")).to_have_text("Tersimpan.")
+    expect(card.locator(".cs-form-message[data-role=message]")).to_have_text("Tersimpan.")
     expect(classified).to_have_text(str(before + 1), timeout=LIVE_MS)
     screenshot(console, "story-console-classified")
     screenshot(board, "story-wallboard-after-classification")

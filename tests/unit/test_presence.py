@@ -389,3 +389,17 @@ async def test_tick_loop_ends_wrap_up_without_any_event() -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     assert (change.kind, change.data["state"]) == ("agent", "available")
+
+
+async def test_a_burst_of_events_goes_out_as_one_diff_after_the_window() -> None:
+    service = PresenceService(queue=QUEUE, wrapup_seconds=5, clock=Clock(at(1000)), coalesce_seconds=0.05)
+    subscriber = service.subscribe()
+    for i in range(50):  # a surge: 50 callers join within the window
+        await service.apply(join(f"c{i}", i + 1, 1000.0 + i / 100))
+    assert subscriber.empty()  # nothing yet: one diff at the end of the window, not 50
+    assert service.snapshot().queue.waiting == ()
+    await asyncio.sleep(0.1)
+    changes = drain(subscriber)
+    assert [c.kind for c in changes].count("queue") == 1
+    assert len(service.snapshot().queue.waiting) == 50
+    assert [w.position for w in service.snapshot().queue.waiting] == list(range(1, 51))

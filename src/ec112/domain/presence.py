@@ -91,40 +91,46 @@ class Presence:
     # --- live events -----------------------------------------------------------------------------------------
 
     def apply(self, event: Event, now: datetime) -> bool:
-        """Apply one AMI event in arrival order; True when something visible changed."""
-        before = self.snapshot()
+        """Apply one AMI event in arrival order; True when it may have changed what is shown.
+
+        Cheap on purpose (no snapshot compare): during a surge with hundreds of callers waiting, every event
+        must cost O(1) here; the service turns changes into per-item diffs at most a few times a second.
+        """
         name = event.get("Event", "")
         at = event_time(event, now)
+        handled = False
         if name in ("Newchannel", "Hangup"):
-            self._on_channel(name, event, at)
+            handled = self._on_channel(name, event, at)
         elif event.get("Queue") == self.queue:
             self._on_queue_event(name, event, at)
-        self._roll_day(now)
-        self._refresh(at)
-        return self.snapshot() != before
+            handled = True
+        rolled = self._roll_day(now)
+        return self._refresh(at) or handled or rolled
 
     def tick(self, now: datetime) -> bool:
         """Expire wrap-ups and roll calls_today over at local midnight; True when something changed."""
-        before = self.snapshot()
-        self._roll_day(now)
-        self._refresh(now)
-        return self.snapshot() != before
+        rolled = self._roll_day(now)
+        return self._refresh(now) or rolled
 
-    def _on_channel(self, name: str, event: Event, at: datetime) -> None:
+    def _on_channel(self, name: str, event: Event, at: datetime) -> bool:
         linkedid = event.get("Linkedid", "")
         if not linkedid or event.get("Uniqueid") != linkedid:
-            return  # a call taker's leg carries the caller's Linkedid: only the caller's channel counts
+            return False  # a call taker's leg carries the caller's Linkedid: only the caller's channel counts
         if name == "Newchannel":
             if event.get("Context") in self._call_contexts and linkedid not in self._calls:
                 self._calls[linkedid] = ActiveCall(linkedid, event.get("Channel", ""),
                                                    known_number(event.get("CallerIDNum")), "intake", None, at)
-            return
+                return True
+            return False
+        if linkedid not in self._calls and not any(w.linkedid == linkedid for w in self._waiting):
+            return False
         self._calls.pop(linkedid, None)
         self._tickets.pop(linkedid, None)
         self._drop_waiting(linkedid)
         for member in self._members.values():
             if member.ringing_linkedid == linkedid:
                 member.ringing_linkedid = None
+        return True
 
     def _on_queue_event(self, name: str, event: Event, at: datetime) -> None:
         linkedid = event.get("Linkedid") or event.get("Uniqueid", "")
@@ -224,21 +230,27 @@ class Presence:
             for i, w in enumerate(self._waiting, start=1)
         ]
 
-    def _refresh(self, now: datetime) -> None:
+    def _refresh(self, now: datetime) -> bool:
+        changed = False
         for member in self._members.values():
             if member.wrap_up_until is not None and now >= member.wrap_up_until:
                 member.wrap_up_until = None
             state = member.derive(now)
             if state != member.state:
                 member.state, member.since = state, now
+                changed = True
+        return changed
 
     def _local_midnight(self, now: datetime) -> datetime:
         local = now.astimezone(self._tz)
         return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
-    def _roll_day(self, now: datetime) -> None:
+    def _roll_day(self, now: datetime) -> bool:
         today = now.astimezone(self._tz).date()
-        if self._count_day != today:
-            if self._count_day is not None:
-                self._calls_today.clear()
-            self._count_day = today
+        if self._count_day == today:
+            return False
+        had_counts = self._count_day is not None and bool(self._calls_today)
+        if self._count_day is not None:
+            self._calls_today.clear()
+        self._count_day = today
+        return had_counts

@@ -10,6 +10,7 @@ ever-growing backlog (the panel then refetches the snapshot).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, is_dataclass
@@ -35,8 +36,9 @@ class TicketLookup(Protocol):
 @dataclass(frozen=True, slots=True)
 class PresenceChange:
     id: int
-    kind: str  # agent | call | call_ended | queue | ami | reload
+    kind: str  # agent | call | call_ended | queue | ami | reload | ticket | dispatch
     data: dict[str, Any]
+    text: str = "{}"  # ``data`` as JSON, serialised once for every subscriber
 
 
 def to_json(value: Any) -> Any:
@@ -65,8 +67,13 @@ class PresenceService:
         clock: Callable[[], datetime] = utcnow,
         tz: tzinfo = JAKARTA,
         subscriber_buffer: int = SUBSCRIBER_BUFFER,
+        coalesce_seconds: float = 0.0,
     ) -> None:
         self._clock = clock
+        # > 0: changes within this window go out as one diff (the daemon uses ~50 ms): a surge of AMI events
+        # then costs one snapshot + diff per window instead of one per event.
+        self._coalesce = coalesce_seconds
+        self._flush_handle: asyncio.TimerHandle | None = None
         self._tickets = tickets
         self._ticket_prefix = ticket_prefix
         self._presence = Presence(queue, wrapup_seconds=wrapup_seconds, tz=tz)
@@ -86,7 +93,7 @@ class PresenceService:
                 self.ami_down_since = self._clock()
                 self._changed([("ami", {"connected": False, "down_since": self.ami_down_since})])
         elif self._presence.apply(event, self._clock()):
-            self._publish_diff()
+            self._changed_model()
 
     async def resync(self, snapshot: AsteriskSnapshot | None) -> None:
         """AMI is (back) up: rebuild from what Asterisk has live right now, and tell every subscriber."""
@@ -96,6 +103,7 @@ class PresenceService:
             return
         self._presence.reset(snapshot.queue_status, snapshot.channels, snapshot.taken_at)
         await self._find_tickets()
+        self._cancel_flush()  # the reload below supersedes any pending diff
         self._last = self._presence.snapshot()
         self._changed([("reload", {})])
         log.info("presence resync: %d members, %d waiting, %d calls",
@@ -108,7 +116,7 @@ class PresenceService:
     async def ticket_opened(self, ticket: Ticket) -> None:
         """Wired to the intake: a waiting caller or a taker's call shows its ticket number at once."""
         if self._presence.ticket_opened(ticket.linkedid, ticket.number(self._ticket_prefix)):
-            self._publish_diff()
+            self._changed_model()
 
     async def _find_tickets(self) -> None:
         """After a rebuild, the tickets of the calls in progress (the tracker has opened any missing one)."""
@@ -121,9 +129,25 @@ class PresenceService:
 
     def tick(self) -> bool:
         if self._presence.tick(self._clock()):
-            self._publish_diff()
+            self.flush()
             return True
         return False
+
+    def flush(self) -> None:
+        """Publish what changed in the model since the last diff (now, whatever the coalescing window)."""
+        self._cancel_flush()
+        self._publish_diff()
+
+    def _changed_model(self) -> None:
+        if self._coalesce <= 0:
+            self._publish_diff()
+        elif self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_later(self._coalesce, self.flush)
+
+    def _cancel_flush(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
 
     async def tick_loop(self, interval: float = TICK_SECONDS) -> None:
         """Moves expired wrap-ups to available; run as a tracked task by the daemon."""
@@ -166,7 +190,8 @@ class PresenceService:
         for kind, payload in changes:
             self._next_id += 1
             data = payload if isinstance(payload, dict) else asdict(payload)
-            change = PresenceChange(self._next_id, kind, to_json(data))
+            json_data = to_json(data)
+            change = PresenceChange(self._next_id, kind, json_data, json.dumps(json_data))
             for subscriber in list(self._subscribers):
                 self._offer(subscriber, change)
 

@@ -55,8 +55,8 @@ async def _stream(presence: PresenceService, request: Request) -> AsyncIterator[
                 if await request.is_disconnected():
                     return
                 continue
-            data = _state(presence) if change.kind == "reload" else change.data
-            yield {"id": str(change.id), "event": change.kind, "data": json.dumps(data)}
+            text = json.dumps(_state(presence)) if change.kind == "reload" else change.text
+            yield {"id": str(change.id), "event": change.kind, "data": text}
     finally:
         presence.unsubscribe(subscriber)
 
