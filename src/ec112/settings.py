@@ -169,7 +169,8 @@ class Settings(BaseSettings):
 
     lab_mode: bool = False
     log_level: str = "INFO"
-    # UU 27/2022: caller numbers and locations are personal data; only logged when this is on.
+    # UU 27/2022: caller numbers and locations are personal data: never logged at INFO or above unless this is
+    # on (DEBUG, a troubleshooting level, also shows the raw AGI environment).
     log_personal_data: bool = False
     var_dir: Path = Path("var")
     ami: AmiSettings = Field(default_factory=AmiSettings)

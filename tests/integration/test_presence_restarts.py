@@ -6,7 +6,6 @@ which is what a telephony admin would check by hand.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,45 +13,12 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from conftest import Lab
-from harness import CitizenCall, TakerPhone, parse_channels_concise, parse_queue_show
-from harness.asterisk_view import caller_channels
+from harness import CitizenCall, TakerPhone
+from harness.asterisk_view import assert_presence_matches_asterisk
 from harness.daemon import Ec112Daemon
 from harness.sse import SseRecorder, agent_of
 
 pytestmark = pytest.mark.integration
-QUEUE = "112"
-_STATE_OF_DEVICE = {"Not in use": {"available", "wrap_up"}, "In use": {"on_call"}, "Ringing": {"ringing"}}
-
-
-def assert_presence_matches_asterisk(daemon: Ec112Daemon, asterisk: Lab) -> None:
-    """ec112's queues/agents/calls equal Asterisk's `queue show` + `core show channels` (read in between)."""
-    queue_before = daemon.get("/api/queues")[0]
-    agents = daemon.get("/api/agents")
-    calls = daemon.get("/api/calls")
-    seen = parse_queue_show(asterisk.rx(f"queue show {QUEUE}"))
-    channels = caller_channels(parse_channels_concise(asterisk.rx("core show channels concise")), QUEUE)
-    queue_after = daemon.get("/api/queues")[0]
-    context = (f"\nqueue show:\n{asterisk.rx(f'queue show {QUEUE}')}\nAPI queue: {json.dumps(queue_before)}"
-               f"\nAPI agents: {json.dumps(agents)}\nAPI calls: {json.dumps(calls)}\nchannels: {channels}")
-    assert queue_before == queue_after, "the queue changed while comparing: the test is not settled" + context
-
-    assert [w["channel"] for w in queue_before["waiting"]] == seen.callers, context
-    assert [w["position"] for w in queue_before["waiting"]] == list(range(1, len(seen.callers) + 1)), context
-    assert sorted(queue_before["members"]) == sorted(seen.members), context
-    for endpoint, member in seen.members.items():
-        agent = agent_of(agents, endpoint)
-        if member.paused:
-            assert agent["state"] == "paused", context
-            assert agent["paused_reason"] == member.paused_reason, context
-        else:
-            assert agent["state"] in _STATE_OF_DEVICE[member.device], context
-
-    assert sorted(c["channel"] for c in calls) == sorted(channels), context
-    for call in calls:
-        bridged = bool(channels[call["channel"]].bridge_id)
-        assert (call["state"] == "talking") == bridged, context
-        if bridged:
-            assert agent_of(agents, call["taker"])["call_linkedid"] == call["linkedid"], context
 
 
 def test_ec112_restarted_with_one_call_queued_and_one_in_progress(

@@ -10,7 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,18 @@ def create_engine(url: str, *, busy_timeout: float = 1.5) -> AsyncEngine:
     if is_sqlite:
         pragmas = functools.partial(_sqlite_pragmas, busy_ms=int(busy_timeout * 1000))
         event.listen(engine.sync_engine, "connect", pragmas)
+        event.listen(engine.sync_engine, "handle_error", _drop_read_only_connection)
     return engine
+
+
+def _drop_read_only_connection(context: ExceptionContext) -> None:
+    """SQLite opens a file it may not write (read-only for a moment: a remount, ``chattr +i``, permissions) as a
+    read-only connection, and that connection stays read-only after the file is writable again: kept in the pool,
+    it would fail every write given to it until a restart. So such an error counts as a lost connection: the pool
+    drops that one (only that one) and opens a fresh one when it is needed."""
+    if "attempt to write a readonly database" in str(context.original_exception):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from ec112.domain.location import Location
 from ec112.domain.phone import normalize_caller_name, to_e164
-from ec112.domain.tickets import IntakeChannel, NewCall, Ticket
+from ec112.domain.tickets import IntakeChannel, NewCall, Ticket, located
 from ec112.services.ports import TicketRepository
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,11 @@ class IntakeService:
             location=location,
         )
         ticket, created = await self._tickets.open(call)
+        if not created and location is not None and (found := located(ticket, location)) != ticket:
+            # Another door opened it first (the AMI resync sees the call while it is still being answered,
+            # before its intake): keep the location this intake read instead of dropping it.
+            await self._tickets.save(found)
+            ticket = found
         if created:
             log.info(
                 "ticket %s opened by %s intake%s",
