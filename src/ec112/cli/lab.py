@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -27,9 +28,11 @@ DEMO_CALL = Path(__file__).resolve().parents[1] / "lab" / "sipp" / "demo_112_cal
 
 
 def _lab_dir(var_dir: Path, flavor: AsteriskFlavor) -> Path:
-    # Asterisk 22 runs in a chroot and must see its config from inside it.
+    # Asterisk 22 runs in a chroot and must see its config from inside it. One lab per var dir there too:
+    # a lab's records (CDR, queue_log) belong with its tickets, or a fresh var dir would backfill old calls.
     if flavor.chroot_root is not None:
-        return flavor.lab_parent() / "ec112-lab"
+        tag = hashlib.sha256(str(var_dir.resolve()).encode()).hexdigest()[:10]
+        return flavor.lab_parent() / f"ec112-lab-{tag}"
     return var_dir.resolve() / "lab"
 
 
