@@ -67,7 +67,7 @@ EMERGENCY_CONTEXT = "ec112-emergency"  # the dialplan context of asterisk-conf/e
 SHUTDOWN_GRACE = 5.0
 # Presence changes within this window are published as one diff: bounded work per second in a surge,
 # at most this much added to a screen pop (the console's budget is 1 s).
-PRESENCE_COALESCE_SECONDS = 0.0  # 0.05 measured in the surge; off until the console refetch race is fixed
+PRESENCE_COALESCE_SECONDS = 0.05
 BACKFILL_FIRST_PASS = 5.0  # at most this long before AMI connects; a longer first pass goes on meanwhile
 # Fine below 100 ms, where a healthy intake lies (bench/ reads p50/p99 from these), up to the 3 s deadline.
 INTAKE_BUCKETS = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2,

@@ -397,9 +397,17 @@ async def test_a_burst_of_events_goes_out_as_one_diff_after_the_window() -> None
     for i in range(50):  # a surge: 50 callers join within the window
         await service.apply(join(f"c{i}", i + 1, 1000.0 + i / 100))
     assert subscriber.empty()  # nothing yet: one diff at the end of the window, not 50
-    assert service.snapshot().queue.waiting == ()
     await asyncio.sleep(0.1)
     changes = drain(subscriber)
     assert [c.kind for c in changes].count("queue") == 1
     assert len(service.snapshot().queue.waiting) == 50
     assert [w.position for w in service.snapshot().queue.waiting] == list(range(1, 51))
+
+
+async def test_a_reader_never_sees_a_view_older_than_the_model() -> None:
+    service = PresenceService(queue=QUEUE, wrapup_seconds=5, clock=Clock(at(1000)), coalesce_seconds=10.0)
+    subscriber = service.subscribe()
+    await service.apply(join("c1", 1, 1000.0))
+    assert subscriber.empty()
+    assert [w.linkedid for w in service.snapshot().queue.waiting] == ["c1"]  # read: the window is flushed
+    assert [c.kind for c in drain(subscriber)] == ["queue", "call"]  # and subscribers got it at the same time

@@ -85,6 +85,10 @@ class PresenceService:
         self.ami_down_since: datetime | None = None
 
     def snapshot(self) -> PresenceSnapshot:
+        """What is true now. A change still waiting in the coalescing window is published first, so a reader
+        (a page refetching its fragment right after a button press) never gets a view older than the model."""
+        if self._flush_handle is not None:
+            self.flush()
         return self._last
 
     async def apply(self, event: Mapping[str, str]) -> None:
