@@ -12,7 +12,7 @@ from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
 from ec112.domain.presence import endpoint_of
 from ec112.domain.tickets import CallOutcome, IntakeChannel
-from ec112.services.ami_pipeline import AMI_CONNECTED, AmiEventPipeline
+from ec112.services.ami_pipeline import AMI_CONNECTED, AmiEventPipeline, AsteriskSnapshot
 from ec112.services.call_tracking import CallTracker
 from ec112.services.intake import IntakeService
 
@@ -140,3 +140,23 @@ def test_endpoint_names() -> None:
     assert endpoint_of("PJSIP/taker01") == "taker01"
     assert endpoint_of("PJSIP/taker01-0000000a") == "taker01"
     assert endpoint_of("taker03") == "taker03"
+
+
+async def test_resync_after_a_crash_closes_even_a_two_second_old_call_but_not_one_newer_than_the_question(
+    parts,  # type: ignore[no-untyped-def]
+) -> None:
+    repo, intake, tracker, _ = parts  # the intake's clock says T0
+    gone, _ = await intake.open_ticket(linkedid="gone.1", uniqueid="gone.1", channel="PJSIP/trunk-1",
+                                       caller_number="0811", caller_name=None, intake=IntakeChannel.AGI)
+    asked = datetime.fromtimestamp(T0 + 2, UTC)  # Asterisk crashed with the call 2 s old; no channel left
+    await tracker.resync(AsteriskSnapshot([], [], asked, asked))
+    closed = await repo.get(gone.id)
+    assert closed is not None
+    assert closed.ended_at == asked
+    young, _ = await intake.open_ticket(linkedid="young.1", uniqueid="young.1", channel="PJSIP/trunk-2",
+                                        caller_number="0812", caller_name=None, intake=IntakeChannel.AGI)
+    early = datetime.fromtimestamp(T0 - 0.5, UTC)  # the question was sent (just) before this call arrived
+    await tracker.resync(AsteriskSnapshot([], [], early, early))
+    still = await repo.get(young.id)
+    assert still is not None
+    assert still.ended_at is None

@@ -24,7 +24,8 @@ AmiEventMap = Mapping[str, str]
 class AsteriskSnapshot:
     queue_status: Sequence[AmiEventMap]  # QueueParams / QueueMember / QueueEntry of the 112 queue
     channels: Sequence[AmiEventMap]  # CoreShowChannel rows
-    taken_at: datetime
+    taken_at: datetime  # when the reads were answered
+    asked_at: datetime | None = None  # just before CoreShowChannels was sent: every older live call is in it
 
 
 class EventStream(Protocol):
@@ -46,8 +47,9 @@ class EventSink(Protocol):
 
 async def take_snapshot(source: SnapshotSource, queue: str, clock: Callable[[], datetime]) -> AsteriskSnapshot:
     queue_status = await source.queue_status(queue)
+    asked_at = clock()
     channels = await source.active_channels()
-    return AsteriskSnapshot(queue_status, channels, clock())
+    return AsteriskSnapshot(queue_status, channels, clock(), asked_at)
 
 
 class AmiEventPipeline:

@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 AmiEventMap = Mapping[str, str]
 _RECENT_HANGUPS = 4096
-_RESYNC_GRACE = timedelta(seconds=5)
+# A call that existed when CoreShowChannels was asked is in its answer; what arrived before that moment (minus
+# this margin for the clocks of Asterisk's events vs ec112's) and is not in it has ended.
+_CLOCK_MARGIN = timedelta(seconds=1)
 _HELD_CALLS = 1024
 _HELD_EVENTS = 64
 
@@ -178,7 +180,7 @@ class CallTracker:
             await self._apply_snapshot(ticket, call, at)
         closed = 0
         for ticket in await self._tickets.list_unended():
-            if ticket.linkedid not in live and ticket.arrived_at < at - _RESYNC_GRACE:
+            if ticket.linkedid not in live and ticket.arrived_at < (snapshot.asked_at or at) - _CLOCK_MARGIN:
                 closed += 1
                 await self._save_if_changed(ticket, ended(ticket, at))
         log.info("resync: %d live channels, %d tickets opened, %d closed", len(snapshot.channels), opened, closed)
