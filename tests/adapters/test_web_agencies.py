@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import AsyncIterator
 from importlib.resources import files
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from typer.testing import CliRunner
-from web_stack import CLI_TOKEN, PASSWORDS, WebStack, start_stack
+from web_stack import CLI_TOKEN, WebStack, logged_in, start_stack
 
 from ec112.agencies_file import load_agencies
 from ec112.cli import agencies, app
@@ -43,13 +42,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[WebStack]:
 
 
 async def _client(stack: WebStack, username: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=stack.base_url, timeout=10)
-    form = await client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    await client.post("/login", data={"username": username, "password": PASSWORDS[username],
-                                      "csrf_token": token[1], "next": "/"})
-    return client
+    return (await logged_in(stack, username))[0]
 
 
 async def test_every_staff_role_reads_the_agencies_without_webhook_urls(stack: WebStack) -> None:

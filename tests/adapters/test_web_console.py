@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from web_stack import PASSWORDS, WebStack, start_stack
+from web_stack import WebStack, logged_in, start_stack
 
 from ec112.db.tickets import SqlTicketRepository
 from ec112.domain.location import Location, LocationSource
@@ -30,19 +30,6 @@ CALLER = "+6281311112222"
 async def stack(tmp_path: Path) -> AsyncIterator[WebStack]:
     async for s in start_stack(tmp_path):
         yield s
-
-
-async def _client(stack: WebStack, username: str) -> tuple[httpx.AsyncClient, dict[str, str]]:
-    client = httpx.AsyncClient(base_url=stack.base_url, timeout=10)
-    form = await client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    done = await client.post("/login", data={"username": username, "password": PASSWORDS[username],
-                                             "csrf_token": token[1], "next": "/"})
-    assert done.status_code == 303
-    meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', (await client.get("/")).text)
-    assert meta is not None
-    return client, {"X-CSRF-Token": meta[1]}
 
 
 def _text(html: str) -> str:
@@ -72,7 +59,7 @@ async def test_who_may_open_the_console(stack: WebStack) -> None:
         assert response.status_code == 303
         assert response.headers["location"] == "/login?next=%2Fconsole"
 
-    taker, _ = await _client(stack, "taker01")
+    taker, _ = await logged_in(stack, "taker01")
     page = await taker.get("/console")
     assert page.status_code == 200
     text = _text(page.text)
@@ -88,7 +75,7 @@ async def test_who_may_open_the_console(stack: WebStack) -> None:
     assert '<option value="sholat">sholat</option>' in page.text  # the centre's pause reasons
     await taker.aclose()
 
-    spv, _ = await _client(stack, "spv")  # a supervisor without a desk phone: told what to do
+    spv, _ = await logged_in(stack, "spv")  # a supervisor without a desk phone: told what to do
     page = await spv.get("/console")
     assert page.status_code == 200
     assert "Akun Anda belum memiliki telepon SIP (endpoint)" in _text(page.text)
@@ -98,7 +85,7 @@ async def test_who_may_open_the_console(stack: WebStack) -> None:
     await spv.aclose()
 
     for name in ("officer", "responder"):
-        client, headers = await _client(stack, name)
+        client, headers = await logged_in(stack, name)
         refused = await client.get("/console")
         assert refused.status_code == 403
         assert refused.headers["content-type"].startswith("text/html")
@@ -109,7 +96,7 @@ async def test_who_may_open_the_console(stack: WebStack) -> None:
 
 
 async def test_queue_buttons_act_on_her_own_endpoint_and_are_audited(stack: WebStack) -> None:
-    taker, headers = await _client(stack, "taker01")
+    taker, headers = await logged_in(stack, "taker01")
     joined = await taker.post("/console/login", headers=headers)
     assert joined.status_code == 200
     assert _text(joined.text) == ""  # the live state shows the change
@@ -129,7 +116,7 @@ async def test_queue_buttons_act_on_her_own_endpoint_and_are_audited(stack: WebS
     assert stack.telephony.members == set()
     await taker.aclose()
 
-    admin, _ = await _client(stack, "admin")
+    admin, _ = await logged_in(stack, "admin")
     audit = [(e["actor"], e["action"], e["target"]) for e in (await admin.get("/api/audit")).json()]
     for action in ("agent.login", "agent.pause", "agent.unpause", "agent.logout"):
         assert ("taker01", action, "taker01") in audit
@@ -143,7 +130,7 @@ async def test_state_follows_her_call_and_the_page_opens_on_its_ticket(stack: We
     t0 = time.time() - 10
     member = {"MemberName": "taker01", "Interface": "PJSIP/taker01", "StateInterface": "PJSIP/taker01"}
     await presence.apply(_ami("QueueMemberAdded", t0, Status="1", Paused="0", InCall="0", CallsTaken="0", **member))
-    taker, _ = await _client(stack, "taker01")
+    taker, _ = await logged_in(stack, "taker01")
     assert "Tersedia" in _text((await taker.get("/console/state")).text)
 
     caller = {"Channel": "PJSIP/trunk-00000001", "CallerIDNum": CALLER, "Uniqueid": "l1", "Linkedid": "l1"}
@@ -173,7 +160,7 @@ async def test_ticket_card_shows_the_caller_previous_calls_location_and_form(sta
     here = Location(-6.2146, 106.8451, 150.0, LocationSource.PIDF_LO, datetime.now(UTC), "Cell")
     current = await _call(stack, 2, CALLER, location=here)
     withheld = await _call(stack, 3, None)
-    taker, headers = await _client(stack, "taker01")
+    taker, headers = await logged_in(stack, "taker01")
     done = await taker.post(f"/api/tickets/{earlier.id}/classification", headers=headers,
                             json={"classification": "prank", "revision": 0})
     assert done.status_code == 200
@@ -209,7 +196,7 @@ async def test_my_calls_to_classify_and_english(stack: WebStack) -> None:
     await _call(stack, 2, "+6281399990000", by="taker02")
     await _call(stack, 3, "+6281399990001", by=None)  # abandoned in the queue: nobody's
     old = await _call(stack, 4, "+6281399990002", minutes_ago=13 * 60)  # before this shift and its overtime
-    taker, headers = await _client(stack, "taker01")
+    taker, headers = await logged_in(stack, "taker01")
     pending = _text((await taker.get("/console/pending")).text)
     assert mine.number("112") in pending
     assert CALLER in pending

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from web_stack import PASSWORDS, WebStack, start_stack
+from web_stack import WebStack, logged_in, start_stack
 
 from ec112.agencies_file import load_agencies
 from ec112.db.tickets import SqlTicketRepository
@@ -67,17 +67,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[WebStack]:
 
 
 async def _client(stack: WebStack, username: str) -> tuple[httpx.AsyncClient, dict[str, str]]:
-    client = httpx.AsyncClient(base_url=stack.base_url, timeout=10)
-    form = await client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    password = FIELD_PASSWORD if username in FIELD else PASSWORDS[username]
-    done = await client.post("/login", data={"username": username, "password": password, "csrf_token": token[1],
-                                             "next": "/"})
-    assert done.status_code == 303, done.text
-    meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', (await client.get("/")).text)
-    assert meta is not None
-    return client, {"X-CSRF-Token": meta[1]}
+    return await logged_in(stack, username, FIELD_PASSWORD if username in FIELD else None)
 
 
 def _text(html: str) -> str:

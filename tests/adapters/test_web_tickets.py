@@ -3,15 +3,13 @@ the timeline with who did what, the caller's previous calls, and who may do it."
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
-from web_stack import PASSWORDS, WebStack, start_stack
+from web_stack import WebStack, logged_in, start_stack
 
 from ec112.db.tickets import SqlTicketRepository
 from ec112.domain.tickets import IntakeChannel, NewCall, answered
@@ -24,18 +22,6 @@ LOCAL_DAY = (T0 + timedelta(minutes=1)).astimezone(ZoneInfo("Asia/Jakarta")).dat
 async def stack(tmp_path: Path) -> AsyncIterator[WebStack]:
     async for s in start_stack(tmp_path):
         yield s
-
-
-async def _client(stack: WebStack, username: str) -> tuple[httpx.AsyncClient, dict[str, str]]:
-    client = httpx.AsyncClient(base_url=stack.base_url, timeout=10)
-    form = await client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    await client.post("/login", data={"username": username, "password": PASSWORDS[username],
-                                      "csrf_token": token[1], "next": "/"})
-    meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', (await client.get("/")).text)
-    assert meta is not None
-    return client, {"X-CSRF-Token": meta[1]}
 
 
 async def _calls(stack: WebStack) -> list[int]:
@@ -51,7 +37,7 @@ async def _calls(stack: WebStack) -> list[int]:
 
 async def test_call_taker_classifies_and_everyone_sees_who_did_it(stack: WebStack) -> None:
     first, _other, latest = await _calls(stack)
-    taker, headers = await _client(stack, "taker01")
+    taker, headers = await logged_in(stack, "taker01")
     body = {"classification": "prank", "description": "Anak-anak iseng", "revision": 0}
     done = await taker.post(f"/api/tickets/{first}/classification", json=body, headers=headers)
     assert done.status_code == 200, done.text
@@ -76,10 +62,10 @@ async def test_call_taker_classifies_and_everyone_sees_who_did_it(stack: WebStac
         ("arrived", "ec112"), ("queued", "ec112"), ("answered", "taker01"), ("classified", "taker01")]
     assert timeline[-1]["data"]["category"] == "kebakaran"
 
-    supervisor, _ = await _client(stack, "spv")
+    supervisor, _ = await logged_in(stack, "spv")
     audit = (await supervisor.get("/api/audit")).json()
     assert ("taker01", "ticket.classify") in [(e["actor"], e["action"]) for e in audit]
-    officer, officer_headers = await _client(stack, "officer")
+    officer, officer_headers = await logged_in(stack, "officer")
     refused = await officer.post(f"/api/tickets/{latest}/classification", headers=officer_headers,
                                  json={"classification": "ghost"})
     assert refused.status_code == 403
@@ -89,7 +75,7 @@ async def test_call_taker_classifies_and_everyone_sees_who_did_it(stack: WebStac
 
 async def test_search_pages_and_filters(stack: WebStack) -> None:
     ids = await _calls(stack)
-    client, _ = await _client(stack, "spv")
+    client, _ = await logged_in(stack, "spv")
     page = await client.get("/api/tickets", params={"limit": 2})
     assert [t["id"] for t in page.json()] == [ids[2], ids[1]]
     assert page.headers["X-Total-Count"] == "3"

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from web_stack import PASSWORDS, WebStack, start_stack
+from web_stack import WebStack, logged_in, start_stack
 
 from ec112.db.tickets import SqlTicketRepository
 from ec112.domain.kpi_ratings import KpiThresholds, higher_pct
@@ -29,19 +29,6 @@ WIB = ZoneInfo("Asia/Jakarta")
 async def stack(tmp_path: Path) -> AsyncIterator[WebStack]:
     async for s in start_stack(tmp_path):
         yield s
-
-
-async def _client(stack: WebStack, username: str) -> tuple[httpx.AsyncClient, dict[str, str]]:
-    client = httpx.AsyncClient(base_url=stack.base_url, timeout=10)
-    form = await client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    done = await client.post("/login", data={"username": username, "password": PASSWORDS[username],
-                                             "csrf_token": token[1], "next": "/"})
-    assert done.status_code == 303
-    meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', (await client.get("/")).text)
-    assert meta is not None
-    return client, {"X-CSRF-Token": meta[1]}
 
 
 def _text(html: str) -> str:
@@ -74,7 +61,7 @@ async def test_only_supervisors_and_admins_open_the_wallboard(stack: WebStack) -
             assert response.status_code == 303, path
             assert response.headers["location"].startswith("/login?next=")
     for name in ("spv", "admin"):
-        client, _ = await _client(stack, name)
+        client, _ = await logged_in(stack, name)
         page = await client.get("/wallboard")
         assert page.status_code == 200, name
         assert 'sse-connect="/api/events"' in page.text
@@ -82,7 +69,7 @@ async def test_only_supervisors_and_admins_open_the_wallboard(stack: WebStack) -
         assert (await client.get("/wallboard/panel/kpis")).status_code == 200
         assert (await client.get("/wallboard/panel/nonsense")).status_code == 404
         await client.aclose()
-    admin, headers = await _client(stack, "admin")
+    admin, headers = await logged_in(stack, "admin")
     switched = await admin.post("/account/language", data={"lang": "en", "next": "/wallboard"}, headers=headers)
     assert switched.status_code == 303
     english = _text((await admin.get("/wallboard")).text)
@@ -91,7 +78,7 @@ async def test_only_supervisors_and_admins_open_the_wallboard(stack: WebStack) -
         assert words in english, words
     await admin.aclose()
     for name in ("taker01", "officer", "responder"):
-        client, _ = await _client(stack, name)
+        client, _ = await logged_in(stack, name)
         refused = await client.get("/wallboard")
         assert refused.status_code == 403, name
         assert refused.headers["content-type"].startswith("text/html")
@@ -103,7 +90,7 @@ async def test_only_supervisors_and_admins_open_the_wallboard(stack: WebStack) -
         assert (await client.get("/wallboard/panel/agents")).status_code == 403
         assert (await client.get("/api/users")).status_code == 403
         await client.aclose()
-    officer, _ = await _client(stack, "officer")
+    officer, _ = await logged_in(stack, "officer")
     tickets = await officer.get("/tickets")
     assert tickets.status_code == 403
     assert "Akses ditolak" in tickets.text
@@ -123,7 +110,7 @@ async def test_panels_show_the_queue_the_call_takers_ami_and_open_tickets(stack:
               "Uniqueid": "c1", "Linkedid": "c1"}
     await presence.apply(_ami("Newchannel", t0 + 10, Context="from-trunk", Exten="112", **caller))
     await presence.apply(_ami("QueueCallerJoin", t0 + 12, Queue="112", Position="1", Count="1", **caller))
-    spv, _ = await _client(stack, "spv")
+    spv, _ = await logged_in(stack, "spv")
 
     queue = _text((await spv.get("/wallboard/panel/queue")).text)
     assert "1 penelepon menunggu" in queue
@@ -145,7 +132,7 @@ async def test_panels_show_the_queue_the_call_takers_ami_and_open_tickets(stack:
 
     now = datetime.now(UTC) - timedelta(minutes=2)
     ids = [await _open_ticket(stack, n, f"+62813000000{n}", now, answer_after=4, end_after=60) for n in range(3)]
-    taker, headers = await _client(stack, "taker01")
+    taker, headers = await logged_in(stack, "taker01")
     for ticket_id, body in ((ids[0], {"classification": "prank"}),
                             (ids[1], {"classification": "darurat", "category": "kebakaran"})):
         done = await taker.post(f"/api/tickets/{ticket_id}/classification", json=body, headers=headers)
@@ -170,7 +157,7 @@ async def test_kpi_colours_follow_the_configured_thresholds(strict_stack: WebSta
     arrived = datetime.now(UTC) - timedelta(seconds=90)
     await _open_ticket(strict_stack, 1, "+6281300000001", arrived, answer_after=4, end_after=30)
     await _open_ticket(strict_stack, 2, "+6281300000002", arrived, answer_after=15, end_after=40)
-    spv, _ = await _client(strict_stack, "spv")
+    spv, _ = await logged_in(strict_stack, "spv")
     html = (await spv.get("/wallboard/panel/kpis")).text
 
     def today(kpi: str) -> tuple[str, str]:
@@ -192,7 +179,7 @@ async def test_ticket_list_searches_pages_and_shows_the_timeline(stack: WebStack
     arrived = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     ids = [await _open_ticket(stack, n, number, arrived + timedelta(minutes=n), answer_after=5, end_after=60)
            for n, number in enumerate(["+6281311112222", "+6281399990000", "+6281311112222"])]
-    taker, headers = await _client(stack, "taker01")
+    taker, headers = await logged_in(stack, "taker01")
     classified = await taker.post(f"/api/tickets/{ids[2]}/classification", headers=headers, json={
         "classification": "darurat", "category": "kebakaran", "address": "Jl. Sudirman 10"})
     number = classified.json()["number"]

@@ -22,7 +22,7 @@ import pytest
 from harness.webhook_receiver import WebhookReceiver
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from web_stack import PASSWORDS, WebStack, start_stack
+from web_stack import WebStack, logged_in, start_stack
 
 from ec112.db.engine import create_engine, migrate
 from ec112.db.webhooks import SqlWebhookLog
@@ -259,13 +259,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[WebStack]:
 
 
 async def _login(stack: WebStack, username: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=stack.base_url, timeout=10)
-    form = await client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    await client.post("/login", data={"username": username, "password": PASSWORDS[username],
-                                      "csrf_token": token[1], "next": "/"})
-    return client
+    return (await logged_in(stack, username))[0]
 
 
 async def test_supervisors_read_the_delivery_log_without_bodies_or_url_tokens(

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import uvicorn
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -154,3 +156,19 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         server.should_exit = True
         await asyncio.wait_for(task, 10)
         await engine.dispose()
+
+
+async def logged_in(stack: WebStack, username: str, password: str | None = None,
+                    ) -> tuple[httpx.AsyncClient, dict[str, str]]:
+    """A browser-like client logged in through the login form, and the headers a panel page sends (its CSRF
+    token). The caller closes the client."""
+    client = httpx.AsyncClient(base_url=stack.base_url, timeout=10)
+    form = await client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    done = await client.post("/login", data={"username": username, "password": password or PASSWORDS[username],
+                                             "csrf_token": token[1], "next": "/"})
+    assert done.status_code == 303, done.text
+    meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', (await client.get("/")).text)
+    assert meta is not None
+    return client, {"X-CSRF-Token": meta[1]}
