@@ -104,12 +104,16 @@ async def test_unacknowledged_dispatch_escalates_on_time_and_only_then_tells_the
     clock.now = T0 + timedelta(seconds=60)
     assert await service.escalate_overdue() == 1
     assert (await service.get(d.id)).escalation is Escalation.SUPERVISOR
+    assert [a.id for a in await service.alarms()] == [d.id]  # the wallboard's red alarm
     assert [e for _, e, _ in notifier.sent] == ["dispatch.created"]  # the supervisor sees it on the wallboard
     assert await service.escalate_overdue() == 0  # never twice
     clock.now = T0 + timedelta(seconds=120)
     assert await service.escalate_overdue() == 1
     assert [e for _, e, _ in notifier.sent] == ["dispatch.created", "dispatch.escalated.alternate"]
     assert notifier.sent[-1][2]["escalation"] == 2
+    assert [a.id for a in await service.alarms()] == [d.id]  # still an alarm at the last level
+    await service.acknowledge(d.id, DAMKAR_OFFICER)
+    assert await service.alarms() == []
 
 
 async def test_false_call_cancels_open_dispatches(parts: Any) -> None:

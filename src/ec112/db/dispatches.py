@@ -81,6 +81,11 @@ class SqlDispatchStore:
         return await self._list(DispatchRow.status == DispatchStatus.DISPATCHED.value,
                                 DispatchRow.escalation < int(Escalation.ALTERNATE))
 
+    async def escalated_unacknowledged(self) -> list[Dispatch]:
+        """Still not acknowledged and already escalated: the wallboard's alarms (one query, every agency)."""
+        return await self._list(DispatchRow.status == DispatchStatus.DISPATCHED.value,
+                                DispatchRow.escalation >= int(Escalation.SUPERVISOR))
+
     async def dispatched_between(self, start: datetime, end: datetime) -> list[Dispatch]:
         """Dispatches made in ``[start, end)`` (aware datetimes): a KPI period."""
         return await self._list(DispatchRow.dispatched_at >= start.astimezone(UTC),

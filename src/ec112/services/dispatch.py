@@ -60,6 +60,8 @@ class DispatchStore(Protocol):
 
     async def unacknowledged(self) -> list[Dispatch]: ...
 
+    async def escalated_unacknowledged(self) -> list[Dispatch]: ...
+
     async def dispatched_between(self, start: datetime, end: datetime) -> list[Dispatch]: ...
 
 
@@ -169,9 +171,7 @@ class DispatchService:
 
     async def alarms(self) -> list[Dispatch]:
         """Dispatches still not acknowledged after escalating (the wallboard's red alarms), most overdue first."""
-        found = [d for a in self.directory.agencies for d in await self._store.open_for_agency(a.code)
-                 if d.status is DispatchStatus.DISPATCHED and d.escalation >= Escalation.SUPERVISOR]
-        return sorted(found, key=lambda d: d.ack_deadline)
+        return sorted(await self._store.escalated_unacknowledged(), key=lambda d: d.ack_deadline)
 
     async def work_of(self, user: User) -> list[Dispatch]:
         """An officer: her agency's open dispatches; a responder: her open assignments."""
