@@ -48,6 +48,7 @@ from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.health import ComponentHealth
 from ec112.services.intake import IntakeService, utcnow
 from ec112.services.kpis import KpiService
+from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
@@ -185,8 +186,12 @@ async def run(settings: Settings) -> None:
                                     "status": ticket.status.value, "classification": None, "revision": ticket.revision})
 
     intake.on_opened = ticket_opened
-    # Tickets first (they are what must not be lost), then the live view.
-    pipeline = AmiEventPipeline(telephony, [tracker, presence], queue=cc.queue, clock=utcnow,
+    audit = AuditService(SqlAuditStore(engine))
+    # A taker who lets a 112 call ring out is paused ("tidak menjawab"), never the last one serving.
+    no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, presence.publish,
+                              queue=cc.queue, action_timeout=settings.ami.action_timeout)
+    # Tickets first (they are what must not be lost), then the live view, then what acts on the live view.
+    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer], queue=cc.queue, clock=utcnow,
                                 on_applied=lambda name: applied.labels(name).inc())
     kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
     desk = TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, publish=presence.publish)
@@ -197,11 +202,11 @@ async def run(settings: Settings) -> None:
                               ZoneInfo(cc.timezone)), version=__version__)
     app = create_app(
         WebDeps(desk, agents, readiness, cc.ticket_prefix, registry, kpis, presence,
-                _web_auth(settings, SqlAccountStore(engine), AuditService(SqlAuditStore(engine))),
+                _web_auth(settings, SqlAccountStore(engine), audit),
                 thresholds=settings.wallboard.thresholds(),
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
-                photos=PhotoStore(settings.var_dir / "photos"))
+                photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer)
     )
     web = _EmbeddedUvicorn(
         uvicorn.Config(

@@ -271,7 +271,7 @@ def test_console_says_what_to_do_when_calls_cannot_reach_her(
     page = new_context().new_page()
     log_in(page, ec112, "rina")
     page.get_by_role("button", name="Masuk antrean").click()
-    expect(page.locator("#my-state-label")).to_have_text("Telepon tidak tersambung")
+    expect(page.locator("#my-state-label")).to_have_text("Telepon tidak terjangkau")
     expect(page.locator("#my-state")).to_contain_text("telepon taker02 tidak tersambung")
     expect(page.get_by_role("button", name="Keluar antrean")).to_be_visible()
     screenshot(page, "console-phone-not-connected")

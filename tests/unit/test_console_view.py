@@ -31,8 +31,8 @@ def test_not_a_member_is_out_of_the_queue() -> None:
 
 
 def test_a_member_whose_phone_is_gone_is_told_so() -> None:
-    state = my_state("taker01", _snapshot(_agent(AgentState.LOGGED_OUT)), NOW, 5)
-    assert (state.state, state.in_queue, state.phone_unreachable) == ("logged_out", True, True)
+    state = my_state("taker01", _snapshot(_agent(AgentState.UNREACHABLE)), NOW, 5)
+    assert (state.state, state.in_queue, state.phone_unreachable) == ("unreachable", True, True)
 
 
 def test_wrap_up_counts_down_from_its_start() -> None:

@@ -111,6 +111,17 @@ def test_queue_missing_fails_and_empty_queue_warns() -> None:
     assert "3 anggota / members, 1 dijeda / paused" in staffed.detail
 
 
+def test_members_whose_phones_are_unreachable_warn_and_all_of_them_fail() -> None:
+    some = rules.queue_check(TARGET, QueueInfo(members=3, paused=0, unreachable=("taker02",)))
+    assert some.status is Status.WARN
+    assert some.ok
+    assert "phones unreachable: taker02" in some.detail
+    assert "pjsip show contacts" in some.fix
+    every = rules.queue_check(TARGET, QueueInfo(members=2, paused=0, unreachable=("taker01", "taker02")))
+    assert every.status is Status.FAIL  # no 112 call can ring anywhere
+    assert "taker01, taker02" in every.detail
+
+
 def test_probe_needs_the_doctor_context_on_the_intake_host_and_port() -> None:
     assert rules.probe_blocker(TARGET, emergency(), doctor_context()) is None
     missing = rules.probe_blocker(TARGET, emergency(), None)

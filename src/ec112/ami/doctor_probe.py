@@ -22,6 +22,7 @@ _NO_RETRY = 3600.0  # the doctor tries once: a reconnect loop would only hide th
 _POLL = 0.05
 _AUTH_GRACE = 0.2  # a refused login is recorded a moment before the client's task ends with AmiAuthError
 _NO_CONTEXT = "did not find context"
+_PHONE_GONE = frozenset({"4", "5"})  # AST_DEVICE_INVALID, AST_DEVICE_UNAVAILABLE
 
 
 class AmiDoctorProbe:
@@ -84,7 +85,9 @@ class AmiDoctorProbe:
         if not any(e.get("Event") == "QueueParams" and e.get("Queue") == name for e in events):
             return None
         members = [e for e in events if e.get("Event") == "QueueMember" and e.get("Queue") == name]
-        return QueueInfo(members=len(members), paused=sum(m.get("Paused") == "1" for m in members))
+        gone = tuple(sorted(m.get("Name") or m.get("Location", "?") for m in members
+                            if m.get("Status") in _PHONE_GONE))
+        return QueueInfo(members=len(members), paused=sum(m.get("Paused") == "1" for m in members), unreachable=gone)
 
     async def probe_agi(self, context: str, timeout: float) -> AgiProbe | None:  # noqa: ASYNC109
         token = uuid.uuid4().hex

@@ -71,6 +71,7 @@ STATE_ID = {
     "on_call": "bicara / on call",
     "wrap_up": "wrap-up",
     "paused": "jeda / paused",
+    "unreachable": "telepon tak terjangkau / phone unreachable",
 }
 
 

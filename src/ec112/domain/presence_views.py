@@ -22,13 +22,14 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 DEFAULT_CALL_CONTEXTS = ("from-trunk", "ec112-emergency")
 _ENDPOINT = re.compile(r"^(?:[A-Za-z0-9]+/)?(?P<endpoint>[^/]+?)(?:-[0-9a-f]{8})?(?:;\d)?$")
 _DEVICE_IN_USE = {"2", "3", "7", "8"}  # in use, busy, ringinuse (ring + in use), on hold
-_DEVICE_GONE = {"4", "5"}  # invalid, unavailable (phone not registered)
+_DEVICE_GONE = {"4", "5"}  # invalid, unavailable: not registered, or not answering qualify OPTIONS
 _EPOCH_LIMIT = 4_102_444_800.0  # 2100-01-01: beyond it a "timestamp" is garbage (and near-overflow)
 _COUNT_LIMIT = 1_000_000  # positions, seconds waited, calls taken: garbage above this would overflow dates
 
 
 class AgentState(StrEnum):
-    LOGGED_OUT = "logged_out"
+    LOGGED_OUT = "logged_out"  # not a member of the queue
+    UNREACHABLE = "unreachable"  # a member whose phone cannot ring (unregistered, or dead to qualify)
     AVAILABLE = "available"
     RINGING = "ringing"
     ON_CALL = "on_call"
@@ -135,8 +136,17 @@ class MemberFacts:
     wrap_up_until: datetime | None = None
     state: AgentState = AgentState.AVAILABLE
 
+    @property
+    def phone_gone(self) -> bool:
+        return self.device in _DEVICE_GONE
+
     def derive(self, now: datetime) -> AgentState:
-        """Fixed precedence, so the 16 and 22 orderings of QueueMemberStatus/AgentConnect agree."""
+        """Fixed precedence, so the 16 and 22 orderings of QueueMemberStatus/AgentConnect agree.
+
+        A phone that cannot ring outranks a pause: whatever the reason of the pause, the supervisor must see
+        that this desk would not get a call even if it were resumed (the reason stays in the view)."""
+        if self.phone_gone and self.call_linkedid is None:
+            return AgentState.UNREACHABLE
         if self.paused:
             return AgentState.PAUSED
         if self.call_linkedid is not None:
@@ -147,8 +157,6 @@ class MemberFacts:
             return AgentState.WRAP_UP
         if self.in_call or self.device in _DEVICE_IN_USE:
             return AgentState.ON_CALL
-        if self.device in _DEVICE_GONE:
-            return AgentState.LOGGED_OUT
         return AgentState.AVAILABLE
 
 

@@ -70,6 +70,7 @@ class DialplanStep:
 class QueueInfo:
     members: int
     paused: int
+    unreachable: tuple[str, ...] = ()  # members whose phone cannot ring (Asterisk: Unavailable/Invalid)
 
 
 @dataclass(frozen=True, slots=True)

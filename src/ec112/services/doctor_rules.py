@@ -124,6 +124,15 @@ def queue_check(target: DoctorTarget, info: QueueInfo | None) -> Check:
         return Check("queue", Status.WARN, detail,
                      "Belum ada petugas di antrean; panggilan 112 akan menunggu: `ec112 agent login <endpoint>` / "
                      "no call taker is logged in; 112 calls would wait: `ec112 agent login <endpoint>`")
+    if info.unreachable:
+        names = ", ".join(info.unreachable)
+        detail += f", telepon tidak terjangkau / phones unreachable: {names}"
+        all_gone = len(info.unreachable) == info.members
+        return Check("queue", Status.FAIL if all_gone else Status.WARN, detail,
+                     f"Telepon {names} tidak terdaftar atau tidak menjawab OPTIONS: nyalakan softphone-nya atau "
+                     f"`ec112 agent logout <endpoint>`; periksa `asterisk -rx 'pjsip show contacts'` / the phones "
+                     f"of {names} are not registered or do not answer qualify OPTIONS: start the softphone or log "
+                     f"the taker out; check `pjsip show contacts`")
     return Check("queue", Status.OK, detail)
 
 

@@ -29,6 +29,7 @@ from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.health import Readiness
 from ec112.services.kpis import KpiService
+from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.notifications import DeliveryLog
 from ec112.services.presence import PresenceService
 from ec112.services.ticket_desk import TicketDesk
@@ -72,6 +73,7 @@ class WebDeps:
     dispatcher: DispatchService | None = None  # dispatch to agencies (web/dispatch_api.py)
     reports: DispatchReports | None = None  # chain KPIs, EIDO-style export
     photos: PhotoStore | None = None  # responders' photos (web/photos.py), under var_dir
+    no_answer: NoAnswerGuard | None = None  # takers who rang out and were kept (wallboard alarms)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -87,7 +89,7 @@ def create_app(deps: WebDeps) -> FastAPI:
                                       audit=deps.web.audit, directory=deps.directory))
     app.include_router(agencies_router(deps.directory, deps.desk.categories))
     app.include_router(wallboard_router(deps.web, deps.presence, deps.kpis, deps.desk, deps.thresholds,
-                                        dispatcher=deps.dispatcher, reports=deps.reports))
+                                        dispatcher=deps.dispatcher, reports=deps.reports, no_answer=deps.no_answer))
     app.include_router(ticket_pages_router(deps.web, deps.desk, prefix=deps.ticket_prefix))
     if deps.deliveries is not None:
         app.include_router(webhooks_router(deps.deliveries))

@@ -56,11 +56,11 @@ class MyState:
     """A call taker's own state as her console shows it."""
 
     endpoint: str
-    state: str  # logged_out | available | ringing | on_call | wrap_up | paused
+    state: str  # logged_out | unreachable | available | ringing | on_call | wrap_up | paused
     since: datetime | None
     paused_reason: str | None
     in_queue: bool
-    phone_unreachable: bool  # a queue member whose phone is not registered (Asterisk: unavailable)
+    phone_unreachable: bool  # a queue member whose phone cannot ring: unregistered or not answering qualify
     wrapup_remaining: float | None  # seconds left of the wrap-up
     ticket: str | None  # the current call's ticket number
     calls_today: int
@@ -74,7 +74,7 @@ def my_state(endpoint: str, snapshot: PresenceSnapshot, now: datetime, wrapup_se
     if agent.state is AgentState.WRAP_UP:
         remaining = max(0.0, (agent.since + timedelta(seconds=wrapup_seconds) - now).total_seconds())
     return MyState(endpoint, agent.state.value, agent.since, agent.paused_reason, True,
-                   agent.state is AgentState.LOGGED_OUT, remaining, agent.ticket, agent.calls_today)
+                   agent.state is AgentState.UNREACHABLE, remaining, agent.ticket, agent.calls_today)
 
 
 def may_use_console(user: User) -> bool:

@@ -25,7 +25,8 @@ def live_router(presence: PresenceService) -> APIRouter:
 
     @router.get("/agents")
     async def agents() -> list[dict[str, Any]]:
-        """Each call taker: logged_out / available / ringing / on_call / wrap_up / paused, since when."""
+        """Each call taker: available / ringing / on_call / wrap_up / paused / unreachable (the phone cannot ring:
+        unregistered or not answering Asterisk's qualify), since when; logged_out only in the live stream."""
         return list(to_json(list(presence.snapshot().agents)))
 
     @router.get("/calls")

@@ -26,9 +26,11 @@ from ec112.domain.kpi_ratings import KpiThresholds, higher_pct
 from ec112.domain.presence import AgentState
 from ec112.domain.ticket_query import TicketQuery
 from ec112.domain.tickets import TicketStatus
+from ec112.routing.no_answer import NO_ANSWER_REASON
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.kpis import KpiService
+from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.presence import PresenceService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.auth import Auth, WebAuth
@@ -39,7 +41,7 @@ from ec112.web.ticket_pages import error_page, fmt_duration, iso_ms
 # NFPA 1225: answer → dispatch within 60 s for 90 % of the tickets; amber is the early warning.
 CALL_PROCESSING = higher_pct(90.0, 80.0)
 STATE_ORDER = (AgentState.ON_CALL, AgentState.RINGING, AgentState.WRAP_UP, AgentState.AVAILABLE,
-               AgentState.PAUSED, AgentState.LOGGED_OUT)
+               AgentState.PAUSED, AgentState.UNREACHABLE)
 
 
 class Wallboard:
@@ -47,8 +49,10 @@ class Wallboard:
 
     def __init__(self, web: WebAuth, presence: PresenceService, kpis: KpiService, desk: TicketDesk,
                  thresholds: KpiThresholds, clock: Callable[[], datetime] = lambda: datetime.now(UTC), *,
-                 dispatcher: DispatchService | None = None, reports: DispatchReports | None = None) -> None:
+                 dispatcher: DispatchService | None = None, reports: DispatchReports | None = None,
+                 no_answer: NoAnswerGuard | None = None) -> None:
         self.web = web
+        self.no_answer = no_answer
         self.presence = presence
         self.kpis = kpis
         self.desk = desk
@@ -102,7 +106,14 @@ class Wallboard:
         return {"counts": counts}
 
     async def alarms(self) -> dict[str, Any]:
-        """Dispatches past their acknowledgement deadline: red until the agency acknowledges."""
+        """Dispatches past their acknowledgement deadline: red until the agency acknowledges. Call takers paused
+        because they let a 112 call ring out (until resumed), and those who rang out but were kept in the
+        queue as the last ones serving (for a quarter of an hour)."""
+        no_answer = [a for a in self.presence.snapshot().agents if a.paused_reason == NO_ANSWER_REASON]
+        kept = self.no_answer.recent_kept() if self.no_answer else []
+        return {"alarms": await self._dispatch_alarms(), "no_answer": no_answer, "kept": kept}
+
+    async def _dispatch_alarms(self) -> list[dict[str, Any]]:
         found = []
         for d in await self.dispatcher.alarms() if self.dispatcher else []:
             try:
@@ -112,7 +123,7 @@ class Wallboard:
             agency = self.dispatcher.directory.get(d.agency) if self.dispatcher else None
             found.append({"d": d, "number": number, "agency": agency.short_name if agency else d.agency,
                           "overdue": (self.clock() - d.ack_deadline).total_seconds()})
-        return {"alarms": found}
+        return found
 
     async def dispatch_panel(self) -> dict[str, Any]:
         """Today's and this shift's share of tickets dispatched within 60 s of the answer."""
@@ -122,7 +133,9 @@ class Wallboard:
         return {"processing": rows, "cp_threshold": CALL_PROCESSING, "dispatching": self.reports is not None}
 
     async def context(self, names: tuple[str, ...]) -> dict[str, Any]:
-        context: dict[str, Any] = {"now": self.clock(), "iso": iso_ms, "duration": fmt_duration}
+        tz = self.web.i18n.tz
+        context: dict[str, Any] = {"now": self.clock(), "iso": iso_ms, "duration": fmt_duration,
+                                   "local_time": lambda at: at.astimezone(tz).strftime("%H:%M:%S")}
         for name in names:
             context.update(await self.panels[name]())
         return context
@@ -130,9 +143,10 @@ class Wallboard:
 
 def wallboard_router(web: WebAuth, presence: PresenceService, kpis: KpiService, desk: TicketDesk,
                      thresholds: KpiThresholds, *, dispatcher: DispatchService | None = None,
-                     reports: DispatchReports | None = None) -> APIRouter:
+                     reports: DispatchReports | None = None, no_answer: NoAnswerGuard | None = None) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    board = Wallboard(web, presence, kpis, desk, thresholds, dispatcher=dispatcher, reports=reports)
+    board = Wallboard(web, presence, kpis, desk, thresholds, dispatcher=dispatcher, reports=reports,
+                      no_answer=no_answer)
 
     def allowed(who: Any) -> bool:
         return has_permission(who.user, Permission.VIEW_WALLBOARD)

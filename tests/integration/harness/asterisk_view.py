@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 _MEMBER = re.compile(r"^\s+(?P<name>\S+) \((?P<interface>[A-Za-z]+/[^ )]+)")
 _CALLER = re.compile(r"^\s+(?P<pos>\d+)\. (?P<channel>\S+) \(wait: ?(?P<m>\d+):(?P<s>\d+)")
 _STATUS = ("Not in use", "In use", "Ringing", "Busy", "Unavailable", "Invalid", "On Hold", "Unknown", "In use&Ringing")
-_STATE_OF_DEVICE = {"Not in use": {"available", "wrap_up"}, "In use": {"on_call"}, "Ringing": {"ringing"}}
+_STATE_OF_DEVICE = {"Not in use": {"available", "wrap_up"}, "In use": {"on_call"}, "Ringing": {"ringing"},
+                    "Unavailable": {"unreachable"}, "Invalid": {"unreachable"}}
 
 
 class AsteriskCli(Protocol):
@@ -114,7 +115,10 @@ def assert_presence_matches_asterisk(daemon: Ec112Daemon, asterisk: AsteriskCli,
     assert sorted(queue_before["members"]) == sorted(seen.members), context
     for endpoint, member in seen.members.items():
         agent = agent_of(agents, endpoint)
-        if member.paused:
+        if member.device in ("Unavailable", "Invalid"):  # a phone that cannot ring outranks a pause
+            assert agent["state"] == "unreachable", context
+            assert agent["paused_reason"] == (member.paused_reason if member.paused else None), context
+        elif member.paused:
             assert agent["state"] == "paused", context
             assert agent["paused_reason"] == member.paused_reason, context
         else:

@@ -19,10 +19,10 @@ from pathlib import Path
 SIPP_DIR = Path(__file__).resolve().parents[2] / "sipp"
 _TOKEN = re.compile(r"\{\{(\w+)\}\}")
 # "----------------------------------------------- 2026-11-27\t23:40:01.123456\n"
-# "UDP message received [812] bytes :\n\nINVITE sip:... SIP/2.0"
+# "UDP message received [812] bytes :\n\nINVITE sip:... SIP/2.0" / "UDP message sent (387 bytes):\n\nBYE ..."
 _TRACE_ENTRY = re.compile(
     r"^-{10,} (\d{4}-\d\d-\d\d)\s+(\d\d:\d\d:\d\d\.\d+)\s*\n"
-    r"(?:UDP|TCP) message (received|sent) [\[(]\d+[)\]] bytes ?:\s*\n\s*\n?(\S+) ",
+    r"(?:UDP|TCP) message (received|sent) (?:\[\d+\] bytes ?|\(\d+ bytes\)):\s*\n\s*\n?(\S+) ",
     re.MULTILINE)
 
 
@@ -76,6 +76,7 @@ class SippProcess:
     def __init__(self, name: str, args: list[str], workdir: Path) -> None:
         self.name = name
         self.workdir = workdir
+        self.argv_args = list(args)
         self.message_file = workdir / f"{name}.messages.log"
         self.error_file = workdir / f"{name}.errors.log"
         self.screen_file = workdir / f"{name}.screen.log"

@@ -1,0 +1,133 @@
+"""The no-answer guard: a call taker who lets a 112 call ring out is paused ("tidak menjawab"), audited, and the
+supervisor alerted — by ec112, not by Asterisk's ``autopause``, so that the last taker who could answer is
+never paused (routing.no_answer has the rule) and so that, with ec112 down, the queue only rings slower.
+
+One more sink of the AMI pipeline, after presence: when an event reaches it, ``presence`` already shows what
+that event changed. The pause is sent inline (bounded by ``action_timeout``) so that the QueueMemberPause it
+causes is seen after the decision, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from ec112.domain.presence_views import AgentView, ami_count, endpoint_of, member_interface
+from ec112.routing.no_answer import NO_ANSWER_REASON, NoAnswerAction, lift_when_unreachable, on_ring_no_answer
+from ec112.services.ami_pipeline import AsteriskSnapshot
+from ec112.services.intake import utcnow
+
+log = logging.getLogger(__name__)
+RECENT_KEPT = 20  # "not paused: the last taker" alerts kept for the wallboard
+KEEP_ALERTS_FOR = timedelta(minutes=15)
+_MEMBER_EVENTS = frozenset({"QueueMemberStatus", "QueueMemberPause", "QueueMemberPaused"})
+
+
+class QueuePauser(Protocol):
+    async def queue_pause(self, queue: str, interface: str, *, paused: bool, reason: str) -> None: ...
+
+
+class AuditLog(Protocol):
+    async def record(self, actor: str, action: str, target: str | None = None, **detail: Any) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NoAnswerAlert:
+    """A taker's phone rang out and what ec112 did about it."""
+
+    endpoint: str
+    at: datetime
+    action: NoAnswerAction
+    ring_seconds: float
+
+
+class NoAnswerGuard:
+    def __init__(
+        self,
+        pauser: QueuePauser,
+        agents: Callable[[], Sequence[AgentView]],
+        audit: AuditLog,
+        publish: Callable[[str, dict[str, Any]], None],
+        *,
+        queue: str,
+        action_timeout: float = 3.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._pauser = pauser
+        self._agents = agents
+        self._audit = audit
+        self._publish = publish
+        self._queue = queue
+        self._timeout = action_timeout
+        self._clock = clock
+        self._kept: deque[NoAnswerAlert] = deque(maxlen=RECENT_KEPT)
+
+    def recent_kept(self) -> list[NoAnswerAlert]:
+        """Takers who rang out but were kept in the queue as the last ones serving (newest first)."""
+        since = self._clock() - KEEP_ALERTS_FOR
+        return [a for a in reversed(self._kept) if a.at >= since]
+
+    async def apply(self, event: Mapping[str, str]) -> None:
+        if event.get("Queue") != self._queue:
+            return
+        name = event.get("Event", "")
+        if name == "AgentRingNoAnswer":
+            await self._rang_out(event)
+        elif name in _MEMBER_EVENTS:
+            await self._lift_if_unreachable(endpoint_of(member_interface(event)))
+
+    async def resync(self, snapshot: AsteriskSnapshot | None) -> None:
+        """After a (re)connect presence was rebuilt: lift the no-answer pauses of phones that are gone."""
+        for view in self._agents():
+            await self._lift_if_unreachable(view.endpoint)
+
+    async def _rang_out(self, event: Mapping[str, str]) -> None:
+        interface = member_interface(event)
+        endpoint = endpoint_of(interface)
+        ring_seconds = ami_count(event.get("RingTime")) / 1000
+        action = on_ring_no_answer(endpoint, self._agents())
+        if action is NoAnswerAction.IGNORE:
+            return
+        alert = NoAnswerAlert(endpoint, self._clock(), action, ring_seconds)
+        if action is NoAnswerAction.PAUSE:
+            if not await self._pause(interface, paused=True, reason=NO_ANSWER_REASON):
+                return
+            log.warning("call taker %s did not answer a 112 call in %.1f s: paused (%s)", endpoint, ring_seconds,
+                        NO_ANSWER_REASON)
+            await self._audit.record("ec112", "agent.pause", endpoint, reason=NO_ANSWER_REASON, automatic=True,
+                                     ring_seconds=ring_seconds, linkedid=event.get("Linkedid", ""))
+        elif action is NoAnswerAction.KEEP_LAST:
+            self._kept.append(alert)
+            log.warning("call taker %s did not answer a 112 call in %.1f s: NOT paused, the last taker serving",
+                        endpoint, ring_seconds)
+            await self._audit.record("ec112", "agent.no_answer", endpoint, kept="last taker serving",
+                                     ring_seconds=ring_seconds, linkedid=event.get("Linkedid", ""))
+        else:
+            log.info("call taker %s: no answer from an unreachable phone (Asterisk skips it)", endpoint)
+            return
+        self._publish("alert", {"kind": "no_answer", "endpoint": endpoint, "action": action.value,
+                                "at": alert.at.isoformat(), "ring_seconds": ring_seconds})
+
+    async def _lift_if_unreachable(self, endpoint: str) -> None:
+        view = next((a for a in self._agents() if a.endpoint == endpoint), None)
+        if view is None or not lift_when_unreachable(view):
+            return
+        if await self._pause(view.interface, paused=False, reason=""):
+            log.info("call taker %s: phone unreachable, no-answer pause lifted (back by itself with the phone)",
+                     endpoint)
+            await self._audit.record("ec112", "agent.unpause", endpoint, automatic=True,
+                                     because="phone unreachable")
+
+    async def _pause(self, interface: str, *, paused: bool, reason: str) -> bool:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._pauser.queue_pause(self._queue, interface, paused=paused, reason=reason)
+        except Exception as exc:  # noqa: BLE001 - Asterisk gone or member removed: log, the queue still works
+            log.warning("could not %s %s: %s", "pause" if paused else "unpause", interface, exc)
+            return False
+        return True
