@@ -227,3 +227,58 @@ async def test_ticket_list_searches_pages_and_shows_the_timeline(stack: WebStack
     assert missing.status_code == 404
     assert "Tidak ditemukan" in missing.text
     await taker.aclose()
+
+
+async def test_supervisor_sees_unreachable_phones_and_no_answer_alarms_and_resumes_in_one_click(
+    stack: WebStack,
+) -> None:
+    presence, guard = stack.presence, stack.no_answer
+    assert presence is not None
+    assert guard is not None
+    t0 = time.time() - 60
+    for endpoint in ("taker01", "taker02", "taker03"):
+        await presence.apply(_ami("QueueMemberAdded", t0, Queue="112", MemberName=endpoint,
+                                  Interface=f"PJSIP/{endpoint}", StateInterface=f"PJSIP/{endpoint}", Status="1",
+                                  Paused="0", InCall="0", CallsTaken="0"))
+    gone_at = t0 + 20
+    await presence.apply(_ami("QueueMemberStatus", gone_at, Queue="112", MemberName="taker02",
+                              Interface="PJSIP/taker02", Status="5", Paused="0", InCall="0"))
+    spv, headers = await logged_in(stack, "spv")
+    agents = _text((await spv.get("/wallboard/panel/agents")).text)
+    gone_local = datetime.fromtimestamp(gone_at, WIB).strftime("%H:%M:%S")
+    assert re.search(rf"taker02 Telepon tidak terjangkau \d+:\d\d sejak {gone_local}", agents), agents
+    assert "1 Telepon tidak terjangkau" in agents
+
+    ring_out = _ami("AgentRingNoAnswer", t0 + 30, Queue="112", MemberName="taker03", Interface="PJSIP/taker03",
+                    RingTime="3000", Linkedid="c9")
+    await presence.apply(ring_out)
+    await guard.apply(ring_out)
+    assert stack.telephony.paused == {"PJSIP/taker03": "tidak menjawab"}
+    await presence.apply(_ami("QueueMemberPause", t0 + 30, Queue="112", MemberName="taker03",
+                              Interface="PJSIP/taker03", Paused="1", PausedReason="tidak menjawab"))
+    alarms = await spv.get("/wallboard/panel/alarms")
+    assert re.search(r"taker03 tidak menjawab panggilan 112: dijeda \(tidak menjawab\) sejak \d\d:\d\d:\d\d Lanjutkan",
+                     _text(alarms.text)), _text(alarms.text)
+    button = re.search(r'<button[^>]*hx-post="([^"]+)"[^>]*>\s*Lanjutkan', alarms.text)
+    assert button is not None
+    assert button[1] == "/api/agents/taker03/unpause"
+
+    resumed = await spv.post(button[1], headers=headers)  # what htmx sends: the page's CSRF header
+    assert resumed.status_code == 204, resumed.text
+    assert stack.telephony.paused == {}
+    entries = [(e.actor, e.action, e.target) for e in await stack.audit.recent(10)]
+    assert ("ec112", "agent.pause", "taker03") in entries
+    assert ("spv", "agent.unpause", "taker03") in entries
+    await presence.apply(_ami("QueueMemberPause", t0 + 40, Queue="112", MemberName="taker03",
+                              Interface="PJSIP/taker03", Paused="0", PausedReason=""))
+    assert "taker03" not in _text((await spv.get("/wallboard/panel/alarms")).text)
+
+    # The last taker serving rings out: kept in the queue, and the supervisor is told so.
+    await presence.apply(_ami("QueueMemberPause", t0 + 41, Queue="112", MemberName="taker01",
+                              Interface="PJSIP/taker01", Paused="1", PausedReason="sholat"))
+    await guard.apply({**ring_out, "Timestamp": f"{t0 + 42:.6f}"})
+    kept = _text((await spv.get("/wallboard/panel/alarms")).text)
+    assert "taker03 tidak menjawab panggilan 112 pukul" in kept
+    assert "tidak dijeda: petugas terakhir yang masih melayani" in kept
+    assert stack.telephony.paused == {}
+    await spv.aclose()

@@ -39,6 +39,7 @@ from ec112.services.health import ComponentHealth
 from ec112.services.kpis import KpiService
 from ec112.services.notifications import NullNotifier
 from ec112.services.passwords import Passwords
+from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
@@ -103,6 +104,7 @@ class WebStack:
     telephony: RecordingTelephony
     presence: PresenceService | None = None  # feed it AMI events to see the live panels change
     dispatcher: DispatchService | None = None  # dispatch to agencies (escalate_overdue() by hand: no loop here)
+    no_answer: NoAnswerGuard | None = None  # feed it AgentRingNoAnswer to pause a desk that rang out
 
 
 async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
@@ -134,6 +136,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     dispatches = SqlDispatchStore(engine)
     dispatcher = DispatchService(dispatches, desk, directory, NullNotifier(), ack_timeout=timedelta(seconds=60),
                                  publish=presence.publish)
+    no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, presence.publish, queue="112")
     app = create_app(WebDeps(
         desk, agents, readiness, "112",
         CollectorRegistry(),
@@ -141,7 +144,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         presence, web, thresholds=thresholds or KpiThresholds(), directory=directory,
         deliveries=SqlWebhookLog(engine), dispatcher=dispatcher,
         reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
-        photos=PhotoStore(tmp_path / "photos"),
+        photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer,
     ))
     port = _free_port()
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",
@@ -151,7 +154,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         async with asyncio.timeout(10):
             while not server.started:
                 await asyncio.sleep(0.01)
-        yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher)
+        yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
