@@ -17,6 +17,7 @@ from pydantic_settings import (
 )
 
 from ec112.domain.kpi_ratings import KpiThresholds, higher_pct, lower_pct, lower_seconds
+from ec112.logs import LogFormat
 
 # Secrets shipped in the repository for the lab. A real centre must set its own.
 SAMPLE_AMI_SECRET = "ec112-lab-secret"  # noqa: S105
@@ -160,6 +161,13 @@ class WebhookSettings(BaseModel):
         return self
 
 
+class LogSettings(BaseModel):
+    """``[log]``: how the log is written (its level stays the top-level ``log_level``, see README)."""
+
+    # text: "time LEVEL logger: message [linkedid=… ticket=…]"; json: one object per line (log collectors).
+    format: LogFormat = "text"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EC112_", env_nested_delimiter="__", extra="ignore", validate_default=True
@@ -172,6 +180,7 @@ class Settings(BaseSettings):
     # UU 27/2022: caller numbers and locations are personal data: never logged at INFO or above unless this is
     # on (DEBUG, a troubleshooting level, also shows the raw AGI environment).
     log_personal_data: bool = False
+    log: LogSettings = Field(default_factory=LogSettings)
     var_dir: Path = Path("var")
     ami: AmiSettings = Field(default_factory=AmiSettings)
     agi: AgiSettings = Field(default_factory=AgiSettings)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from ec112.cli import agencies, agents, audit, doctor, lab, live, tickets, users
+from ec112.logs import configure_logging
 from ec112.settings import Settings, load_settings
 
 app = typer.Typer(help="ec112 — layanan panggilan darurat 112 / 112 emergency call handling.", no_args_is_help=True)
@@ -34,15 +33,8 @@ def _settings(config: Path | None) -> Settings:
         raise typer.Exit(78) from exc
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # Library chatter (every SQL statement, every HTTP request) drowns the call log even at DEBUG.
-    for noisy in ("aiosqlite", "sqlalchemy", "asyncio", "uvicorn.access", "httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _logging(settings: Settings) -> None:
+    configure_logging(settings.log_level, settings.log.format)  # ec112.logs: text or JSON on stderr
 
 
 @app.command()
@@ -55,7 +47,7 @@ def serve(
     from ec112.supervisor import run_supervised, worker_command
 
     settings = _settings(config)
-    _logging(settings.log_level)
+    _logging(settings)
     if not (watchdog and settings.watchdog.enabled):
         raise typer.Exit(daemon.main(settings))
     extra = ["--config", str(config)] if config else []
@@ -69,7 +61,7 @@ def worker(config: ConfigOption = None) -> None:
     from ec112 import daemon
 
     settings = _settings(config)
-    _logging(settings.log_level)
+    _logging(settings)
     raise typer.Exit(daemon.main(settings))
 
 

@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ec112.cli.api_client import api_url
+from ec112.logs import configure_logging
 from ec112.services.doctor import Check, DaemonHealth, DoctorTarget, Status, exit_code
 from ec112.services.doctor_rules import settings_check
 from ec112.settings import Settings, load_settings
@@ -144,10 +144,7 @@ def register(app: typer.Typer) -> None:
         Exit 0: every required check passed (warnings allowed); 1: a required check failed or could not
         run; 78: the settings are invalid. The daemon API check is informational.
         """
-        if verbose:
-            logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
-                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        else:  # the table says it all: keep the AMI client's own warnings off the terminal
+        if not verbose:  # the table says it all: keep the AMI client's own warnings off the terminal
             quiet = logging.getLogger("ec112")
             if not any(isinstance(h, logging.NullHandler) for h in quiet.handlers):
                 quiet.addHandler(logging.NullHandler())
@@ -156,6 +153,8 @@ def register(app: typer.Typer) -> None:
         except (ValidationError, FileNotFoundError, ValueError) as exc:
             _emit([settings_check(False, " ".join(str(exc).split()))], as_json)
             raise typer.Exit(EX_CONFIG) from exc
+        if verbose:  # everything at DEBUG, libraries included (a diagnosis), in the configured [log] format
+            configure_logging(logging.DEBUG, settings.log.format, quiet_libraries=False)
         target = DoctorTarget(
             ami=f"{settings.ami.host}:{settings.ami.port}", agi_host=settings.agi.host, agi_port=settings.agi.port,
             queue=settings.callcenter.queue, api_url=_api_base(settings, api), probe_timeout=timeout,
