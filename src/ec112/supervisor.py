@@ -29,13 +29,13 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from ec112.exit_codes import EX_CONFIG
 from ec112.heartbeat import READY, WATCHDOG_FD_ENV
 from ec112.sd_notify import SystemdNotifier, without_systemd
 from ec112.settings import WatchdogSettings
 
 log = logging.getLogger("ec112.supervisor")
 
-EX_CONFIG = 78  # the worker's exit code for errors a restart cannot fix (bad settings, wrong AMI secret)
 __all__ = ["EX_CONFIG", "WATCHDOG_FD_ENV", "Supervisor", "run_supervised", "worker_command"]
 STARTUP_GRACE = 20.0  # the first heartbeat may take this long (imports, migrations)
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from ec112.cli import app, users
 from ec112.cli.api_client import api_token
+from ec112.exit_codes import EX_CONFIG
 from ec112.local_token import write_cli_token
 
 
@@ -106,6 +107,17 @@ def test_audit_verify_detects_a_tampered_row(env: dict[str, str]) -> None:
     assert code == 8
     assert json.loads(out) == {"ok": False, "checked": 1, "bad_id": 2,
                                "reason": "content does not match its hash (row changed)"}
+
+
+@pytest.mark.parametrize("args", [("user", "list"), ("user", "disable", "siti"), ("audit", "list"),
+                                  ("audit", "verify")])
+def test_invalid_settings_exit_ex_config(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                          args: tuple[str, ...]) -> None:
+    monkeypatch.setenv("EC112_CONFIG", str(tmp_path / "missing.toml"))
+    code, _out, err = _ec112(*args)
+    assert code == EX_CONFIG == 78
+    assert "invalid settings" in err
+    assert "missing.toml" in err
 
 
 def test_cli_token_file_is_private_and_read_by_the_api_client(env: dict[str, str],

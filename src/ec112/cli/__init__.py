@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from ec112.cli import agencies, agents, audit, doctor, lab, live, tickets, users
+from ec112.exit_codes import EX_CONFIG
 from ec112.logs import configure_logging
 from ec112.settings import Settings, load_settings
 
@@ -30,7 +31,7 @@ def _settings(config: Path | None) -> Settings:
         return load_settings(config)
     except (ValidationError, FileNotFoundError, ValueError) as exc:
         typer.echo(f"ec112: invalid settings: {exc}", err=True)
-        raise typer.Exit(78) from exc
+        raise typer.Exit(EX_CONFIG) from exc
 
 
 def _logging(settings: Settings) -> None:

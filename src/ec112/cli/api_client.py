@@ -10,12 +10,9 @@ import httpx
 import typer
 from rich.console import Console
 
+from ec112.exit_codes import EXIT_FORBIDDEN, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNAUTHORIZED, EXIT_UNREACHABLE
+
 DEFAULT_API = "http://127.0.0.1:8112"
-EXIT_UNREACHABLE = 3
-EXIT_NOT_FOUND = 4
-EXIT_REFUSED = 5
-EXIT_UNAUTHORIZED = 6
-EXIT_FORBIDDEN = 7
 
 err = Console(stderr=True)
 

@@ -13,13 +13,13 @@ from rich.table import Table
 
 from ec112.cli.users import ConfigOption, load
 from ec112.domain.audit import canonical_detail
+from ec112.exit_codes import EXIT_TAMPERED
 from ec112.settings import Settings
 
 if TYPE_CHECKING:
     from ec112.db.audit import SqlAuditStore
 
 T = TypeVar("T")
-EXIT_TAMPERED = 8
 app = typer.Typer(help="Log audit / audit log.", no_args_is_help=True)
 out = Console()
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]

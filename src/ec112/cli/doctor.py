@@ -22,12 +22,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from ec112.cli.api_client import api_url
+from ec112.exit_codes import EX_CONFIG
 from ec112.logs import configure_logging
 from ec112.services.doctor import Check, DaemonHealth, DoctorTarget, Status, exit_code
 from ec112.services.doctor_rules import settings_check
 from ec112.settings import Settings, load_settings
 
-EX_CONFIG = 78  # as `ec112 serve`: the settings themselves are invalid
 _WILDCARD = frozenset({"", "0.0.0.0", "::"})  # listen-anywhere addresses: ask loopback
 LABELS = {
     "settings": "Pengaturan / settings",

@@ -18,9 +18,9 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from ec112.cli.api_client import EXIT_NOT_FOUND, EXIT_REFUSED
 from ec112.domain.accounts import CLI_PRINCIPAL, Language, NewUser, Role
 from ec112.domain.errors import DomainError, NotFound
+from ec112.exit_codes import EX_CONFIG, EXIT_NOT_FOUND, EXIT_REFUSED
 from ec112.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # the database stack is imported when a command runs, not at every `ec112 …` start
@@ -42,7 +42,7 @@ def load(config: Path | None) -> Settings:
         return load_settings(config)
     except (ValidationError, FileNotFoundError, ValueError) as exc:
         err.print(f"ec112: invalid settings: {exc}")
-        raise typer.Exit(78) from exc
+        raise typer.Exit(EX_CONFIG) from exc
 
 
 async def with_admin(settings: Settings, work: Callable[[UserAdmin], Awaitable[T]],
