@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import stat
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
+from ec112 import wiring
 from ec112.cli import app, users
 from ec112.cli.api_client import api_token
 from ec112.exit_codes import EX_CONFIG
 from ec112.local_token import write_cli_token
+from ec112.settings import Settings
 
 
 @pytest.fixture
@@ -107,6 +112,34 @@ def test_audit_verify_detects_a_tampered_row(env: dict[str, str]) -> None:
     assert code == 8
     assert json.loads(out) == {"ok": False, "checked": 1, "bad_id": 2,
                                "reason": "content does not match its hash (row changed)"}
+
+
+def test_user_and_audit_commands_open_the_database_through_the_daemons_factory(
+        env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    db = tmp_path / "elsewhere" / "ec112.sqlite3"  # a temp SQLite file of its own, created on the first command
+    monkeypatch.setenv("EC112_DATABASE__URL", f"sqlite+aiosqlite:///{db}")
+    engines: list[AsyncEngine] = []
+    factory = wiring.open_stores
+
+    @contextlib.asynccontextmanager
+    async def spy(settings: Settings) -> AsyncIterator[wiring.Stores]:
+        async with factory(settings) as stores:
+            engines.append(stores.engine)
+            yield stores
+
+    monkeypatch.setattr(wiring, "open_stores", spy)
+    code, out, err = _ec112("user", "add", "siti", "--role", "admin", "--password-stdin", input="kata-sandi-siti\n")
+    assert code == 0, out + err
+    code, out, err = _ec112("audit", "list", "--json")
+    assert code == 0, out + err
+    assert [(e["actor"], e["action"], e["target"]) for e in json.loads(out)] == [("cli", "user.add", "siti")]
+    assert _ec112("audit", "verify")[0] == 0
+    assert _ec112("user", "list", "--json")[0] == 0
+
+    assert len(engines) == 4  # one per command, each from the factory
+    assert all(engine.sync_engine.pool.checkedin() == 0 for engine in engines)  # type: ignore[attr-defined]
+    assert db.is_file()
+    assert not (Path(env["EC112_VAR_DIR"]) / "ec112.sqlite3").exists()
 
 
 @pytest.mark.parametrize("args", [("user", "list"), ("user", "disable", "siti"), ("audit", "list"),

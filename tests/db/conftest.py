@@ -55,3 +55,16 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     finally:
         await eng.dispose()
         await _drop_pg_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of a database nobody has opened yet (a SQLite file still to create, an empty PostgreSQL one)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'var' / 'ec112.sqlite3'}"
+        return
+    name, url = await _pg_database()
+    try:
+        yield url
+    finally:
+        await _drop_pg_database(name)

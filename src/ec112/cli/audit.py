@@ -16,8 +16,8 @@ from ec112.domain.audit import canonical_detail
 from ec112.exit_codes import EXIT_TAMPERED
 from ec112.settings import Settings
 
-if TYPE_CHECKING:
-    from ec112.db.audit import SqlAuditStore
+if TYPE_CHECKING:  # the database stack is imported when a command runs, not at every `ec112 …` start
+    from ec112.services.audit import AuditService
 
 T = TypeVar("T")
 app = typer.Typer(help="Log audit / audit log.", no_args_is_help=True)
@@ -25,24 +25,18 @@ out = Console()
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
-async def _with_store(settings: Settings, work: Callable[[SqlAuditStore], Awaitable[T]]) -> T:
-    from ec112.db.audit import SqlAuditStore
-    from ec112.db.engine import create_engine, migrate
+async def _with_audit(settings: Settings, work: Callable[[AuditService], Awaitable[T]]) -> T:
+    """Run ``work`` on the configured database's audit log (works whether the daemon runs or not)."""
+    from ec112.wiring import open_stores
 
-    engine = create_engine(settings.database_url)
-    try:
-        await migrate(engine)
-        return await work(SqlAuditStore(engine))
-    finally:
-        await engine.dispose()
+    async with open_stores(settings) as stores:
+        return await work(stores.audit)
 
 
 @app.command()
 def verify(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     """Periksa rantai hash / verify the hash chain: exit 0 intact, 8 when a row was changed or removed."""
-    from ec112.services.audit import AuditService
-
-    check = asyncio.run(_with_store(load(config), lambda store: AuditService(store).verify()))
+    check = asyncio.run(_with_audit(load(config), lambda audit: audit.verify()))
     if as_json:
         typer.echo(json.dumps({"ok": check.ok, "checked": check.checked, "bad_id": check.bad_id,
                                "reason": check.reason}))
@@ -62,7 +56,7 @@ def list_entries(
     config: ConfigOption = None,
 ) -> None:
     """Entri terbaru / the newest entries (UTC)."""
-    entries = asyncio.run(_with_store(load(config), lambda store: store.recent(limit)))
+    entries = asyncio.run(_with_audit(load(config), lambda audit: audit.recent(limit)))
     if as_json:
         typer.echo(json.dumps([
             {"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "target": e.target,

@@ -1,7 +1,8 @@
 """`ec112 user add|list|passwd|disable|enable|token`: web panel accounts, straight in the database.
 
 A server admin tool (like Django's ``createsuperuser``): it needs the settings (database URL) and works
-whether the daemon runs or not. Every change is audited with actor ``cli``.
+whether the daemon runs or not, on the stores of the daemon's own factory (``ec112.wiring``). Every
+change is audited with actor ``cli``.
 """
 
 from __future__ import annotations
@@ -48,20 +49,10 @@ def load(config: Path | None) -> Settings:
 async def with_admin(settings: Settings, work: Callable[[UserAdmin], Awaitable[T]],
                      passwords: Passwords | None = None) -> T:
     """Run ``work`` with a UserAdmin on the configured database (migrated first: it may be a fresh one)."""
-    from ec112.db.accounts import SqlAccountStore
-    from ec112.db.audit import SqlAuditStore
-    from ec112.db.engine import create_engine, migrate
-    from ec112.services.accounts import UserAdmin
-    from ec112.services.audit import AuditService
-    from ec112.services.passwords import Passwords
+    from ec112.wiring import open_stores
 
-    engine = create_engine(settings.database_url)
-    try:
-        await migrate(engine)
-        accounts = SqlAccountStore(engine)
-        return await work(UserAdmin(accounts, accounts, passwords or Passwords(), AuditService(SqlAuditStore(engine))))
-    finally:
-        await engine.dispose()
+    async with open_stores(settings) as stores:
+        return await work(stores.user_admin(passwords))
 
 
 def run(settings: Settings, work: Callable[[UserAdmin], Awaitable[T]]) -> T:

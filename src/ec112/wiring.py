@@ -1,0 +1,76 @@
+"""The database part of the composition root: the one place that opens the engine and builds the stores.
+
+``async with open_stores(settings) as stores:`` creates the engine (SQLite: ``database.busy_timeout``),
+migrates the schema to head (the database may be a fresh one), hands out the stores and the services
+built on them only, and disposes the engine on the way out.
+
+Two users, so both see the same database the same way:
+
+- the daemon (``ec112.daemon.run``), for its whole life;
+- the CLI commands that work on the database directly: ``ec112 user …``, ``ec112 audit …`` and the demo
+  accounts of ``ec112 lab run``. They are a server admin's tools and must work while the daemon is down
+  (the first admin account is made before the first start; the audit log is checked after an incident,
+  whatever state the daemon is in), so they do not go through the daemon's API as the other commands do
+  (``ec112.cli.api_client``). What they change is audited as the panel's changes are.
+
+``ec112 doctor`` does not come here on purpose: it only reads the schema version and must never create
+nor migrate a database (``ec112.db.schema_status``).
+
+Imported when a command needs it, not at every ``ec112 …`` start (SQLAlchemy and Alembic are slow to load).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ec112.db.accounts import SqlAccountStore
+from ec112.db.audit import SqlAuditStore
+from ec112.db.dispatches import SqlDispatchStore
+from ec112.db.engine import create_engine, migrate
+from ec112.db.records import SqlRecordStore
+from ec112.db.tickets import SqlTicketRepository
+from ec112.db.webhooks import SqlWebhookLog
+from ec112.services.accounts import UserAdmin
+from ec112.services.audit import AuditService
+from ec112.services.passwords import Passwords
+from ec112.settings import Settings
+
+
+@dataclass(frozen=True)
+class Stores:
+    """The stores on one engine, and the services that need nothing but them."""
+
+    engine: AsyncEngine
+    tickets: SqlTicketRepository
+    accounts: SqlAccountStore  # users and API tokens
+    audit: AuditService  # one per process: every audited action goes through it
+    dispatches: SqlDispatchStore
+    records: SqlRecordStore  # Asterisk's call records already read (the backfill)
+    webhooks: SqlWebhookLog  # the deliveries to agencies
+
+    def user_admin(self, passwords: Passwords | None = None) -> UserAdmin:
+        """Account administration (``ec112 user …``; the panel's admin pages get theirs with the web auth)."""
+        return UserAdmin(self.accounts, self.accounts, passwords or Passwords(), self.audit)
+
+
+@asynccontextmanager
+async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
+    """Open the configured database, migrate it to head, yield its stores; dispose the engine after."""
+    engine = create_engine(settings.database_url, busy_timeout=settings.database.busy_timeout)
+    try:
+        await migrate(engine)
+        yield Stores(
+            engine=engine,
+            tickets=SqlTicketRepository(engine),
+            accounts=SqlAccountStore(engine),
+            audit=AuditService(SqlAuditStore(engine)),
+            dispatches=SqlDispatchStore(engine),
+            records=SqlRecordStore(engine),
+            webhooks=SqlWebhookLog(engine),
+        )
+    finally:
+        await engine.dispose()
