@@ -37,6 +37,7 @@ from ec112.domain.tickets import Ticket
 from ec112.heartbeat import heartbeat, mark_ready
 from ec112.local_token import write_cli_token
 from ec112.records import AsteriskRecords
+from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE
 from ec112.services.accounts import UserAdmin
 from ec112.services.agents import AgentService
 from ec112.services.ami_pipeline import AmiEventPipeline
@@ -64,7 +65,6 @@ from ec112.web.photos import PhotoStore
 from ec112.webhooks import RetryPolicy, WebhookConfigError, WebhookNotifier, check_webhooks
 
 log = logging.getLogger(__name__)
-EMERGENCY_CONTEXT = "ec112-emergency"  # the dialplan context of asterisk-conf/extensions.conf
 SHUTDOWN_GRACE = 5.0
 # Presence changes within this window are published as one diff: bounded work per second in a surge,
 # at most this much added to a screen pop (the console's budget is 1 s).
@@ -150,8 +150,8 @@ async def run(settings: Settings) -> None:
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
-        {"intake": IntakeRoute(intake, deadline=settings.agi.intake_deadline, observe=intake_seconds.observe),
-         "ping": ping_route},
+        {INTAKE_ROUTE: IntakeRoute(intake, deadline=settings.agi.intake_deadline, observe=intake_seconds.observe),
+         PING_ROUTE: ping_route},
         header_timeout=settings.agi.header_timeout,
         command_timeout=settings.agi.command_timeout,
         max_header_bytes=settings.agi.max_header_bytes,

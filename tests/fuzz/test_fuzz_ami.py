@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from ec112.ami.protocol import AmiMessage, AmiProtocol, parse_message
 from ec112.domain.channels import channel_age, emergency_calls, group_calls, hms_duration, is_emergency_call
 from ec112.domain.presence import Presence
+from ec112.routing.dialplan import CALL_CONTEXTS
 
 from .budget import budget, ran
 
@@ -197,7 +198,7 @@ def _check_invariants(presence: Presence) -> None:
 @budget()
 def test_presence_applies_any_event_sequence_and_keeps_its_invariants(steps: list[tuple[str, Any, int]]) -> None:
     ran("ami.Presence(apply/tick/reset)")
-    presence = Presence(QUEUE, wrapup_seconds=5)
+    presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     now = T0
     for kind, payload, seconds in steps:
         now += timedelta(seconds=seconds)

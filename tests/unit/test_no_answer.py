@@ -10,6 +10,7 @@ import pytest
 
 from ec112.domain.presence import Presence
 from ec112.domain.presence_views import AgentState, AgentView
+from ec112.routing.dialplan import CALL_CONTEXTS
 from ec112.routing.no_answer import NO_ANSWER_REASON, NoAnswerAction, lift_when_unreachable, on_ring_no_answer
 from ec112.services.no_answer import NoAnswerGuard
 
@@ -55,7 +56,7 @@ def member(endpoint: str, **fields: str) -> dict[str, str]:
 
 
 def test_presence_shows_an_unreachable_phone_since_asterisk_said_so_even_when_paused() -> None:
-    presence = Presence(QUEUE, wrapup_seconds=5)
+    presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     presence.apply(member("taker02"), NOW)
     later = datetime(2026, 12, 1, 14, 0, 7, tzinfo=UTC)
     presence.apply(member("taker02", Status="5", Paused="1", PausedReason="sholat"), later)
@@ -94,7 +95,7 @@ class Recorder:
 
 
 def guard_for(*members: dict[str, str], fail: bool = False) -> tuple[NoAnswerGuard, FakeAsterisk, Recorder]:
-    presence = Presence(QUEUE, wrapup_seconds=5)
+    presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     for m in members:
         presence.apply(m, NOW)
     asterisk, rec = FakeAsterisk(presence, fail=fail), Recorder()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ec112.domain.presence import AgentState, Presence, PresenceSnapshot
+from ec112.routing.dialplan import CALL_CONTEXTS
 from ec112.services.ami_pipeline import AmiEventPipeline
 from ec112.services.presence import PresenceChange, PresenceService
 
@@ -55,7 +56,7 @@ def agent1_states(events: Sequence[Mapping[str, str]], presence: Presence) -> li
 @pytest.mark.parametrize("fixture", ["answered_call_recorded.jsonl", "answered_call_status_first.jsonl"])
 def test_answered_call_moves_taker_through_every_state_in_both_orderings(fixture: str) -> None:
     events = load(fixture)
-    presence = Presence(QUEUE, wrapup_seconds=5)
+    presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     presence.apply(member_added("agent1", T_ADDED), at(T_ADDED))
 
     states = agent1_states(events, presence)
@@ -74,7 +75,7 @@ def test_answered_call_moves_taker_through_every_state_in_both_orderings(fixture
 
 def test_during_the_call_taker_and_call_show_each_other() -> None:
     events = load("answered_call_recorded.jsonl")
-    presence = Presence(QUEUE, wrapup_seconds=5)
+    presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     presence.apply(member_added("agent1", T_ADDED), at(T_ADDED))
     upto = next(i for i, e in enumerate(events) if e["Event"] == "QueueCallerJoin")
     for event in events[: upto + 1]:
@@ -97,7 +98,7 @@ def test_during_the_call_taker_and_call_show_each_other() -> None:
 
 def test_ticket_number_follows_the_call_from_queue_to_taker_and_goes_with_the_hangup() -> None:
     events = load("answered_call_recorded.jsonl")
-    presence = Presence(QUEUE, wrapup_seconds=5)
+    presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     presence.apply(member_added("agent1", T_ADDED), at(T_ADDED))
     assert not presence.ticket_opened(CALLER, "112-261128-00007")  # the intake opens it before the call shows
     for event in events:
@@ -116,7 +117,7 @@ def test_ticket_number_follows_the_call_from_queue_to_taker_and_goes_with_the_ha
 
 def test_taker_leg_hangup_does_not_end_the_call() -> None:
     events = load("answered_call_recorded.jsonl")
-    presence = Presence(QUEUE, wrapup_seconds=5)
+    presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     for event in events:
         if event["Event"] == "Hangup" and event["Uniqueid"] != CALLER:
             presence.apply(event, ts(event))
@@ -127,7 +128,7 @@ def test_taker_leg_hangup_does_not_end_the_call() -> None:
 
 
 def test_paused_taker_shows_reason_and_since_whatever_the_device() -> None:
-    presence = Presence(QUEUE, wrapup_seconds=5)
+    presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     presence.apply(member_added("taker01", 100), at(100))
     pause = {"Event": "QueueMemberPause", "Timestamp": "200.0", "Queue": QUEUE, "Interface": "PJSIP/taker01",
              "MemberName": "taker01", "Paused": "1", "PausedReason": "toilet"}
@@ -150,7 +151,7 @@ def join(linkedid: str, position: int, t: float, queue: str = QUEUE) -> dict[str
 
 
 def test_waiting_callers_keep_queue_order_and_move_up() -> None:
-    presence = Presence(QUEUE, wrapup_seconds=5)
+    presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     for i, linkedid in enumerate(("a", "b", "c"), start=1):
         presence.apply(join(linkedid, i, float(i)), at(i))
     abandon = {**join("b", 2, 10.0), "Event": "QueueCallerAbandon", "HoldTime": "9"}
@@ -161,7 +162,7 @@ def test_waiting_callers_keep_queue_order_and_move_up() -> None:
 
 
 def test_other_queues_are_ignored() -> None:
-    presence = Presence(QUEUE, wrapup_seconds=5)
+    presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     before = presence.snapshot()
     assert not presence.apply(member_added("taker09", 1, queue="support"), at(1))
     assert not presence.apply(join("x", 1, 2.0, queue="support"), at(2))
@@ -169,7 +170,7 @@ def test_other_queues_are_ignored() -> None:
 
 
 def test_calls_today_counts_since_local_midnight_jakarta() -> None:
-    presence = Presence(QUEUE, wrapup_seconds=0)
+    presence = Presence(QUEUE, wrapup_seconds=0, call_contexts=CALL_CONTEXTS)
     before_midnight = datetime(2026, 11, 27, 16, 59, tzinfo=UTC)  # 23:59 WIB
     presence.apply(member_added("taker01", before_midnight.timestamp()), before_midnight)
     complete = {"Event": "AgentComplete", "Queue": QUEUE, "Interface": "PJSIP/taker01", "Linkedid": "x",
@@ -187,7 +188,7 @@ SECOND = "lab-2.9"
 
 def mid_call_from_events() -> tuple[Presence, datetime]:
     events = load("answered_call_recorded.jsonl")
-    presence = Presence(QUEUE, wrapup_seconds=5)
+    presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     presence.apply(member_added("agent1", T_ADDED), at(T_ADDED))
     presence.apply(member_added("taker02", T_ADDED), at(T_ADDED))
     presence.apply({"Event": "QueueMemberPause", "Queue": QUEUE, "Interface": "PJSIP/taker02", "Paused": "1",
@@ -254,7 +255,7 @@ def moment(view: object) -> datetime:
 
 def test_reset_from_asterisk_snapshot_equals_state_built_from_events() -> None:
     built, now = mid_call_from_events()
-    rebuilt = Presence(QUEUE, wrapup_seconds=5)
+    rebuilt = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     rebuilt.reset(*asterisk_snapshot(), now)
 
     expected, actual = built.snapshot(), rebuilt.snapshot()

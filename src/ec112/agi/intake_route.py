@@ -20,14 +20,13 @@ from ec112.domain.location import Location
 from ec112.domain.tickets import IntakeChannel
 from ec112.location.geoloc_profile import parse_geoloc_profile
 from ec112.location.pidf import LocationParseError
+from ec112.routing.dialplan import GEOLOC_READ, TICKET_VARIABLE
 from ec112.services.intake import IntakeService
 
 log = logging.getLogger(__name__)
 
-TICKET_VARIABLE = "EC112_TICKET"
 # One AGI round trip per read: values joined by a separator that none of them contains.
 _CALL_READ = "${CHANNEL(linkedid)}|${PJSIP_HEADER(read,Geolocation)}"
-_GEOLOC_READ = "${GEOLOC_PROFILE(format)}|${GEOLOC_PROFILE(method)}|${GEOLOC_PROFILE(location_info)}"
 
 
 class IntakeRoute:
@@ -90,7 +89,7 @@ class IntakeRoute:
         linkedid, _, geolocation_header = call.partition("|")
         location = None
         if geolocation_header.strip():
-            profile = await session.get_full_variable(_GEOLOC_READ) or ""
+            profile = await session.get_full_variable(GEOLOC_READ) or ""
             fmt, _, rest = profile.partition("|")
             method, _, info = rest.partition("|")
             try:

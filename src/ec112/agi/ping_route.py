@@ -8,8 +8,7 @@ port, or nothing at all (``AGISTATUS=FAILURE``), leaves it empty. No ticket, no 
 from __future__ import annotations
 
 from ec112.agi.session import AgiSession
-
-PONG_VARIABLE = "EC112_PONG"
+from ec112.routing.dialplan import PONG_VARIABLE
 
 
 async def ping_route(session: AgiSession) -> None:

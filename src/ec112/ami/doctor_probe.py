@@ -14,15 +14,15 @@ import contextlib
 import uuid
 
 from ec112.ami.client import AmiActionError, AmiAuthError, AmiClient, AmiError
+from ec112.routing.dialplan import PROBE_EVENT, PROBE_EVENT_FIELDS, PROBE_VARIABLE, probe_channel
 from ec112.services.doctor import AgiProbe, AmiLogin, DialplanStep, ProbeRefused, QueueInfo
 
-PROBE_VARIABLE = "EC112_PROBE"  # inherited (``__``) by the Local channel's ;2 half, echoed in the UserEvent
-PROBE_EVENT = "EC112Doctor"
 _NO_RETRY = 3600.0  # the doctor tries once: a reconnect loop would only hide the first error
 _POLL = 0.05
 _AUTH_GRACE = 0.2  # a refused login is recorded a moment before the client's task ends with AmiAuthError
 _NO_CONTEXT = "did not find context"
 _PHONE_GONE = frozenset({"4", "5"})  # AST_DEVICE_INVALID, AST_DEVICE_UNAVAILABLE
+_TOKEN, _AGI_STATUS, _PONG = PROBE_EVENT_FIELDS
 
 
 class AmiDoctorProbe:
@@ -92,13 +92,13 @@ class AmiDoctorProbe:
     async def probe_agi(self, context: str, timeout: float) -> AgiProbe | None:  # noqa: ASYNC109
         token = uuid.uuid4().hex
         fields = {
-            "Channel": f"Local/s@{context}",
+            "Channel": probe_channel(context),
             "Application": "Wait",  # runs only if the probe answers; the probe itself never does
             "Data": "1",
             "Async": "true",
             "Timeout": str(max(1000, int(timeout * 1000))),  # Asterisk tears the probe down after it
             "CallerID": "ec112 doctor",
-            "Variable": f"__{PROBE_VARIABLE}={token}",
+            "Variable": f"__{PROBE_VARIABLE}={token}",  # inherited by the Local channel's ;2 half
         }
         try:
             await self._client.send("Originate", fields)
@@ -109,8 +109,8 @@ class AmiDoctorProbe:
                 while True:
                     event = await self._client.events.get()
                     if (event.get("Event") == "UserEvent" and event.get("UserEvent") == PROBE_EVENT
-                            and event.get("Probe") == token):
-                        return AgiProbe(event.get("AgiStatus", ""), event.get("Pong") == "1")
+                            and event.get(_TOKEN) == token):
+                        return AgiProbe(event.get(_AGI_STATUS, ""), event.get(_PONG) == "1")
         except TimeoutError:
             return None
 

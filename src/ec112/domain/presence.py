@@ -33,9 +33,6 @@ from ec112.domain.presence_views import (
 )
 
 __all__ = ["JAKARTA", "AgentState", "AgentView", "Presence", "PresenceSnapshot", "endpoint_of", "event_time"]
-# The citizen's channel starts in from-trunk and jumps to ec112-emergency by Goto (no Newexten: the
-# dialplan event class is not read), so Newchannel shows the trunk's context.
-DEFAULT_CALL_CONTEXTS = ("from-trunk", "ec112-emergency")
 _MAX_TICKETS_REMEMBERED = 4096
 
 
@@ -45,9 +42,11 @@ class Presence:
         queue: str,
         *,
         wrapup_seconds: float,
+        call_contexts: Collection[str],
         tz: tzinfo = JAKARTA,
-        call_contexts: Collection[str] = DEFAULT_CALL_CONTEXTS,
     ) -> None:
+        """``call_contexts``: the dialplan contexts a citizen's call lives in before the queue
+        (``ec112.routing.dialplan.CALL_CONTEXTS``)."""
         self.queue = queue
         self._wrapup = timedelta(seconds=wrapup_seconds)
         self._tz = tz

@@ -17,9 +17,6 @@ from zoneinfo import ZoneInfo
 Event = Mapping[str, str]
 CallState = Literal["intake", "queued", "ringing", "talking"]
 JAKARTA = ZoneInfo("Asia/Jakarta")
-# The citizen's channel starts in from-trunk and jumps to ec112-emergency by Goto (no Newexten: the
-# dialplan event class is not read), so Newchannel shows the trunk's context.
-DEFAULT_CALL_CONTEXTS = ("from-trunk", "ec112-emergency")
 _ENDPOINT = re.compile(r"^(?:[A-Za-z0-9]+/)?(?P<endpoint>[^/]+?)(?:-[0-9a-f]{8})?(?:;\d)?$")
 _DEVICE_IN_USE = {"2", "3", "7", "8"}  # in use, busy, ringinuse (ring + in use), on hold
 _DEVICE_GONE = {"4", "5"}  # invalid, unavailable: not registered, or not answering qualify OPTIONS

@@ -13,6 +13,7 @@ from typing import Any
 
 from ec112.lab.asterisk import AsteriskFlavor
 from ec112.lab.render import LabConfig, LabPorts, new_lab_config
+from ec112.routing.dialplan import INTAKE_ROUTE
 
 LAB_PORTS = LabPorts(sip=5060, ami=5038, agi=4573, web=8112, rtp_start=10000, rtp_end=10999)
 STATE_FILE = "lab.json"
@@ -50,7 +51,7 @@ def describe(config: LabConfig, host: str = "127.0.0.1") -> dict[str, Any]:
     return {
         "sip": {"host": host, "port": p.sip, "transport": "udp", "uri": f"sip:{host}:{p.sip}"},
         "ami": {"host": host, "port": p.ami, "username": "ec112", "secret": config.ami_secret},
-        "fastagi": {"host": config.agi_host, "port": p.agi, "url": f"agi://{config.agi_host}:{p.agi}/intake"},
+        "fastagi": {"host": config.agi_host, "port": p.agi, "url": f"agi://{config.agi_host}:{p.agi}/{INTAKE_ROUTE}"},
         "web": {"url": f"http://{host}:{p.web}", "api": f"http://{host}:{p.web}/api/tickets"},
         "trunk": {
             "endpoint": "trunk",

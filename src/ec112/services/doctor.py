@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal, Protocol
 
-EMERGENCY_CONTEXT = "ec112-emergency"  # asterisk-conf/extensions.conf: the 112 entry (AGI .../intake)
-DOCTOR_CONTEXT = "ec112-doctor"  # asterisk-conf/extensions.conf: the probe (AGI .../ping, UserEvent)
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ec112.routing.dialplan import DOCTOR_CONTEXT, EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE
 from ec112.services.doctor import (
-    DOCTOR_CONTEXT,
-    EMERGENCY_CONTEXT,
     AgiProbe,
     AmiLogin,
     Check,
@@ -90,12 +89,12 @@ def dialplan_check(target: DoctorTarget, steps: list[DialplanStep] | None) -> Ch
         return Check("dialplan", Status.FAIL, f"konteks / context {EMERGENCY_CONTEXT} tidak ada / not found",
                      f"Pasang asterisk-conf/extensions.conf ec112 lalu {_RELOAD} / install ec112's "
                      f"extensions.conf ({EMERGENCY_CONTEXT}) and reload the dialplan")
-    intake = _agi_step(steps, "intake")
+    intake = _agi_step(steps, INTAKE_ROUTE)
     queues = [s.data.split(",", 1)[0].strip() for s in steps if s.application.lower() == "queue"]
     found = f"{EMERGENCY_CONTEXT}: AGI {intake or '-'}, Queue({', '.join(queues) or '-'})"
     if intake is None:
-        return Check("dialplan", Status.FAIL, found + " — tanpa / no AGI(agi://…/intake)",
-                     f"Baris AGI(agi://host:port/intake) di {EMERGENCY_CONTEXT} hilang: pasang extensions.conf "
+        return Check("dialplan", Status.FAIL, found + f" — tanpa / no AGI(agi://…/{INTAKE_ROUTE})",
+                     f"Baris AGI(agi://host:port/{INTAKE_ROUTE}) di {EMERGENCY_CONTEXT} hilang: pasang extensions.conf "
                      f"ec112 lalu {_RELOAD} / the intake AGI step is missing: reinstall extensions.conf")
     if target.queue not in queues:
         return Check("dialplan", Status.FAIL, f"{found} — [callcenter] queue = {target.queue}",
@@ -144,12 +143,12 @@ def probe_blocker(
         return Check("fastagi", Status.FAIL, f"konteks / context {DOCTOR_CONTEXT} tidak ada / not found",
                      f"Pasang extensions.conf ec112 (konteks {DOCTOR_CONTEXT}) lalu {_RELOAD} / install ec112's "
                      f"extensions.conf ({DOCTOR_CONTEXT} context) and reload the dialplan")
-    ping = _agi_step(doctor, "ping")
+    ping = _agi_step(doctor, PING_ROUTE)
     if ping is None:
-        return Check("fastagi", Status.FAIL, f"{DOCTOR_CONTEXT}: tanpa / no AGI(agi://…/ping)",
+        return Check("fastagi", Status.FAIL, f"{DOCTOR_CONTEXT}: tanpa / no AGI(agi://…/{PING_ROUTE})",
                      f"Pasang ulang konteks {DOCTOR_CONTEXT} dari asterisk-conf/extensions.conf lalu {_RELOAD} / "
                      f"reinstall the {DOCTOR_CONTEXT} context and reload the dialplan")
-    intake = _agi_step(emergency or [], "intake")
+    intake = _agi_step(emergency or [], INTAKE_ROUTE)
     if intake is not None and (intake.host, intake.port) != (ping.host, ping.port):
         return Check("fastagi", Status.FAIL, f"{DOCTOR_CONTEXT} memakai / uses {ping}, intake memakai / uses {intake}",
                      f"Samakan host:port agi:// di {DOCTOR_CONTEXT} dan {EMERGENCY_CONTEXT} / give both contexts "
@@ -167,7 +166,7 @@ def fastagi_check(target: DoctorTarget, probe: AgiProbe | None) -> Check:
                      f"app_userevent.so, give the AMI account read=user, install {DOCTOR_CONTEXT}; a frozen "
                      f"ec112 looks the same")
     if probe.pong:
-        return Check("fastagi", Status.OK, f"Asterisk → {where}: ec112 menjawab / answered (ping)")
+        return Check("fastagi", Status.OK, f"Asterisk → {where}: ec112 menjawab / answered ({PING_ROUTE})")
     if probe.agi_status.upper() == "FAILURE":
         return Check("fastagi", Status.FAIL, f"tidak ada yang menjawab / nothing answers on {where} — apakah "
                      f"ec112 berjalan? / is ec112 running?",

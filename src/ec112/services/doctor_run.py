@@ -13,10 +13,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TypeVar
 
+from ec112.routing.dialplan import DOCTOR_CONTEXT, EMERGENCY_CONTEXT
 from ec112.services import doctor_rules as rules
 from ec112.services.doctor import (
-    DOCTOR_CONTEXT,
-    EMERGENCY_CONTEXT,
     AgiProbe,
     AsteriskProbe,
     Check,

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from ec112.domain.presence import JAKARTA, AgentState, AgentView, Presence, PresenceSnapshot
 from ec112.domain.tickets import Ticket
+from ec112.routing.dialplan import CALL_CONTEXTS
 from ec112.services.ami_pipeline import AMI_DISCONNECTED, AsteriskSnapshot
 from ec112.services.intake import utcnow
 
@@ -76,7 +77,7 @@ class PresenceService:
         self._flush_handle: asyncio.TimerHandle | None = None
         self._tickets = tickets
         self._ticket_prefix = ticket_prefix
-        self._presence = Presence(queue, wrapup_seconds=wrapup_seconds, tz=tz)
+        self._presence = Presence(queue, wrapup_seconds=wrapup_seconds, call_contexts=CALL_CONTEXTS, tz=tz)
         self._last = self._presence.snapshot()
         self._buffer = subscriber_buffer
         self._subscribers: set[asyncio.Queue[PresenceChange]] = set()

@@ -1,0 +1,47 @@
+"""The one contract between ec112 and its dialplan (asterisk-conf/extensions.conf, pjsip.conf) (pure).
+
+Every name both sides must spell the same lives here once: the contexts a 112 call passes through, the
+FastAGI routes the dialplan calls, the channel variables ec112 sets or reads, and the doctor's UserEvent.
+Python code imports these constants; the templates in asterisk-conf/ stay plain Asterisk syntax that a
+telephony admin can read, and a unit test (tests/unit/test_dialplan_contract.py) checks that the rendered
+extensions.conf really contains every name below, so the two cannot drift apart silently.
+
+    from-trunk (pjsip.conf trunk endpoint) → ec112-emergency: AGI(agi://host:port/intake) sets EC112_TICKET;
+        without it EC112_FALLBACK=1 and the call is queued anyway (fail open)
+    ec112-doctor: AGI(agi://host:port/ping) sets EC112_PONG; UserEvent(EC112Doctor, Probe/AgiStatus/Pong)
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- contexts -------------------------------------------------------------------------------------------
+TRUNK_CONTEXT: Final = "from-trunk"  # pjsip.conf: the carrier trunk's context; 112 → EMERGENCY_CONTEXT
+EMERGENCY_CONTEXT: Final = "ec112-emergency"  # the 112 entry: AGI intake, then Queue() (fails open)
+DOCTOR_CONTEXT: Final = "ec112-doctor"  # `ec112 doctor`'s probe: AGI ping, then a UserEvent; never queued
+# Where a citizen's call lives before it reaches the queue (the live view counts it as "intake"). The channel
+# starts in from-trunk and jumps to ec112-emergency by Goto (no Newexten: ec112 does not read the dialplan
+# event class), so Newchannel shows the trunk's context.
+CALL_CONTEXTS: Final = (TRUNK_CONTEXT, EMERGENCY_CONTEXT)
+
+# --- FastAGI routes: the path of agi://host:port/<route> -------------------------------------------------
+INTAKE_ROUTE: Final = "intake"  # opens the ticket, sets TICKET_VARIABLE
+PING_ROUTE: Final = "ping"  # sets PONG_VARIABLE: proof that Asterisk reaches ec112's FastAGI
+
+# --- channel variables ------------------------------------------------------------------------------------
+TICKET_VARIABLE: Final = "EC112_TICKET"  # set by ec112's intake; the dialplan queues without it anyway
+FALLBACK_VARIABLE: Final = "EC112_FALLBACK"  # set to 1 by the dialplan when it queued without a ticket
+PROBE_VARIABLE: Final = "EC112_PROBE"  # the doctor's token: from the Originate (``__``-inherited) to the UserEvent
+PONG_VARIABLE: Final = "EC112_PONG"  # set to 1 by the ping route
+# The caller's location as res_geolocation hands it to the dialplan (geolocation.conf, pjsip.conf's
+# geoloc_incoming_call_profile): read by the intake as one AGI round trip.
+GEOLOC_READ: Final = "${GEOLOC_PROFILE(format)}|${GEOLOC_PROFILE(method)}|${GEOLOC_PROFILE(location_info)}"
+
+# --- the doctor's report: UserEvent(EC112Doctor,Probe: …,AgiStatus: …,Pong: …) ------------------------------
+PROBE_EVENT: Final = "EC112Doctor"
+PROBE_EVENT_FIELDS: Final = ("Probe", "AgiStatus", "Pong")
+
+
+def probe_channel(context: str = DOCTOR_CONTEXT) -> str:
+    """The Local channel the doctor originates: the ``s`` extension of the probe context."""
+    return f"Local/s@{context}"

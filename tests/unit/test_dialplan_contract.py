@@ -1,0 +1,113 @@
+"""The dialplan contract (ec112.routing.dialplan) is what the rendered asterisk-conf/ really says.
+
+The templates stay plain Asterisk for a telephony admin; this test is what keeps them and the Python
+constants from drifting apart: every context, AGI route, channel variable and the doctor's UserEvent.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from ec112.lab.render import new_lab_config, render
+from ec112.routing import dialplan
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    """``[context]`` → its lines, comments and blank lines dropped (Asterisk's own ``;`` comments)."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for raw in text.splitlines():
+        line = raw.split(";", 1)[0].strip()
+        if not line:
+            continue
+        header = re.fullmatch(r"\[([^\]]+)\]", line)
+        if header:
+            current = sections.setdefault(header.group(1), [])
+        elif current is not None:
+            current.append(line)
+    return sections
+
+
+@pytest.fixture(scope="module")
+def etc(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    config = new_lab_config(tmp_path_factory.mktemp("contract") / "lab")
+    return render(config).parent
+
+
+@pytest.fixture(scope="module")
+def extensions(etc: Path) -> dict[str, list[str]]:
+    return _sections((etc / "extensions.conf").read_text())
+
+
+def _agi_routes(lines: list[str]) -> list[str]:
+    return [m.group(1) for line in lines for m in [re.search(r"AGI\(agi://[^/)]+/([A-Za-z0-9_-]+)\)", line)] if m]
+
+
+def test_every_context_of_the_contract_exists(extensions: dict[str, list[str]]) -> None:
+    for context in (dialplan.TRUNK_CONTEXT, dialplan.EMERGENCY_CONTEXT, dialplan.DOCTOR_CONTEXT,
+                    *dialplan.CALL_CONTEXTS):
+        assert context in extensions, f"[{context}] missing from the rendered extensions.conf"
+
+
+def test_the_trunk_enters_the_emergency_context(etc: Path, extensions: dict[str, list[str]]) -> None:
+    assert any(f"Goto({dialplan.EMERGENCY_CONTEXT},112,1)" in line for line in extensions[dialplan.TRUNK_CONTEXT])
+    pjsip = _sections((etc / "pjsip.conf").read_text())
+    assert f"context = {dialplan.TRUNK_CONTEXT}" in pjsip["trunk"]
+
+
+def test_the_emergency_context_calls_the_intake_route_and_honours_the_ticket_variable(
+    extensions: dict[str, list[str]],
+) -> None:
+    lines = extensions[dialplan.EMERGENCY_CONTEXT]
+    assert _agi_routes(lines) == [dialplan.INTAKE_ROUTE]
+    text = "\n".join(lines)
+    assert f"Set({dialplan.TICKET_VARIABLE}=)" in text  # cleared before the AGI: only ec112 sets it
+    assert f'GotoIf($["${{{dialplan.TICKET_VARIABLE}}}" != ""]?queue)' in text
+    assert f"Set({dialplan.FALLBACK_VARIABLE}=1)" in text
+
+
+def test_the_doctor_context_calls_the_ping_route_and_reports_the_contract_event(
+    extensions: dict[str, list[str]],
+) -> None:
+    lines = extensions[dialplan.DOCTOR_CONTEXT]
+    assert _agi_routes(lines) == [dialplan.PING_ROUTE]
+    assert lines[0].startswith("exten => s,")  # the extension dialplan.probe_channel() originates
+    assert dialplan.probe_channel() == f"Local/s@{dialplan.DOCTOR_CONTEXT}"
+    event = next(line for line in lines if "UserEvent(" in line)
+    token, status, pong = dialplan.PROBE_EVENT_FIELDS
+    assert (f"UserEvent({dialplan.PROBE_EVENT},{token}: ${{{dialplan.PROBE_VARIABLE}}},{status}: ${{AGISTATUS}},"
+            f"{pong}: ${{{dialplan.PONG_VARIABLE}}})") in event
+
+
+def test_both_agi_steps_use_the_same_fastagi_address(extensions: dict[str, list[str]]) -> None:
+    def address(context: str) -> set[str]:
+        return set(re.findall(r"AGI\(agi://([^/)]+)/", "\n".join(extensions[context])))
+
+    assert address(dialplan.EMERGENCY_CONTEXT) == address(dialplan.DOCTOR_CONTEXT)
+    assert len(address(dialplan.DOCTOR_CONTEXT)) == 1
+
+
+def test_the_geolocation_read_names_the_dialplan_function_of_res_geolocation() -> None:
+    assert dialplan.GEOLOC_READ.split("|") == [
+        "${GEOLOC_PROFILE(format)}", "${GEOLOC_PROFILE(method)}", "${GEOLOC_PROFILE(location_info)}"]
+
+
+def test_no_other_python_module_restates_a_contract_name() -> None:
+    """Contexts, variables and the doctor's event are spelled once, in routing/dialplan.py (routes are
+    left out: "intake" and "ping" are also ordinary words elsewhere)."""
+    names = {dialplan.TRUNK_CONTEXT, dialplan.EMERGENCY_CONTEXT, dialplan.DOCTOR_CONTEXT, dialplan.TICKET_VARIABLE,
+             dialplan.FALLBACK_VARIABLE, dialplan.PROBE_VARIABLE, dialplan.PONG_VARIABLE, dialplan.PROBE_EVENT,
+             dialplan.GEOLOC_READ}
+    package = Path(dialplan.__file__).resolve().parents[1]
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "dialplan.py" and path.parent.name == "routing":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Constant) and node.value in names:
+                found.append(f"{path.relative_to(package)}:{node.lineno}: {node.value!r}")
+    assert not found, "use ec112.routing.dialplan instead:\n" + "\n".join(found)
