@@ -4,6 +4,9 @@ One consumer applies events in arrival order (order is data: QueueCallerJoin →
 After every (re)connect to Asterisk the tracker re-reads the live channels (``resync``, fed by the
 ``AmiEventPipeline``), so a call that arrived while ec112 was down or frozen gets its ticket, and a
 ticket whose call ended meanwhile is closed.
+
+While an event (or a snapshot) of a call is applied, its Linkedid — and its ticket number once known — is bound
+to every log record (``ec112.logs``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import datetime, timedelta
 from ec112.domain.channels import CallChannels, channel_age, emergency_calls
 from ec112.domain.presence import endpoint_of, event_time
 from ec112.domain.tickets import IntakeChannel, Ticket, answered, ended, joined_queue
+from ec112.logs import bind_call, call_context
 from ec112.services.ami_pipeline import AsteriskSnapshot
 from ec112.services.intake import IntakeService, utcnow
 from ec112.services.ports import TicketRepository
@@ -66,15 +70,16 @@ class CallTracker:
         if linkedid in self._unwritten:
             self._hold(linkedid, event)
             return
-        try:
-            await handler(event)
-        except Exception as exc:  # the database said no (locked, down): keep the event, retry it shortly
-            if not linkedid:
-                raise
-            # only the first line: a database error's later lines carry the statement's parameters
-            log.warning("could not write the ticket of a call (%s: %s); retrying", type(exc).__name__,
-                        str(exc).split("\n", 1)[0][:200])
-            self._hold(linkedid, event)
+        with call_context(linkedid=linkedid):
+            try:
+                await handler(event)
+            except Exception as exc:  # the database said no (locked, down): keep the event, retry it shortly
+                if not linkedid:
+                    raise
+                # only the first line: a database error's later lines carry the statement's parameters
+                log.warning("could not write the ticket of a call (%s: %s); retrying", type(exc).__name__,
+                            str(exc).split("\n", 1)[0][:200])
+                self._hold(linkedid, event)
 
     async def retry_loop(self, interval: float = 1.0) -> None:
         """Write what could not be written when the database was locked (degrade, then catch up)."""
@@ -86,15 +91,16 @@ class CallTracker:
     async def retry_unwritten(self) -> None:
         for linkedid in list(self._unwritten):
             held = self._unwritten.get(linkedid, [])
-            while held:
-                try:
-                    await self._handlers[held[0].get("Event", "")](held[0])
-                except Exception as exc:  # noqa: BLE001 - still failing: try again at the next round
-                    log.debug("ticket write still failing (%s)", type(exc).__name__)
-                    return
-                held.pop(0)
-            self._unwritten.pop(linkedid, None)
-            log.info("ticket writes that had failed are done")
+            with call_context(linkedid=linkedid):
+                while held:
+                    try:
+                        await self._handlers[held[0].get("Event", "")](held[0])
+                    except Exception as exc:  # noqa: BLE001 - still failing: try again at the next round
+                        log.debug("ticket write still failing (%s)", type(exc).__name__)
+                        return
+                    held.pop(0)
+                self._unwritten.pop(linkedid, None)
+                log.info("ticket writes that had failed are done")
 
     def _hold(self, linkedid: str, event: AmiEventMap) -> None:
         held = self._unwritten.setdefault(linkedid, [])
@@ -127,6 +133,7 @@ class CallTracker:
         self._remember_hangup(linkedid, at)
         ticket = await self._tickets.get_by_linkedid(linkedid)
         if ticket is not None:
+            bind_call(ticket=self._intake.number(ticket))
             await self._save_if_changed(ticket, ended(ticket, at))
 
     # --- helpers -------------------------------------------------------------------------------------------
@@ -147,6 +154,7 @@ class CallTracker:
         linkedid = event.get("Linkedid") or event.get("Uniqueid", "")
         existing = await self._tickets.get_by_linkedid(linkedid)
         if existing is not None:
+            bind_call(ticket=self._intake.number(existing))
             return existing
         ticket, _ = await self._intake.open_ticket(
             linkedid=linkedid,
@@ -157,6 +165,7 @@ class CallTracker:
             intake=IntakeChannel.AMI,
             arrived_at=event_time(event, self._clock()),
         )
+        bind_call(ticket=self._intake.number(ticket))
         return ticket
 
     async def _save_if_changed(self, before: Ticket, after: Ticket) -> None:
@@ -171,18 +180,20 @@ class CallTracker:
         live = emergency_calls(snapshot.channels, self._queue, (self._context,))
         opened = 0
         for linkedid, call in live.items():
-            ticket = await self._tickets.get_by_linkedid(linkedid)
-            if ticket is None:
-                opened += 1
-                # arrived when the channel was created, not when we happened to look
-                arrived = at - channel_age(call.origin)
-                ticket = await self._ensure_ticket({**call.origin, "Timestamp": f"{arrived.timestamp():.6f}"})
-            await self._apply_snapshot(ticket, call, at)
+            with call_context(linkedid=linkedid):
+                ticket = await self._tickets.get_by_linkedid(linkedid)
+                if ticket is None:
+                    opened += 1
+                    # arrived when the channel was created, not when we happened to look
+                    arrived = at - channel_age(call.origin)
+                    ticket = await self._ensure_ticket({**call.origin, "Timestamp": f"{arrived.timestamp():.6f}"})
+                await self._apply_snapshot(ticket, call, at)
         closed = 0
         for ticket in await self._tickets.list_unended():
             if ticket.linkedid not in live and ticket.arrived_at < (snapshot.asked_at or at) - _CLOCK_MARGIN:
                 closed += 1
-                await self._save_if_changed(ticket, ended(ticket, at))
+                with call_context(linkedid=ticket.linkedid, ticket=self._intake.number(ticket)):
+                    await self._save_if_changed(ticket, ended(ticket, at))
         log.info("resync: %d live channels, %d tickets opened, %d closed", len(snapshot.channels), opened, closed)
 
     async def _apply_snapshot(self, ticket: Ticket, call: CallChannels, at: datetime) -> None:
