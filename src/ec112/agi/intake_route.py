@@ -4,6 +4,9 @@ It reads who is calling and from where, opens the ticket and sets ``EC112_TICKET
 returns so that the dialplan queues the call. The path is kept lean (two reads, one insert, one set) and
 bounded by a deadline: past it, or on any error, the route simply returns and the dialplan's fallback
 queues the call anyway. Whatever happens here, the caller reaches a call taker.
+
+Every log record made while it runs carries the call (``ec112.logs``): the channel's uniqueid at first,
+its Linkedid once read, and the ticket number once the ticket is written.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ec112.domain.location import Location
 from ec112.domain.tickets import IntakeChannel
 from ec112.location.geoloc_profile import parse_geoloc_profile
 from ec112.location.pidf import LocationParseError
+from ec112.logs import bind_call, call_context
 from ec112.routing.dialplan import GEOLOC_READ, TICKET_VARIABLE
 from ec112.services.intake import IntakeService
 
@@ -38,14 +42,16 @@ class IntakeRoute:
 
     async def __call__(self, session: AgiSession) -> None:
         started = time.perf_counter()
-        try:
-            async with asyncio.timeout(self._deadline):
-                await self._run(session)
-        except TimeoutError:
-            log.warning("intake exceeded %.1f s; the dialplan queues the call anyway", self._deadline)
-        finally:
-            if self._observe is not None:
-                self._observe(time.perf_counter() - started)
+        # The caller's own channel: its uniqueid is the call's Linkedid, unless the read below says otherwise.
+        with call_context(linkedid=session.env.get("agi_uniqueid", "")):
+            try:
+                async with asyncio.timeout(self._deadline):
+                    await self._run(session)
+            except TimeoutError:
+                log.warning("intake exceeded %.1f s; the dialplan queues the call anyway", self._deadline)
+            finally:
+                if self._observe is not None:
+                    self._observe(time.perf_counter() - started)
 
     async def _run(self, session: AgiSession) -> None:
         env = session.env
@@ -78,15 +84,19 @@ class IntakeRoute:
                         type(exc).__name__)
             log.debug("intake ticket write failure detail", exc_info=exc)  # may carry caller data: DEBUG only
             return
+        number = self._intake.number(ticket)
+        bind_call(ticket=number)
         # Set only now: the COMMIT has returned, so a ticket the dialplan was told about survives a kill -9.
         if not session.hung_up:
-            await session.set_variable(TICKET_VARIABLE, self._intake.number(ticket))
+            await session.set_variable(TICKET_VARIABLE, number)
 
     async def _read_call(
         self, session: AgiSession, uniqueid: str, arrived_at: datetime
     ) -> tuple[str, Location | None]:
         call = await session.get_full_variable(_CALL_READ) or ""
         linkedid, _, geolocation_header = call.partition("|")
+        linkedid = linkedid.strip() or uniqueid
+        bind_call(linkedid=linkedid)
         location = None
         if geolocation_header.strip():
             profile = await session.get_full_variable(GEOLOC_READ) or ""
@@ -98,4 +108,4 @@ class IntakeRoute:
                 )
             except LocationParseError as exc:
                 log.warning("caller location unusable (%s); ticket opened without it", exc.code)
-        return linkedid.strip() or uniqueid, location
+        return linkedid, location
