@@ -26,19 +26,15 @@ from ec112.agi.server import AgiServer
 from ec112.ami.client import AmiAuthError, AmiClient
 from ec112.ami.telephony import AmiTelephony
 from ec112.db.accounts import SqlAccountStore
-from ec112.db.audit import SqlAuditStore
-from ec112.db.dispatches import SqlDispatchStore
-from ec112.db.engine import create_engine, migrate
-from ec112.db.records import SqlRecordStore
-from ec112.db.tickets import SqlTicketRepository
-from ec112.db.webhooks import SqlWebhookLog
+from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
-from ec112.domain.tickets import Ticket
+from ec112.exit_codes import EX_CONFIG
 from ec112.heartbeat import heartbeat, mark_ready
 from ec112.local_token import write_cli_token
 from ec112.records import AsteriskRecords
 from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE
 from ec112.services.accounts import UserAdmin
+from ec112.services.agency_notifications import AgencyNotifications
 from ec112.services.agents import AgentService
 from ec112.services.ami_pipeline import AmiEventPipeline
 from ec112.services.audit import AuditService
@@ -46,6 +42,7 @@ from ec112.services.backfill import BackfillService
 from ec112.services.call_tracking import CallTracker
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
+from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
 from ec112.services.intake import IntakeService, utcnow
 from ec112.services.kpis import KpiService
@@ -56,13 +53,14 @@ from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.ticket_desk import TicketDesk
 from ec112.settings import Settings
-from ec112.supervisor import EX_CONFIG
 from ec112.web.app import WebDeps, create_app
 from ec112.web.auth import WebAuth
 from ec112.web.console import ConsoleOptions
 from ec112.web.i18n import I18n
+from ec112.web.live_feed import LiveFeed
 from ec112.web.photos import PhotoStore
 from ec112.webhooks import RetryPolicy, WebhookConfigError, WebhookNotifier, check_webhooks
+from ec112.wiring import open_stores
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 5.0
@@ -110,10 +108,10 @@ async def run(settings: Settings) -> None:
     webhook_secrets = {code: secret.get_secret_value() for code, secret in wh.secrets.items()}
     check_webhooks(directory.agencies, webhook_secrets)  # a webhook_url without its secret: exit 78
 
-    engine = create_engine(settings.database_url, busy_timeout=settings.database.busy_timeout)
-    await migrate(engine)
-    tickets = SqlTicketRepository(engine)
-    deliveries = SqlWebhookLog(engine)
+    # The engine (migrated) and the stores, from the factory `ec112 user|audit` use too; closed in the finally below.
+    resources = contextlib.AsyncExitStack()
+    stores = await resources.enter_async_context(open_stores(settings))
+    engine, tickets, deliveries = stores.engine, stores.tickets, stores.webhooks
     # Signed webhooks to agencies; pending deliveries of an earlier run are resumed by notifier.run().
     notifier = WebhookNotifier(deliveries, webhook_secrets, timeout=wh.timeout,
                                policy=RetryPolicy(wh.max_attempts, wh.backoff_min, wh.backoff_max))
@@ -131,22 +129,24 @@ async def run(settings: Settings) -> None:
         reconnect_max=settings.ami.reconnect_max,
     )
     telephony = AmiTelephony(ami)
+    # The one event bus: services publish typed events; the subscribers are wired below, in this order.
+    bus = LocalEventBus()
     intake = IntakeService(
         tickets,
         default_region=cc.default_region,
         ticket_prefix=cc.ticket_prefix,
         log_personal_data=settings.log_personal_data,
+        bus=bus,
     )
     tracker = CallTracker(tickets, intake, queue=cc.queue, emergency_context=EMERGENCY_CONTEXT)
     rec = settings.records
     backfill = BackfillService(
         AsteriskRecords(cdr_csv=rec.cdr_csv, queue_log=rec.queue_log, queue=cc.queue,
                         emergency_contexts=(EMERGENCY_CONTEXT,), chunk_bytes=rec.chunk_bytes),
-        SqlRecordStore(engine), tickets, intake, interval=rec.interval, max_age=timedelta(hours=rec.max_age_hours))
+        stores.records, tickets, intake, interval=rec.interval, max_age=timedelta(hours=rec.max_age_hours))
     backfill.check_files()  # a missing file: WARNING now and in /readyz, never a failed start
-    agents = AgentService(
-        telephony, queue=cc.queue, member_interface=cc.member_interface, pause_reasons=cc.pause_reasons
-    )
+    agents = AgentService(telephony, queue=cc.queue, member_interface=cc.member_interface,
+                          pause_reasons=cc.pause_reasons, audit=stores.audit)
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
@@ -177,32 +177,32 @@ async def run(settings: Settings) -> None:
 
     presence = PresenceService(queue=cc.queue, wrapup_seconds=cc.wrapup_seconds, tz=ZoneInfo(cc.timezone),
                                tickets=tickets, ticket_prefix=cc.ticket_prefix,
-                               coalesce_seconds=PRESENCE_COALESCE_SECONDS)
-
-    async def ticket_opened(ticket: Ticket) -> None:
-        await tracker.settle_if_already_gone(ticket)  # a caller may hang up before the insert commits
-        await presence.ticket_opened(ticket)
-        presence.publish("ticket", {"id": ticket.id, "number": ticket.number(cc.ticket_prefix),
-                                    "status": ticket.status.value, "classification": None, "revision": ticket.revision})
-
-    intake.on_opened = ticket_opened
-    audit = AuditService(SqlAuditStore(engine))
+                               coalesce_seconds=PRESENCE_COALESCE_SECONDS, bus=bus)
+    audit = stores.audit
     # A taker who lets a 112 call ring out is paused ("tidak menjawab"), never the last one serving.
-    no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, presence.publish,
+    no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, bus,
                               queue=cc.queue, action_timeout=settings.ami.action_timeout)
     # Tickets first (they are what must not be lost), then the live view, then what acts on the live view.
     pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer], queue=cc.queue, clock=utcnow,
                                 on_applied=lambda name: applied.labels(name).inc())
     kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
-    desk = TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, publish=presence.publish)
-    dispatch_store = SqlDispatchStore(engine)
-    dispatcher = DispatchService(dispatch_store, desk, directory, notifier,
-                                 ack_timeout=timedelta(seconds=cc.ack_timeout_seconds), publish=presence.publish)
+    desk = TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, bus=bus)
+    dispatch_store = stores.dispatches
+    dispatcher = DispatchService(dispatch_store, desk, directory, bus=bus,
+                                 ack_timeout=timedelta(seconds=cc.ack_timeout_seconds))
+    feed = LiveFeed(ticket_prefix=cc.ticket_prefix)
+    # Subscribers, in order: a ticket is settled by the tracker (its caller may have hung up before the insert
+    # committed) and shown by presence before the live stream announces it; agencies hear of their dispatches.
+    bus.subscribe(TicketOpened, tracker.on_ticket_opened)
+    bus.subscribe(TicketOpened, presence.on_ticket_opened)
+    bus.subscribe(DispatchChanged, AgencyNotifications(directory, notifier, ticket_prefix=cc.ticket_prefix,
+                                                       category_label=desk.category_label).on_dispatch_changed)
+    bus.subscribe(DomainEvent, feed.on_event)
     reports = DispatchReports(dispatch_store, tickets, desk, directory, Shifts(tuple(cc.shift_hours),
                               ZoneInfo(cc.timezone)), version=__version__)
     app = create_app(
-        WebDeps(desk, agents, readiness, cc.ticket_prefix, registry, kpis, presence,
-                _web_auth(settings, SqlAccountStore(engine), audit),
+        WebDeps(desk, agents, readiness, cc.ticket_prefix, registry, kpis, presence, feed,
+                _web_auth(settings, stores.accounts, audit),
                 thresholds=settings.wallboard.thresholds(),
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
@@ -258,11 +258,12 @@ async def run(settings: Settings) -> None:
             await agi.close(SHUTDOWN_GRACE)
             web.should_exit = True
             await ami.close()
+            await bus.close(SHUTDOWN_GRACE)  # subscribers still at work (e.g. a webhook being queued)
             await notifier.close(SHUTDOWN_GRACE)  # what is still in flight stays pending for the next start
             for task in endless:
                 task.cancel()
     finally:
-        await engine.dispose()
+        await resources.aclose()  # disposes the engine
         log.info("stopped at %s", datetime.now(UTC).isoformat(timespec="seconds"))
 
 

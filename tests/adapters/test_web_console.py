@@ -20,6 +20,7 @@ import pytest
 from web_stack import WebStack, logged_in, start_stack
 
 from ec112.db.tickets import SqlTicketRepository
+from ec112.domain.events import TicketOpened
 from ec112.domain.location import Location, LocationSource
 from ec112.domain.tickets import IntakeChannel, NewCall, Ticket, answered
 
@@ -135,7 +136,7 @@ async def test_state_follows_her_call_and_the_page_opens_on_its_ticket(stack: We
 
     caller = {"Channel": "PJSIP/trunk-00000001", "CallerIDNum": CALLER, "Uniqueid": "l1", "Linkedid": "l1"}
     await presence.apply(_ami("Newchannel", t0 + 1, Context="from-trunk", Exten="112", **caller))
-    await presence.ticket_opened(ticket)
+    presence.on_ticket_opened(TicketOpened(at=datetime.now(UTC), actor="asterisk", ticket=ticket))  # the intake's event
     await presence.apply(_ami("AgentConnect", t0 + 3, Linkedid="l1", **member))
     on_call = _text((await taker.get("/console/state")).text)
     assert "Dalam panggilan sejak" in on_call

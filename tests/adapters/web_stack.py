@@ -28,6 +28,7 @@ from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.accounts import NewUser, Role
+from ec112.domain.events import DomainEvent, TicketOpened
 from ec112.domain.kpi_ratings import KpiThresholds
 from ec112.domain.kpis import Shifts
 from ec112.services.accounts import UserAdmin
@@ -35,11 +36,11 @@ from ec112.services.agents import AgentService
 from ec112.services.audit import AuditService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
+from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
 from ec112.services.kpis import KpiService
-from ec112.services.notifications import NullNotifier
-from ec112.services.passwords import Passwords
 from ec112.services.no_answer import NoAnswerGuard
+from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
@@ -47,6 +48,7 @@ from ec112.services.ticket_desk import TicketDesk
 from ec112.web.app import WebDeps, create_app
 from ec112.web.auth import WebAuth
 from ec112.web.i18n import I18n
+from ec112.web.live_feed import LiveFeed
 from ec112.web.photos import PhotoStore
 
 CLI_TOKEN = "local-cli-token-for-tests"
@@ -128,20 +130,24 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     async def readiness() -> dict[str, ComponentHealth]:
         return {"db": ComponentHealth(True, "sqlite")}
 
-    agents = AgentService(telephony, queue="112", member_interface="PJSIP/{endpoint}", pause_reasons=["sholat"])
+    agents = AgentService(telephony, queue="112", member_interface="PJSIP/{endpoint}", pause_reasons=["sholat"],
+                          audit=audit)
     web = WebAuth(auth, users, audit, I18n("Asia/Jakarta"), revalidate_seconds=revalidate_seconds)
-    presence = PresenceService(queue="112", wrapup_seconds=5)
-    desk = TicketDesk(tickets, categories=categories, ticket_prefix="112", publish=presence.publish)
+    bus = LocalEventBus()  # wired as the daemon wires it (no webhook subscriber here)
+    feed = LiveFeed(ticket_prefix="112")
+    presence = PresenceService(queue="112", wrapup_seconds=5, bus=bus)
+    desk = TicketDesk(tickets, categories=categories, ticket_prefix="112", bus=bus)
     shifts = Shifts((7, 15, 23), I18n("Asia/Jakarta").tz)
     dispatches = SqlDispatchStore(engine)
-    dispatcher = DispatchService(dispatches, desk, directory, NullNotifier(), ack_timeout=timedelta(seconds=60),
-                                 publish=presence.publish)
-    no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, presence.publish, queue="112")
+    dispatcher = DispatchService(dispatches, desk, directory, ack_timeout=timedelta(seconds=60), bus=bus)
+    no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, bus, queue="112")
+    bus.subscribe(TicketOpened, presence.on_ticket_opened)
+    bus.subscribe(DomainEvent, feed.on_event)
     app = create_app(WebDeps(
         desk, agents, readiness, "112",
         CollectorRegistry(),
         KpiService(tickets, shifts),
-        presence, web, thresholds=thresholds or KpiThresholds(), directory=directory,
+        presence, feed, web, thresholds=thresholds or KpiThresholds(), directory=directory,
         deliveries=SqlWebhookLog(engine), dispatcher=dispatcher,
         reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer,

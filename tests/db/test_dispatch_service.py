@@ -15,9 +15,12 @@ from ec112.domain.agencies import Agency, AgencyDirectory, Responder
 from ec112.domain.categories import CategoryCatalogue
 from ec112.domain.dispatch import DispatchStatus, Escalation
 from ec112.domain.errors import Forbidden, InvalidRequest
+from ec112.domain.events import DispatchChanged
 from ec112.domain.ticket_work import Classification, ClassificationInput
 from ec112.domain.tickets import IntakeChannel, NewCall, TicketStatus
+from ec112.services.agency_notifications import AgencyNotifications
 from ec112.services.dispatch import DispatchService
+from ec112.services.event_bus import LocalEventBus
 from ec112.services.ticket_desk import TicketDesk
 
 T0 = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
@@ -53,10 +56,13 @@ class RecordingNotifier:
 @pytest.fixture
 async def parts(engine: AsyncEngine) -> tuple[DispatchService, TicketDesk, RecordingNotifier, Clock]:
     clock, notifier = Clock(), RecordingNotifier()
-    published: list[tuple[str, dict[str, Any]]] = []
-    desk = TicketDesk(SqlTicketRepository(engine), categories=CategoryCatalogue(), ticket_prefix="112", clock=clock)
-    service = DispatchService(SqlDispatchStore(engine), desk, DIRECTORY, notifier, ack_timeout=timedelta(seconds=60),
-                              publish=lambda k, d: published.append((k, d)), clock=clock)
+    bus = LocalEventBus()  # the webhook subscriber wired as in the daemon
+    desk = TicketDesk(SqlTicketRepository(engine), categories=CategoryCatalogue(), ticket_prefix="112", clock=clock,
+                      bus=bus)
+    service = DispatchService(SqlDispatchStore(engine), desk, DIRECTORY, ack_timeout=timedelta(seconds=60),
+                              bus=bus, clock=clock)
+    bus.subscribe(DispatchChanged, AgencyNotifications(DIRECTORY, notifier, ticket_prefix="112",
+                                                       category_label=desk.category_label).on_dispatch_changed)
     repo = SqlTicketRepository(engine)
     await repo.open(NewCall("l1", "l1", "PJSIP/trunk-1", "0811", "+62811", None, T0, IntakeChannel.AGI))
     await desk.classify("1", ClassificationInput(Classification.EMERGENCY, "kebakaran", "Jl. Kenanga 1"),

@@ -29,6 +29,7 @@ from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.accounts import NewUser, Role
+from ec112.domain.events import DomainEvent
 from ec112.domain.kpis import Shifts
 from ec112.domain.location import Location, LocationSource
 from ec112.domain.ticket_work import Classification, ClassificationInput
@@ -38,9 +39,9 @@ from ec112.services.agents import AgentService
 from ec112.services.audit import AuditService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
+from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
 from ec112.services.kpis import KpiService
-from ec112.services.notifications import NullNotifier
 from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
@@ -49,6 +50,7 @@ from ec112.services.ticket_desk import TicketDesk
 from ec112.web.app import WebDeps, create_app
 from ec112.web.auth import WebAuth
 from ec112.web.i18n import I18n
+from ec112.web.live_feed import LiveFeed
 from ec112.web.photos import PhotoStore
 
 CLI_TOKEN = "local-cli-token-for-fuzzing"
@@ -111,11 +113,13 @@ async def _build(tmp_path: Path) -> tuple[uvicorn.Server, tuple[str, ...], objec
         await users.add("cli", NewUser(name, f"{name.title()} Fuzz", role, endpoint, agency=agency),
                         f"{name}-sandi-fuzz")
     tickets = SqlTicketRepository(engine)
-    presence = PresenceService(queue="112", wrapup_seconds=5)
-    desk = TicketDesk(tickets, categories=categories, ticket_prefix="112", publish=presence.publish)
+    bus = LocalEventBus()
+    feed = LiveFeed(ticket_prefix="112")
+    presence = PresenceService(queue="112", wrapup_seconds=5, bus=bus)
+    desk = TicketDesk(tickets, categories=categories, ticket_prefix="112", bus=bus)
     store = SqlDispatchStore(engine)
-    dispatcher = DispatchService(store, desk, directory, NullNotifier(), ack_timeout=timedelta(seconds=90),
-                                 publish=presence.publish)
+    dispatcher = DispatchService(store, desk, directory, ack_timeout=timedelta(seconds=90), bus=bus)
+    bus.subscribe(DomainEvent, feed.on_event)
     shifts = Shifts((7, 15, 23), I18n(TZ).tz)
     numbers = await _seed(tickets, desk, dispatcher, users)
 
@@ -125,7 +129,7 @@ async def _build(tmp_path: Path) -> tuple[uvicorn.Server, tuple[str, ...], objec
     web = WebAuth(auth, users, audit, I18n(TZ))
     app = create_app(WebDeps(
         desk, AgentService(_Telephony(), queue="112", member_interface="PJSIP/{endpoint}", pause_reasons=["sholat"]),
-        readiness, "112", CollectorRegistry(), KpiService(tickets, shifts), presence, web,
+        readiness, "112", CollectorRegistry(), KpiService(tickets, shifts), presence, feed, web,
         directory=directory, deliveries=SqlWebhookLog(engine), dispatcher=dispatcher,
         reports=DispatchReports(store, tickets, desk, directory, shifts, version=__version__),
         photos=PhotoStore(tmp_path / "photos"),

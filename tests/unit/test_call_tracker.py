@@ -10,10 +10,12 @@ import pytest
 
 from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
+from ec112.domain.events import TicketOpened
 from ec112.domain.presence import endpoint_of
 from ec112.domain.tickets import CallOutcome, IntakeChannel
 from ec112.services.ami_pipeline import AMI_CONNECTED, AmiEventPipeline, AsteriskSnapshot
 from ec112.services.call_tracking import CallTracker
+from ec112.services.event_bus import LocalEventBus
 from ec112.services.intake import IntakeService
 
 T0 = 1_795_820_610.0
@@ -44,13 +46,14 @@ async def parts(tmp_path: Path) -> AsyncIterator[tuple[SqlTicketRepository, Inta
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 't.sqlite3'}")
     await migrate(engine)
     repo = SqlTicketRepository(engine)
+    bus = LocalEventBus()
     intake = IntakeService(
-        repo, default_region="ID", ticket_prefix="112", clock=lambda: datetime.fromtimestamp(T0, UTC)
+        repo, default_region="ID", ticket_prefix="112", clock=lambda: datetime.fromtimestamp(T0, UTC), bus=bus
     )
     tel = FakeTelephony()
     tracker = CallTracker(repo, intake, queue="112", emergency_context="ec112-emergency",
                           clock=lambda: datetime.fromtimestamp(T0 + 100, UTC))
-    intake.on_opened = tracker.settle_if_already_gone  # as the daemon wires it
+    bus.subscribe(TicketOpened, tracker.on_ticket_opened)  # as the daemon wires it
     yield repo, intake, tracker, tel
     await engine.dispose()
 

@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from ec112.domain.events import DomainEvent, NoAnswerAlert
 from ec112.domain.presence import Presence
 from ec112.domain.presence_views import AgentState, AgentView
 from ec112.routing.dialplan import CALL_CONTEXTS
 from ec112.routing.no_answer import NO_ANSWER_REASON, NoAnswerAction, lift_when_unreachable, on_ring_no_answer
+from ec112.services.event_bus import LocalEventBus
 from ec112.services.no_answer import NoAnswerGuard
 
 NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
@@ -85,13 +87,13 @@ class FakeAsterisk:
 class Recorder:
     def __init__(self) -> None:
         self.entries: list[tuple[str, str, str | None, dict[str, Any]]] = []
-        self.published: list[tuple[str, dict[str, Any]]] = []
+        self.published: list[DomainEvent] = []
 
     async def record(self, actor: str, action: str, target: str | None = None, **detail: Any) -> None:
         self.entries.append((actor, action, target, detail))
 
-    def publish(self, kind: str, data: dict[str, Any]) -> None:
-        self.published.append((kind, data))
+    def on_event(self, event: DomainEvent) -> None:
+        self.published.append(event)
 
 
 def guard_for(*members: dict[str, str], fail: bool = False) -> tuple[NoAnswerGuard, FakeAsterisk, Recorder]:
@@ -99,11 +101,13 @@ def guard_for(*members: dict[str, str], fail: bool = False) -> tuple[NoAnswerGua
     for m in members:
         presence.apply(m, NOW)
     asterisk, rec = FakeAsterisk(presence, fail=fail), Recorder()
+    bus = LocalEventBus()
+    bus.subscribe(DomainEvent, rec.on_event)
 
     def agents() -> Sequence[AgentView]:
         return presence.snapshot().agents
 
-    return NoAnswerGuard(asterisk, agents, rec, rec.publish, queue=QUEUE, clock=lambda: NOW), asterisk, rec
+    return NoAnswerGuard(asterisk, agents, rec, bus, queue=QUEUE, clock=lambda: NOW), asterisk, rec
 
 
 def rang_out(endpoint: str, ms: str = "3000") -> dict[str, str]:
@@ -118,8 +122,8 @@ async def test_guard_pauses_audits_and_alerts() -> None:
     assert rec.entries[0][:3] == ("ec112", "agent.pause", "taker03")
     assert rec.entries[0][3]["reason"] == NO_ANSWER_REASON
     assert rec.entries[0][3]["ring_seconds"] == 3.0
-    assert rec.published == [("alert", {"kind": "no_answer", "endpoint": "taker03", "action": "paused",
-                                         "at": NOW.isoformat(), "ring_seconds": 3.0})]
+    assert rec.published == [NoAnswerAlert(at=NOW, actor="ec112", endpoint="taker03", action="paused",
+                                           ring_seconds=3.0)]
     await guard.apply(rang_out("taker03"))  # a late duplicate: already paused, nothing more
     assert len(asterisk.actions) == 1
 
@@ -129,7 +133,7 @@ async def test_guard_keeps_the_last_taker_serving_and_says_so() -> None:
     await guard.apply(rang_out("taker03"))
     assert asterisk.actions == []
     assert [e[1] for e in rec.entries] == ["agent.no_answer"]
-    assert rec.published[0][1]["action"] == "kept_last"
+    assert [e.action for e in rec.published if isinstance(e, NoAnswerAlert)] == ["kept_last"]
     assert [k.endpoint for k in guard.recent_kept()] == ["taker03"]
 
 

@@ -9,13 +9,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ec112.domain.events import DomainEvent
 from ec112.domain.presence import AgentState, Presence, PresenceSnapshot
 from ec112.routing.dialplan import CALL_CONTEXTS
 from ec112.services.ami_pipeline import AmiEventPipeline
-from ec112.services.presence import PresenceChange, PresenceService
+from ec112.services.event_bus import LocalEventBus
+from ec112.services.presence import PresenceService
+from ec112.web.live_feed import LiveFeed, LiveMessage
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ami"
 QUEUE = "emergency"
@@ -306,7 +310,15 @@ class Clock:
         return self.now
 
 
-def drain(subscriber: asyncio.Queue[PresenceChange]) -> list[PresenceChange]:
+def wired(feed_buffer: int = 256, **kwargs: Any) -> tuple[PresenceService, LiveFeed]:
+    """Presence publishing on a bus, with the live stream subscribed as the daemon wires them."""
+    bus = LocalEventBus()
+    feed = LiveFeed(ticket_prefix="112", subscriber_buffer=feed_buffer)
+    bus.subscribe(DomainEvent, feed.on_event)
+    return PresenceService(queue=QUEUE, bus=bus, **kwargs), feed
+
+
+def drain(subscriber: asyncio.Queue[LiveMessage]) -> list[LiveMessage]:
     changes = []
     while not subscriber.empty():
         changes.append(subscriber.get_nowait())
@@ -316,8 +328,8 @@ def drain(subscriber: asyncio.Queue[PresenceChange]) -> list[PresenceChange]:
 async def test_subscribers_receive_changes_in_order_with_increasing_ids() -> None:
     events = load("answered_call_recorded.jsonl")
     clock = Clock(ts(events[0]))
-    service = PresenceService(queue=QUEUE, wrapup_seconds=5, clock=clock)
-    subscriber = service.subscribe()
+    service, feed = wired(wrapup_seconds=5, clock=clock)
+    subscriber = feed.subscribe()
     await service.apply(member_added("agent1", T_ADDED))
     for event in events:
         clock.now = ts(event)
@@ -330,14 +342,14 @@ async def test_subscribers_receive_changes_in_order_with_increasing_ids() -> Non
     assert agent_states == ["available", "ringing", "on_call", "wrap_up"]
     assert changes[-1].kind == "call_ended"
     assert changes[-1].data == {"linkedid": CALLER}
-    version = service.version
+    version = feed.version
 
     clock.now += timedelta(seconds=5)
     assert service.tick()
     (change,) = drain(subscriber)
     assert (change.kind, change.data["state"], change.id) == ("agent", "available", ids[-1] + 1)
-    assert service.version == version + 1
-    service.unsubscribe(subscriber)
+    assert feed.version == version + 1
+    feed.unsubscribe(subscriber)
     await service.apply({**member_added("agent1", T_ADDED), "Event": "QueueMemberRemoved"})
     assert subscriber.empty()
 
@@ -345,9 +357,9 @@ async def test_subscribers_receive_changes_in_order_with_increasing_ids() -> Non
 async def test_ami_reconnect_rebuilds_from_asterisk_and_tells_subscribers_to_reload() -> None:
     built, now = mid_call_from_events()
     telephony = FakeTelephony()
-    service = PresenceService(queue=QUEUE, wrapup_seconds=5, clock=Clock(now))
+    service, feed = wired(wrapup_seconds=5, clock=Clock(now))
     pipeline = AmiEventPipeline(telephony, [service], queue=QUEUE, clock=Clock(now))
-    subscriber = service.subscribe()
+    subscriber = feed.subscribe()
     await pipeline.handle({"Event": "ec112.AmiDisconnected"})
     assert service.ami_down_since == now
     assert drain(subscriber)[0].data == {"connected": False, "down_since": now.isoformat()}
@@ -360,9 +372,9 @@ async def test_ami_reconnect_rebuilds_from_asterisk_and_tells_subscribers_to_rel
 
 
 async def test_slow_subscriber_gets_reload_instead_of_unbounded_backlog() -> None:
-    service = PresenceService(queue=QUEUE, wrapup_seconds=5, clock=Clock(at(1000)),
-                              subscriber_buffer=3)
-    slow, fast = service.subscribe(), service.subscribe()
+    service, feed = wired(wrapup_seconds=5, clock=Clock(at(1000)),
+                              feed_buffer=3)
+    slow, fast = feed.subscribe(), feed.subscribe()
     for i in range(10):
         await service.apply(join(f"c{i}", i + 1, 1000.0 + i))
         drain(fast)
@@ -374,12 +386,12 @@ async def test_slow_subscriber_gets_reload_instead_of_unbounded_backlog() -> Non
 
 async def test_tick_loop_ends_wrap_up_without_any_event() -> None:
     clock = Clock(at(1000))
-    service = PresenceService(queue=QUEUE, wrapup_seconds=2, clock=clock)
+    service, feed = wired(wrapup_seconds=2, clock=clock)
     await service.apply(member_added("taker01", 900))
     await service.apply({"Event": "AgentComplete", "Queue": QUEUE, "Interface": "PJSIP/taker01",
                          "Linkedid": "x", "Uniqueid": "x", "Timestamp": "1000.0"})
     assert service.snapshot().agents[0].state == AgentState.WRAP_UP
-    subscriber = service.subscribe()
+    subscriber = feed.subscribe()
     clock.now = at(1002)
     task = asyncio.create_task(service.tick_loop(interval=0.01))
     try:
@@ -393,8 +405,8 @@ async def test_tick_loop_ends_wrap_up_without_any_event() -> None:
 
 
 async def test_a_burst_of_events_goes_out_as_one_diff_after_the_window() -> None:
-    service = PresenceService(queue=QUEUE, wrapup_seconds=5, clock=Clock(at(1000)), coalesce_seconds=0.05)
-    subscriber = service.subscribe()
+    service, feed = wired(wrapup_seconds=5, clock=Clock(at(1000)), coalesce_seconds=0.05)
+    subscriber = feed.subscribe()
     for i in range(50):  # a surge: 50 callers join within the window
         await service.apply(join(f"c{i}", i + 1, 1000.0 + i / 100))
     assert subscriber.empty()  # nothing yet: one diff at the end of the window, not 50
@@ -406,8 +418,8 @@ async def test_a_burst_of_events_goes_out_as_one_diff_after_the_window() -> None
 
 
 async def test_a_reader_never_sees_a_view_older_than_the_model() -> None:
-    service = PresenceService(queue=QUEUE, wrapup_seconds=5, clock=Clock(at(1000)), coalesce_seconds=10.0)
-    subscriber = service.subscribe()
+    service, feed = wired(wrapup_seconds=5, clock=Clock(at(1000)), coalesce_seconds=10.0)
+    subscriber = feed.subscribe()
     await service.apply(join("c1", 1, 1000.0))
     assert subscriber.empty()
     assert [w.linkedid for w in service.snapshot().queue.waiting] == ["c1"]  # read: the window is flushed

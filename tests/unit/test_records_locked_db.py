@@ -14,8 +14,10 @@ import pytest
 
 from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
+from ec112.domain.events import TicketOpened
 from ec112.domain.tickets import CallOutcome, IntakeChannel
 from ec112.services.call_tracking import CallTracker
+from ec112.services.event_bus import LocalEventBus
 from ec112.services.intake import IntakeService
 
 T0 = 1_795_820_610.0
@@ -33,10 +35,11 @@ async def parts(tmp_path: Path) -> AsyncIterator[tuple[Path, SqlTicketRepository
     engine = create_engine(f"sqlite+aiosqlite:///{db}", busy_timeout=0.3)
     await migrate(engine)
     repo = SqlTicketRepository(engine)
-    intake = IntakeService(repo, default_region="ID", ticket_prefix="112")
+    bus = LocalEventBus()
+    intake = IntakeService(repo, default_region="ID", ticket_prefix="112", bus=bus)
     tracker = CallTracker(repo, intake, queue="112", emergency_context="ec112-emergency",
                           clock=lambda: datetime.fromtimestamp(T0 + 100, UTC))
-    intake.on_opened = tracker.settle_if_already_gone
+    bus.subscribe(TicketOpened, tracker.on_ticket_opened)
     yield db, repo, tracker
     await engine.dispose()
 

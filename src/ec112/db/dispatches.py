@@ -1,7 +1,8 @@
 """Dispatches to agencies (implements ``services.dispatch.DispatchStore``).
 
 A step and its consequences are one transaction: the dispatch row (guarded by its revision), the ticket's
-derived status, and the timeline event. So the ticket, its agencies and its timeline never disagree.
+derived status, the timeline event and the audit entry of whoever made the step. So the ticket, its agencies
+and its timeline never disagree.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from ec112.db.audit_chain import AuditChain
 from ec112.db.models import DispatchRow, TicketEventRow, TicketRow
+from ec112.domain.audit import AuditDraft
 from ec112.domain.dispatch import Dispatch, DispatchStatus, DispatchStep, Escalation, ticket_status
 from ec112.domain.errors import Conflict, NotFound
 from ec112.domain.tickets import TicketStatus
@@ -26,37 +29,51 @@ _COLUMNS = ("ticket_id", "agency", "status", "dispatched_at", "dispatched_by", "
 
 
 class SqlDispatchStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, audit_chain: AuditChain | None = None) -> None:
         self._sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False)
+        self._audit = audit_chain or AuditChain(engine)
 
-    async def create(self, ticket_id: int, steps: Sequence[DispatchStep], *, ticket_revision: int) -> list[Dispatch]:
-        """New dispatches (``step.dispatch.id`` is 0) for one ticket, with their events; ``Conflict`` when the
-        ticket changed since ``ticket_revision`` was read."""
-        async with self._sessions.begin() as session:
-            created: list[Dispatch] = []
-            for step in steps:
-                row = DispatchRow(**_values(step.dispatch), revision=0)
-                session.add(row)
-                await session.flush()
-                created.append(_to_domain(row))
-                session.add(_event(ticket_id, step, dispatch_id=row.id))
-            await self._follow(session, ticket_id, expected_revision=ticket_revision)
-            return created
+    async def create(self, ticket_id: int, steps: Sequence[DispatchStep], *, ticket_revision: int,
+                     audit: AuditDraft | None = None) -> list[Dispatch]:
+        """New dispatches (``step.dispatch.id`` is 0) for one ticket, with their events (and the audit entry when
+        given); ``Conflict`` when the ticket changed since ``ticket_revision`` was read."""
+        async def transaction() -> list[Dispatch]:
+            async with self._sessions.begin() as session:
+                created: list[Dispatch] = []
+                for step in steps:
+                    row = DispatchRow(**_values(step.dispatch), revision=0)
+                    session.add(row)
+                    await session.flush()
+                    created.append(_to_domain(row))
+                    session.add(_event(ticket_id, step, dispatch_id=row.id))
+                await self._follow(session, ticket_id, expected_revision=ticket_revision)
+                if audit is not None and steps:
+                    await self._audit.append_in(session, audit, steps[0].at)
+                return created
 
-    async def record(self, step: DispatchStep) -> Dispatch:
-        """One step of an existing dispatch; ``Conflict`` when the dispatch changed since it was read."""
+        return await (self._audit.retrying(transaction) if audit is not None else transaction())
+
+    async def record(self, step: DispatchStep, audit: AuditDraft | None = None) -> Dispatch:
+        """One step of an existing dispatch (and its audit entry when given); ``Conflict`` when the dispatch
+        changed since it was read."""
         d = step.dispatch
-        async with self._sessions.begin() as session:
-            stmt = (update(DispatchRow).where(DispatchRow.id == d.id, DispatchRow.revision == d.revision)
-                    .values(**_values(d), revision=d.revision + 1))
-            result: Any = await session.execute(stmt)
-            if result.rowcount != 1:
-                raise Conflict(f"dispatch {d.id} was changed meanwhile: reload / sudah diubah, muat ulang")
-            session.add(_event(d.ticket_id, step, dispatch_id=d.id))
-            await self._follow(session, d.ticket_id, expected_revision=None)
-            row = await session.get(DispatchRow, d.id, populate_existing=True)
-            assert row is not None
-            return _to_domain(row)
+
+        async def transaction() -> Dispatch:
+            async with self._sessions.begin() as session:
+                stmt = (update(DispatchRow).where(DispatchRow.id == d.id, DispatchRow.revision == d.revision)
+                        .values(**_values(d), revision=d.revision + 1))
+                result: Any = await session.execute(stmt)
+                if result.rowcount != 1:
+                    raise Conflict(f"dispatch {d.id} was changed meanwhile: reload / sudah diubah, muat ulang")
+                session.add(_event(d.ticket_id, step, dispatch_id=d.id))
+                await self._follow(session, d.ticket_id, expected_revision=None)
+                if audit is not None:
+                    await self._audit.append_in(session, audit, step.at)
+                row = await session.get(DispatchRow, d.id, populate_existing=True)
+                assert row is not None
+                return _to_domain(row)
+
+        return await (self._audit.retrying(transaction) if audit is not None else transaction())
 
     async def get(self, dispatch_id: int) -> Dispatch:
         if not 0 < dispatch_id <= _MAX_ID:  # SQLite/asyncpg raise on an out-of-range integer: it is just unknown

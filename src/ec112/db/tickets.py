@@ -11,7 +11,9 @@ from sqlalchemy import Select, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from ec112.db.audit_chain import AuditChain
 from ec112.db.models import TicketEventRow, TicketRow
+from ec112.domain.audit import AuditDraft
 from ec112.domain.errors import Conflict
 from ec112.domain.location import Location, LocationSource
 from ec112.domain.ticket_query import TicketQuery
@@ -22,8 +24,9 @@ _MAX_ID = 2**31 - 1  # Integer primary keys (int4 on PostgreSQL)
 
 
 class SqlTicketRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, audit_chain: AuditChain | None = None) -> None:
         self._engine = engine
+        self._audit = audit_chain or AuditChain(engine)
         self._sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False)
         dialect = engine.dialect.name
         self._insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -97,8 +100,9 @@ class SqlTicketRepository:
             page = stmt.order_by(TicketRow.id.desc()).limit(query.limit).offset(query.offset)
             return [_to_domain(r) for r in (await session.execute(page)).scalars()], total
 
-    async def save_work(self, ticket: Ticket, event: TicketEvent) -> Ticket:
-        """Store a call taker's change and its event together, if nobody changed the ticket meanwhile.
+    async def save_work(self, ticket: Ticket, event: TicketEvent, audit: AuditDraft | None = None) -> Ticket:
+        """Store a call taker's change, its event and (when given) its audit entry together, if nobody changed
+        the ticket meanwhile.
 
         ``ticket.revision`` is the revision the change was based on; ``Conflict`` when it is stale.
         """
@@ -113,15 +117,21 @@ class SqlTicketRepository:
             "revision": ticket.revision + 1,
         }
         stmt = update(TicketRow).where(TicketRow.id == ticket.id, TicketRow.revision == ticket.revision)
-        async with self._sessions.begin() as session:
-            result: Any = await session.execute(stmt.values(**values))
-            if result.rowcount != 1:
-                raise Conflict("the ticket was changed meanwhile by someone else: reload it / tiket sudah diubah")
-            session.add(TicketEventRow(ticket_id=event.ticket_id, at=_to_utc(event.at), kind=event.kind,
-                                       actor=event.actor, data=json.dumps(event.data, ensure_ascii=False)))
-            row = await session.get(TicketRow, ticket.id, populate_existing=True)
-            assert row is not None
-            return _to_domain(row)
+
+        async def transaction() -> Ticket:
+            async with self._sessions.begin() as session:
+                result: Any = await session.execute(stmt.values(**values))
+                if result.rowcount != 1:
+                    raise Conflict("the ticket was changed meanwhile by someone else: reload it / tiket sudah diubah")
+                session.add(TicketEventRow(ticket_id=event.ticket_id, at=_to_utc(event.at), kind=event.kind,
+                                           actor=event.actor, data=json.dumps(event.data, ensure_ascii=False)))
+                if audit is not None:
+                    await self._audit.append_in(session, audit, event.at)
+                row = await session.get(TicketRow, ticket.id, populate_existing=True)
+                assert row is not None
+                return _to_domain(row)
+
+        return await (self._audit.retrying(transaction) if audit is not None else transaction())
 
     async def events(self, ticket_id: int) -> Sequence[TicketEvent]:
         stmt = select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id).order_by(TicketEventRow.id)

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from ec112.domain.channels import CallChannels, channel_age, emergency_calls
+from ec112.domain.events import TicketOpened
 from ec112.domain.presence import endpoint_of, event_time
 from ec112.domain.tickets import IntakeChannel, Ticket, answered, ended, joined_queue
 from ec112.logs import bind_call, call_context
@@ -138,8 +139,11 @@ class CallTracker:
 
     # --- helpers -------------------------------------------------------------------------------------------
 
+    async def on_ticket_opened(self, event: TicketOpened) -> None:
+        """A bus subscriber: end a ticket whose caller hung up before it existed (the insert commits after)."""
+        await self.settle_if_already_gone(event.ticket)
+
     async def settle_if_already_gone(self, ticket: Ticket) -> None:
-        """Wire to ``IntakeService.on_opened``: end a ticket whose caller hung up before it existed."""
         gone_at = self._recent_hangups.get(ticket.linkedid)
         if gone_at is not None:
             await self._save_if_changed(ticket, ended(ticket, gone_at))

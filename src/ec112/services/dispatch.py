@@ -2,8 +2,10 @@
 
 Who may do what: call takers, supervisors and admins dispatch and close; an agency officer acknowledges
 and assigns responders for her own agency only; a responder moves only her own assignments. Every step is
-stored with its timeline event (``DispatchStore``), published on the live stream, and — for a dispatch and
-an escalation — notified to the agency's webhook. An escalation loop watches acknowledgement deadlines.
+stored with its timeline event and its audit entry in one transaction (``DispatchStore``) and published on the
+bus as ``DispatchChanged`` — carrying the ticket when the agency's own system must be told (a dispatch, an
+escalation to the alternate contact), which the webhook subscriber does. An escalation loop watches
+acknowledgement deadlines.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from ec112.domain.accounts import Role, User
 from ec112.domain.agencies import AgencyDirectory
+from ec112.domain.audit import AuditDraft
 from ec112.domain.dispatch import (
     Dispatch,
     DispatchStatus,
@@ -33,10 +36,11 @@ from ec112.domain.dispatch import (
     new_dispatch,
 )
 from ec112.domain.errors import Conflict, Forbidden, InvalidRequest
+from ec112.domain.events import DispatchChanged
 from ec112.domain.ticket_work import close
 from ec112.domain.tickets import Ticket
+from ec112.services.event_bus import EventBus, NullEventBus
 from ec112.services.intake import utcnow
-from ec112.services.notifications import AgencyNotifier
 from ec112.services.ticket_desk import TicketDesk
 
 log = logging.getLogger(__name__)
@@ -45,10 +49,11 @@ _DISPATCHERS = {Role.ADMIN, Role.SUPERVISOR, Role.CALL_TAKER}
 
 
 class DispatchStore(Protocol):
-    async def create(self, ticket_id: int, steps: Sequence[DispatchStep], *, ticket_revision: int) -> list[Dispatch]:
+    async def create(self, ticket_id: int, steps: Sequence[DispatchStep], *, ticket_revision: int,
+                     audit: AuditDraft | None = None) -> list[Dispatch]:
         ...
 
-    async def record(self, step: DispatchStep) -> Dispatch: ...
+    async def record(self, step: DispatchStep, audit: AuditDraft | None = None) -> Dispatch: ...
 
     async def get(self, dispatch_id: int) -> Dispatch: ...
 
@@ -71,18 +76,16 @@ class DispatchService:
         store: DispatchStore,
         desk: TicketDesk,
         directory: AgencyDirectory,
-        notifier: AgencyNotifier,
         *,
         ack_timeout: timedelta,
-        publish: Callable[[str, dict[str, Any]], None] = lambda _k, _d: None,
+        bus: EventBus | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._store = store
         self._desk = desk
         self.directory = directory
-        self._notifier = notifier
         self._ack_timeout = ack_timeout
-        self._publish = publish
+        self._bus: EventBus = bus or NullEventBus()
         self._clock = clock
 
     # --- the call taker / supervisor ---------------------------------------------------------------------
@@ -109,9 +112,10 @@ class DispatchService:
             d = new_dispatch(ticket.id, code, by=user.username, at=at, ack_timeout=timeout)
             steps.append(DispatchStep(d, "dispatch.created", user.username, at,
                                       {"agency": code, "ack_deadline": d.ack_deadline.isoformat()}))
-        created = await self._store.create(ticket.id, steps, ticket_revision=ticket.revision)
+        audit = AuditDraft(user.username, "ticket.dispatch", self._desk.number(ticket), {"agencies": list(agencies)})
+        created = await self._store.create(ticket.id, steps, ticket_revision=ticket.revision, audit=audit)
         for d in created:
-            await self._announce(d, "dispatch.created", ticket)
+            await self._announce(d, "dispatch.created", ticket, user.username)
         log.info("ticket %s dispatched to %s by %s", self._desk.number(ticket), ", ".join(agencies), user.username)
         return created
 
@@ -126,27 +130,30 @@ class DispatchService:
         for d in open_ones:  # a false call: the agencies stand down
             await self._step(cancel(d, by=user.username, at=event.at, reason="false call / laporan palsu"))
         ticket = await self._desk.find(ticket_ref)  # the dispatches moved its revision
-        saved = await self._desk.save_change(ticket, closed, event)
-        return saved
+        audit = AuditDraft(user.username, "ticket.cancel" if false_call else "ticket.close", self._desk.number(ticket))
+        return await self._desk.save_change(ticket, closed, event, audit=audit)
 
     # --- the agency officer --------------------------------------------------------------------------------
 
     async def acknowledge(self, dispatch_id: int, user: User) -> Dispatch:
         d = await self._own_agency(dispatch_id, user)
-        return await self._step(acknowledge(d, by=user.username, at=self._clock()))
+        audit = AuditDraft(user.username, "dispatch.acknowledge", str(d.id), {"agency": d.agency})
+        return await self._step(acknowledge(d, by=user.username, at=self._clock()), audit=audit)
 
     async def assign(self, dispatch_id: int, responder: str, user: User) -> Dispatch:
         d = await self._own_agency(dispatch_id, user)
         known = self.directory.responder(responder)
         if known is None or known.agency != d.agency:
             raise InvalidRequest(f"{responder!r} is not a responder of {d.agency}")
-        return await self._step(assign(d, responder, by=user.username, at=self._clock()))
+        return await self._step(assign(d, responder, by=user.username, at=self._clock()),
+                                audit=AuditDraft(user.username, "dispatch.assign", str(d.id), {"responder": responder}))
 
     async def cancel(self, dispatch_id: int, user: User, reason: str) -> Dispatch:
         if user.role not in (Role.ADMIN, Role.SUPERVISOR):
             raise Forbidden("only a supervisor cancels a dispatch")
         d = await self._store.get(dispatch_id)
-        return await self._step(cancel(d, by=user.username, at=self._clock(), reason=reason))
+        return await self._step(cancel(d, by=user.username, at=self._clock(), reason=reason),
+                                audit=AuditDraft(user.username, "dispatch.cancel", str(d.id), {"reason": reason}))
 
     # --- the responder ---------------------------------------------------------------------------------------
 
@@ -159,7 +166,7 @@ class DispatchService:
         step = advance(d, to, by=user.username, at=self._clock(), note=note, position=position)
         if photo is not None:
             step = replace(step, data={**step.data, "photo": photo})
-        return await self._step(step)
+        return await self._step(step, audit=AuditDraft(user.username, f"dispatch.{to.value}", str(d.id)))
 
     # --- reading ---------------------------------------------------------------------------------------------
 
@@ -216,21 +223,12 @@ class DispatchService:
             raise Forbidden(f"only an officer of {d.agency} may do this")
         return d
 
-    async def _step(self, step: DispatchStep, *, notify: bool = False) -> Dispatch:
-        saved = await self._store.record(step)
-        if notify:
-            ticket = await self._desk.find(str(saved.ticket_id))
-            await self._announce(saved, step.kind, ticket)
-        else:
-            self._publish("dispatch", self._summary(saved))
+    async def _step(self, step: DispatchStep, *, notify: bool = False, audit: AuditDraft | None = None) -> Dispatch:
+        saved = await self._store.record(step, audit)
+        ticket = await self._desk.find(str(saved.ticket_id)) if notify else None
+        await self._bus.publish(DispatchChanged(at=step.at, actor=step.actor, dispatch=saved, kind=step.kind,
+                                                ticket=ticket))
         return saved
 
-    async def _announce(self, d: Dispatch, event: str, ticket: Ticket) -> None:
-        self._publish("dispatch", self._summary(d))
-        agency = self.directory.get(d.agency)
-        if agency is not None:
-            await self._notifier.notify(agency, event, self._desk.notification(ticket, d))
-
-    def _summary(self, d: Dispatch) -> dict[str, Any]:
-        return {"id": d.id, "ticket_id": d.ticket_id, "agency": d.agency, "status": d.status.value,
-                "responder": d.responder, "escalation": int(d.escalation), "revision": d.revision}
+    async def _announce(self, d: Dispatch, kind: str, ticket: Ticket, actor: str) -> None:
+        await self._bus.publish(DispatchChanged(at=d.dispatched_at, actor=actor, dispatch=d, kind=kind, ticket=ticket))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+from ec112.domain.events import ASTERISK, TicketOpened
 from ec112.domain.location import Location
 from ec112.domain.phone import normalize_caller_name, to_e164
 from ec112.domain.tickets import IntakeChannel, NewCall, Ticket, located
+from ec112.services.event_bus import EventBus, NullEventBus
 from ec112.services.ports import TicketRepository
 
 log = logging.getLogger(__name__)
@@ -27,14 +29,16 @@ class IntakeService:
         ticket_prefix: str,
         log_personal_data: bool = False,
         clock: Callable[[], datetime] = utcnow,
+        bus: EventBus | None = None,
     ) -> None:
         self._tickets = tickets
         self._region = default_region
         self._prefix = ticket_prefix
         self._log_personal = log_personal_data
         self._clock = clock
-        # Called with each newly opened ticket (the call tracker settles calls that ended meanwhile).
-        self.on_opened: Callable[[Ticket], Awaitable[None]] | None = None
+        # TicketOpened goes to the bus: the call tracker settles a call that ended meanwhile, presence shows the
+        # number on the waiting caller, the live stream tells the panels.
+        self._bus: EventBus = bus or NullEventBus()
 
     def number(self, ticket: Ticket) -> str:
         return ticket.number(self._prefix)
@@ -79,6 +83,5 @@ class IntakeService:
             )
             if self._log_personal:
                 log.info("ticket %s caller %s location %s", self.number(ticket), raw, location)
-            if self.on_opened is not None:
-                await self.on_opened(ticket)
+            await self._bus.publish(TicketOpened(at=self._clock(), actor=ASTERISK, ticket=ticket))
         return ticket, created

@@ -15,12 +15,15 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
+from ec112.domain.events import EC112, NoAnswerAlert
 from ec112.domain.presence_views import AgentView, ami_count, endpoint_of, member_interface
 from ec112.routing.no_answer import NO_ANSWER_REASON, NoAnswerAction, lift_when_unreachable, on_ring_no_answer
 from ec112.services.ami_pipeline import AsteriskSnapshot
+from ec112.services.event_bus import EventBus
 from ec112.services.intake import utcnow
+from ec112.services.ports import AuditLog
 
 log = logging.getLogger(__name__)
 RECENT_KEPT = 20  # "not paused: the last taker" alerts kept for the wallboard
@@ -32,13 +35,9 @@ class QueuePauser(Protocol):
     async def queue_pause(self, queue: str, interface: str, *, paused: bool, reason: str) -> None: ...
 
 
-class AuditLog(Protocol):
-    async def record(self, actor: str, action: str, target: str | None = None, **detail: Any) -> None: ...
-
-
 @dataclass(frozen=True, slots=True)
-class NoAnswerAlert:
-    """A taker's phone rang out and what ec112 did about it."""
+class RangOut:
+    """A taker's phone rang out and what ec112 did about it (kept for the wallboard)."""
 
     endpoint: str
     at: datetime
@@ -52,7 +51,7 @@ class NoAnswerGuard:
         pauser: QueuePauser,
         agents: Callable[[], Sequence[AgentView]],
         audit: AuditLog,
-        publish: Callable[[str, dict[str, Any]], None],
+        bus: EventBus,
         *,
         queue: str,
         action_timeout: float = 3.0,
@@ -61,13 +60,13 @@ class NoAnswerGuard:
         self._pauser = pauser
         self._agents = agents
         self._audit = audit
-        self._publish = publish
+        self._bus = bus
         self._queue = queue
         self._timeout = action_timeout
         self._clock = clock
-        self._kept: deque[NoAnswerAlert] = deque(maxlen=RECENT_KEPT)
+        self._kept: deque[RangOut] = deque(maxlen=RECENT_KEPT)
 
-    def recent_kept(self) -> list[NoAnswerAlert]:
+    def recent_kept(self) -> list[RangOut]:
         """Takers who rang out but were kept in the queue as the last ones serving (newest first)."""
         since = self._clock() - KEEP_ALERTS_FOR
         return [a for a in reversed(self._kept) if a.at >= since]
@@ -93,7 +92,7 @@ class NoAnswerGuard:
         action = on_ring_no_answer(endpoint, self._agents())
         if action is NoAnswerAction.IGNORE:
             return
-        alert = NoAnswerAlert(endpoint, self._clock(), action, ring_seconds)
+        alert = RangOut(endpoint, self._clock(), action, ring_seconds)
         if action is NoAnswerAction.PAUSE:
             if not await self._pause(interface, paused=True, reason=NO_ANSWER_REASON):
                 return
@@ -110,8 +109,8 @@ class NoAnswerGuard:
         else:
             log.info("call taker %s: no answer from an unreachable phone (Asterisk skips it)", endpoint)
             return
-        self._publish("alert", {"kind": "no_answer", "endpoint": endpoint, "action": action.value,
-                                "at": alert.at.isoformat(), "ring_seconds": ring_seconds})
+        await self._bus.publish(NoAnswerAlert(at=alert.at, actor=EC112, endpoint=endpoint, action=action.value,
+                                              ring_seconds=ring_seconds))
 
     async def _lift_if_unreachable(self, endpoint: str) -> None:
         view = next((a for a in self._agents() if a.endpoint == endpoint), None)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from ec112.domain.audit import AuditDraft
 from ec112.domain.ticket_query import TicketQuery
 from ec112.domain.ticket_work import TicketEvent
 from ec112.domain.tickets import NewCall, Ticket
@@ -32,8 +33,9 @@ class TicketRepository(Protocol):
     async def save(self, ticket: Ticket) -> None:
         """The call's life (queue, answer, end, location) only."""
 
-    async def save_work(self, ticket: Ticket, event: TicketEvent) -> Ticket:
-        """A human change + its event, atomically; ``Conflict`` if ``ticket.revision`` is stale."""
+    async def save_work(self, ticket: Ticket, event: TicketEvent, audit: AuditDraft | None = None) -> Ticket:
+        """A human change + its event (+ its audit entry), atomically; ``Conflict`` if ``ticket.revision`` is
+        stale."""
 
     async def events(self, ticket_id: int) -> Sequence[TicketEvent]: ...
 
@@ -58,3 +60,9 @@ class Telephony(Protocol):
 
     async def active_channels(self) -> Sequence[Mapping[str, str]]:
         """One mapping per live channel, with AMI CoreShowChannel field names."""
+
+
+class AuditLog(Protocol):
+    """Appends one audit entry on its own (``services.audit.AuditService``); never raises."""
+
+    async def record(self, actor: str, action: str, target: str | None = None, **detail: Any) -> None: ...

@@ -1,8 +1,8 @@
 """The call taker's desk: find tickets, classify a call, read a ticket's timeline.
 
-Classification goes through ``domain.ticket_work`` (rules) and ``save_work`` (the change and its event in
-one transaction, refused when someone changed the ticket meanwhile). Each change is published on the
-live stream so every open console and the wallboard see it without reloading.
+Classification goes through ``domain.ticket_work`` (rules) and ``save_work`` (the change, its timeline event and
+its audit entry in one transaction, refused when someone changed the ticket meanwhile). Each change is published
+on the bus as ``TicketChanged``, so every open console and the wallboard see it without reloading.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from ec112.domain.audit import AuditDraft
 from ec112.domain.categories import CategoryCatalogue
 from ec112.domain.errors import Conflict, InvalidRequest, NotFound
+from ec112.domain.events import TicketChanged
 from ec112.domain.ticket_query import TicketQuery
 from ec112.domain.ticket_work import ClassificationInput, TicketEvent, classify
 from ec112.domain.tickets import Ticket, parse_ticket_number
+from ec112.services.event_bus import EventBus, NullEventBus
 from ec112.services.intake import utcnow
 from ec112.services.ports import TicketRepository
 
@@ -40,13 +43,13 @@ class TicketDesk:
         *,
         categories: CategoryCatalogue,
         ticket_prefix: str,
-        publish: Callable[[str, dict[str, Any]], None] = lambda _kind, _data: None,
+        bus: EventBus | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._tickets = tickets
         self.categories = categories
         self._prefix = ticket_prefix
-        self._publish = publish
+        self._bus: EventBus = bus or NullEventBus()
         self._clock = clock
 
     async def find(self, ref: str) -> Ticket:
@@ -73,43 +76,23 @@ class TicketDesk:
         if revision is not None and revision != ticket.revision:
             raise Conflict("the ticket was changed meanwhile by someone else: reload it / tiket sudah diubah")
         updated, event = classify(ticket, change, by=actor, at=self._clock(), categories=self.categories)
-        saved = await self._tickets.save_work(updated, event)
+        audit = AuditDraft(actor, "ticket.classify", ticket.number(self._prefix),
+                           {"classification": updated.classification, "category": updated.category})
+        saved = await self._tickets.save_work(updated, event, audit)
         log.info("ticket %s %s as %s by %s", saved.number(self._prefix), event.kind, saved.classification, actor)
-        self._publish("ticket", {"id": saved.id, "number": saved.number(self._prefix), "status": saved.status.value,
-                                 "classification": saved.classification, "revision": saved.revision})
+        await self._bus.publish(TicketChanged(at=event.at, actor=actor, ticket=saved, kind=event.kind))
         return saved
 
     def number(self, ticket: Ticket) -> str:
         return ticket.number(self._prefix)
 
-    async def save_change(self, current: Ticket, changed: Ticket, event: TicketEvent) -> Ticket:
-        """Store a change made by a rule of ``domain.ticket_work`` (close, …) and announce it."""
-        saved = await self._tickets.save_work(replace(changed, revision=current.revision), event)
+    async def save_change(self, current: Ticket, changed: Ticket, event: TicketEvent,
+                          audit: AuditDraft | None = None) -> Ticket:
+        """Store a change made by a rule of ``domain.ticket_work`` (close, …) with its audit entry; announce it."""
+        saved = await self._tickets.save_work(replace(changed, revision=current.revision), event, audit)
         log.info("ticket %s %s by %s", saved.number(self._prefix), event.kind, event.actor)
-        self._publish("ticket", {"id": saved.id, "number": saved.number(self._prefix), "status": saved.status.value,
-                                 "classification": saved.classification, "revision": saved.revision})
+        await self._bus.publish(TicketChanged(at=event.at, actor=event.actor, ticket=saved, kind=event.kind))
         return saved
-
-    def notification(self, ticket: Ticket, dispatch: Any) -> dict[str, Any]:
-        """What an agency's own system receives about its dispatch (the webhook's ``data``)."""
-        location = ticket.location
-        return {
-            "ticket": ticket.number(self._prefix),
-            "dispatch_id": dispatch.id,
-            "agency": dispatch.agency,
-            "status": dispatch.status.value,
-            "ack_deadline": dispatch.ack_deadline.isoformat(),
-            "escalation": int(dispatch.escalation),
-            "classification": ticket.classification,
-            "category": ticket.category,
-            "category_label": self.category_label(ticket.category),
-            "address": ticket.address,
-            "description": ticket.description,
-            "caller_number": ticket.caller_number_e164 or ticket.caller_number_raw,
-            "location": None if location is None else {
-                "lat": location.lat, "lon": location.lon, "radius_m": location.radius_m},
-            "arrived_at": ticket.arrived_at.isoformat(),
-        }
 
     async def timeline(self, ticket: Ticket) -> list[TimelineEntry]:
         entries = _call_life(ticket) + [_from_event(e) for e in await self._tickets.events(ticket.id)]

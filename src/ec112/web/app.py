@@ -35,12 +35,13 @@ from ec112.services.presence import PresenceService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.admin_api import admin_router
 from ec112.web.agencies_api import agencies_router
-from ec112.web.auth import AuthMiddleware, CurrentUser, KpiViewer, WebAuth, authorize_endpoint, require
+from ec112.web.auth import AuthMiddleware, CurrentUser, KpiViewer, WebAuth, require
 from ec112.web.console import ConsoleOptions, console_router
 from ec112.web.dispatch_api import dispatch_router
 from ec112.web.field_pages import field_router
 from ec112.web.i18n import WEB_DIR
 from ec112.web.live import live_router
+from ec112.web.live_feed import LiveFeed
 from ec112.web.pages import pages_router
 from ec112.web.photos import PhotoStore, photos_router
 from ec112.web.reports_api import reports_router
@@ -65,6 +66,7 @@ class WebDeps:
     metrics: CollectorRegistry
     kpis: KpiService
     presence: PresenceService
+    feed: LiveFeed  # the live stream: the bus's events serialised once, fanned out to SSE clients
     web: WebAuth  # accounts: sessions, tokens, audit, templates (web/auth.py)
     thresholds: KpiThresholds = field(default_factory=KpiThresholds)  # wallboard KPI colours ([wallboard])
     console: ConsoleOptions = field(default_factory=ConsoleOptions)  # the call taker's console: wrap-up, map
@@ -79,14 +81,14 @@ class WebDeps:
 def create_app(deps: WebDeps) -> FastAPI:
     app = FastAPI(title="ec112", version="0.1.0", summary="112 emergency call handling on Asterisk")
     app.add_middleware(AuthMiddleware, web=deps.web)  # default deny: see web/auth.py
-    app.include_router(live_router(deps.presence), dependencies=[Depends(require(Permission.VIEW_LIVE))])
+    app.include_router(live_router(deps.presence, deps.feed), dependencies=[Depends(require(Permission.VIEW_LIVE))])
     app.include_router(pages_router(deps.web))
     app.include_router(console_router(deps.web, presence=deps.presence, agents=deps.agents, desk=deps.desk,
                                       prefix=deps.ticket_prefix, options=deps.console, directory=deps.directory,
                                       dispatcher=deps.dispatcher))
     app.include_router(admin_router(deps.web))
     app.include_router(tickets_router(deps.desk, prefix=deps.ticket_prefix, tz=deps.web.i18n.tz,
-                                      audit=deps.web.audit, directory=deps.directory))
+                                      directory=deps.directory))
     app.include_router(agencies_router(deps.directory, deps.desk.categories))
     app.include_router(wallboard_router(deps.web, deps.presence, deps.kpis, deps.desk, deps.thresholds,
                                         dispatcher=deps.dispatcher, reports=deps.reports, no_answer=deps.no_answer))
@@ -94,9 +96,9 @@ def create_app(deps: WebDeps) -> FastAPI:
     if deps.deliveries is not None:
         app.include_router(webhooks_router(deps.deliveries))
     if deps.dispatcher is not None:
-        app.include_router(dispatch_router(deps.dispatcher, deps.desk, deps.web.audit, prefix=deps.ticket_prefix,
+        app.include_router(dispatch_router(deps.dispatcher, deps.desk, prefix=deps.ticket_prefix,
                                            photos=deps.photos))
-        app.include_router(field_router(deps.web, deps.dispatcher, deps.desk, deps.presence,
+        app.include_router(field_router(deps.web, deps.dispatcher, deps.desk, deps.feed,
                                         photo_max_bytes=deps.photos.max_bytes if deps.photos else 0))
         if deps.photos is not None:
             app.include_router(photos_router(deps.dispatcher, deps.photos, deps.web.audit))
@@ -130,16 +132,12 @@ def create_app(deps: WebDeps) -> FastAPI:
 
     @app.post("/api/agents/{endpoint}/login", response_model=MembershipOut)
     async def agent_login(endpoint: str, user: CurrentUser) -> MembershipOut:
-        await authorize_endpoint(deps.web, user, endpoint, "agent.login")
-        change = await deps.agents.login(endpoint)
-        await deps.web.audit.record(user.username, "agent.login", endpoint, changed=change.changed)
+        change = await deps.agents.login(endpoint, by=user)
         return MembershipOut(endpoint=change.endpoint, queue=change.queue, changed=change.changed)
 
     @app.post("/api/agents/{endpoint}/logout", response_model=MembershipOut)
     async def agent_logout(endpoint: str, user: CurrentUser) -> MembershipOut:
-        await authorize_endpoint(deps.web, user, endpoint, "agent.logout")
-        change = await deps.agents.logout(endpoint)
-        await deps.web.audit.record(user.username, "agent.logout", endpoint, changed=change.changed)
+        change = await deps.agents.logout(endpoint, by=user)
         return MembershipOut(endpoint=change.endpoint, queue=change.queue, changed=change.changed)
 
     @app.get("/api/pause-reasons", response_model=list[str])
@@ -148,16 +146,12 @@ def create_app(deps: WebDeps) -> FastAPI:
 
     @app.post("/api/agents/{endpoint}/pause", status_code=204, responses={422: {"model": ErrorOut}})
     async def agent_pause(endpoint: str, body: PauseIn, user: CurrentUser) -> Response:
-        await authorize_endpoint(deps.web, user, endpoint, "agent.pause")
-        await deps.agents.pause(endpoint, body.reason)
-        await deps.web.audit.record(user.username, "agent.pause", endpoint, reason=body.reason)
+        await deps.agents.pause(endpoint, body.reason, by=user)
         return Response(status_code=204)
 
     @app.post("/api/agents/{endpoint}/unpause", status_code=204)
     async def agent_unpause(endpoint: str, user: CurrentUser) -> Response:
-        await authorize_endpoint(deps.web, user, endpoint, "agent.unpause")
-        await deps.agents.unpause(endpoint)
-        await deps.web.audit.record(user.username, "agent.unpause", endpoint)
+        await deps.agents.unpause(endpoint, by=user)
         return Response(status_code=204)
 
     @app.get("/api/kpis", response_model=list[KpiOut])

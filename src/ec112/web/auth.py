@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, quote
 from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ec112.domain.accounts import Permission, User, can_act_on_endpoint, has_permission
+from ec112.domain.accounts import Permission, User, has_permission
 from ec112.domain.errors import Forbidden, Unauthorized
 from ec112.services.accounts import UserAdmin
 from ec112.services.audit import AuditService
@@ -268,10 +268,3 @@ LiveViewer = Annotated[User, Depends(require(Permission.VIEW_LIVE))]
 TicketViewer = Annotated[User, Depends(require(Permission.VIEW_TICKETS))]
 TicketWorker = Annotated[User, Depends(require(Permission.WORK_TICKETS))]
 KpiViewer = Annotated[User, Depends(require(Permission.VIEW_KPIS))]
-
-
-async def authorize_endpoint(web: WebAuth, user: User, endpoint: str, action: str) -> None:
-    """A call taker acts on her own SIP endpoint only; supervisors and admins on any. A refusal is audited."""
-    if not can_act_on_endpoint(user, endpoint):
-        await web.audit.record(user.username, f"{action}.denied", endpoint)
-        raise Forbidden(f"{user.username} may not act on call taker {endpoint}")

@@ -28,17 +28,21 @@ from ec112.domain.dispatch import DispatchStatus, can_dispatch
 from ec112.domain.errors import DomainError, Forbidden, NotFound
 from ec112.domain.presence import AgentState, PresenceSnapshot
 from ec112.domain.ticket_query import MAX_PAGE, TicketQuery
+from ec112.domain.ticket_work import Classification
 from ec112.domain.tickets import Ticket, TicketStatus
 from ec112.services.agents import AgentService
 from ec112.services.dispatch import DispatchService
 from ec112.services.intake import utcnow
 from ec112.services.presence import PresenceService
 from ec112.services.ticket_desk import TicketDesk
-from ec112.web.auth import CurrentUser, TicketViewer, WebAuth, authorize_endpoint
+from ec112.web.auth import CurrentUser, TicketViewer, WebAuth
 from ec112.web.i18n import Translator
 from ec112.web.pages import _page, _translator
 
 PENDING_HOURS = 12  # "my calls to classify" looks this far back (a shift and its overtime)
+# The classification form's choices, in the order of their shortcut keys (1, 2, …), each with whether it needs a
+# category: the templates render them, console_form.js reads them from the page instead of knowing the codes.
+CLASSIFICATIONS = tuple((c.value, c is Classification.EMERGENCY) for c in Classification)
 _ERROR_STATUS = {"invalid_request": 422, "forbidden": 403, "unavailable": 503, "not_found": 404, "conflict": 409}
 
 
@@ -102,6 +106,7 @@ def console_router(web: WebAuth, *, presence: PresenceService, agents: AgentServ
             "category_label": lambda code: desk.category_label(code, language),
             "clock": lambda value: format_time(value.astimezone(tr.tz), "medium", locale=language),
             "categories": [(c.code, c.label(language)) for c in desk.categories.all()],
+            "classifications": CLASSIFICATIONS,
             "agency_of": agencies.get,
             "responder_name": lambda username: (found.name if (found := agencies.responder(username)) else username),
         }
@@ -176,18 +181,14 @@ def console_router(web: WebAuth, *, presence: PresenceService, agents: AgentServ
         tr = _translator(web, request)
         try:
             endpoint = own_endpoint(user)
-            await authorize_endpoint(web, user, endpoint, f"agent.{action}")
-            detail: dict[str, Any] = {}
             if action == "login":
-                detail["changed"] = (await agents.login(endpoint)).changed
+                await agents.login(endpoint, by=user)
             elif action == "logout":
-                detail["changed"] = (await agents.logout(endpoint)).changed
+                await agents.logout(endpoint, by=user)
             elif action == "pause":
-                await agents.pause(endpoint, reason or "")
-                detail["reason"] = reason
+                await agents.pause(endpoint, reason or "", by=user)
             else:
-                await agents.unpause(endpoint)
-            await web.audit.record(user.username, f"agent.{action}", endpoint, **detail)
+                await agents.unpause(endpoint, by=user)
         except DomainError as exc:
             error = "not_in_queue" if isinstance(exc, NotFound) else exc.code
             return _page(web, request, "console_message.html", tr, _ERROR_STATUS.get(exc.code, 400), error=error)

@@ -1,5 +1,5 @@
 """Dispatch over HTTP: send a ticket to agencies, the agency's acknowledgement and assignment, the
-responder's steps, closing a ticket. Roles are checked by ``DispatchService``; every change is audited."""
+responder's steps, closing a ticket. Roles are checked and every change audited by ``DispatchService``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 from ec112.domain.accounts import Permission, User, has_permission
 from ec112.domain.dispatch import Dispatch, DispatchStatus
 from ec112.domain.errors import Forbidden, InvalidRequest
-from ec112.services.audit import AuditService
 from ec112.services.dispatch import DispatchService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.auth import CurrentUser, TicketViewer
@@ -78,7 +77,7 @@ class CloseIn(BaseModel):
     note: str | None = Field(default=None, max_length=4000)
 
 
-def dispatch_router(service: DispatchService, desk: TicketDesk, audit: AuditService, *, prefix: str,
+def dispatch_router(service: DispatchService, desk: TicketDesk, *, prefix: str,
                     photos: PhotoStore | None = None) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["dispatch"])
 
@@ -109,15 +108,12 @@ def dispatch_router(service: DispatchService, desk: TicketDesk, audit: AuditServ
     @router.post("/tickets/{ticket_ref}/dispatches", response_model=list[DispatchOut], responses=_ERRORS)
     async def dispatch(ticket_ref: str, body: DispatchIn, user: CurrentUser) -> list[DispatchOut]:
         """Send the ticket to one or more agencies (each must acknowledge within its time)."""
-        created = await service.dispatch(ticket_ref, body.agencies, user, revision=body.revision)
-        await audit.record(user.username, "ticket.dispatch", ticket_ref, agencies=body.agencies)
-        return [out(d) for d in created]
+        return [out(d) for d in await service.dispatch(ticket_ref, body.agencies, user, revision=body.revision)]
 
     @router.post("/tickets/{ticket_ref}/close", response_model=TicketOut, responses=_ERRORS)
     async def close(ticket_ref: str, body: CloseIn, user: CurrentUser) -> TicketOut:
         """Close a resolved ticket, or close it as a false call (open dispatches are cancelled)."""
         ticket = await service.close(ticket_ref, user, false_call=body.false_call, note=body.note)
-        await audit.record(user.username, "ticket.cancel" if body.false_call else "ticket.close", ticket_ref)
         return TicketOut.from_ticket(ticket, prefix)
 
     @router.get("/dispatches/mine", response_model=list[WorkItemOut])
@@ -131,15 +127,11 @@ def dispatch_router(service: DispatchService, desk: TicketDesk, audit: AuditServ
 
     @router.post("/dispatches/{dispatch_id}/acknowledge", response_model=DispatchOut, responses=_ERRORS)
     async def ack(dispatch_id: int, user: CurrentUser) -> DispatchOut:
-        d = await service.acknowledge(dispatch_id, user)
-        await audit.record(user.username, "dispatch.acknowledge", str(dispatch_id), agency=d.agency)
-        return out(d)
+        return out(await service.acknowledge(dispatch_id, user))
 
     @router.post("/dispatches/{dispatch_id}/assign", response_model=DispatchOut, responses=_ERRORS)
     async def assign(dispatch_id: int, body: AssignIn, user: CurrentUser) -> DispatchOut:
-        d = await service.assign(dispatch_id, body.responder, user)
-        await audit.record(user.username, "dispatch.assign", str(dispatch_id), responder=body.responder)
-        return out(d)
+        return out(await service.assign(dispatch_id, body.responder, user))
 
     @router.post("/dispatches/{dispatch_id}/advance", response_model=DispatchOut, responses=_ERRORS)
     async def step(dispatch_id: int, body: AdvanceIn, user: CurrentUser) -> DispatchOut:
@@ -147,14 +139,11 @@ def dispatch_router(service: DispatchService, desk: TicketDesk, audit: AuditServ
         position = (body.lat, body.lon) if body.lat is not None and body.lon is not None else None
         if body.photo is not None and (photos is None or photos.path(dispatch_id, body.photo) is None):
             raise InvalidRequest("unknown photo: upload it first / unggah foto dulu")
-        d = await service.advance(dispatch_id, body.to, user, note=body.note, position=position, photo=body.photo)
-        await audit.record(user.username, f"dispatch.{body.to.value}", str(dispatch_id))
-        return out(d)
+        return out(await service.advance(dispatch_id, body.to, user, note=body.note, position=position,
+                                         photo=body.photo))
 
     @router.post("/dispatches/{dispatch_id}/cancel", response_model=DispatchOut, responses=_ERRORS)
     async def cancel(dispatch_id: int, body: ReasonIn, user: CurrentUser) -> DispatchOut:
-        d = await service.cancel(dispatch_id, user, body.reason)
-        await audit.record(user.username, "dispatch.cancel", str(dispatch_id), reason=body.reason)
-        return out(d)
+        return out(await service.cancel(dispatch_id, user, body.reason))
 
     return router

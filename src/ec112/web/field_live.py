@@ -26,8 +26,8 @@ from sse_starlette.sse import EventSourceResponse
 from ec112.domain.accounts import Permission, Role, User, has_permission
 from ec112.domain.errors import Forbidden
 from ec112.services.dispatch import DispatchService
-from ec112.services.presence import PresenceService
 from ec112.web.auth import CurrentUser
+from ec112.web.live_feed import LiveFeed
 
 KEEPALIVE_SECONDS = 15
 
@@ -57,7 +57,7 @@ class FieldFilter:
         return False
 
 
-def field_live_router(dispatcher: DispatchService, presence: PresenceService) -> APIRouter:
+def field_live_router(dispatcher: DispatchService, feed: LiveFeed) -> APIRouter:
     router = APIRouter(prefix="/api/field")
 
     @router.get("/events")
@@ -66,18 +66,18 @@ def field_live_router(dispatcher: DispatchService, presence: PresenceService) ->
         ``reload``. Each says only that something of hers changed: read the list again."""
         if not (has_permission(user, Permission.AGENCY_WORK) or has_permission(user, Permission.FIELD_WORK)):
             raise Forbidden(f"your role ({user.role.value}) has no field work")
-        return EventSourceResponse(_stream(dispatcher, presence, user, request), ping=KEEPALIVE_SECONDS)
+        return EventSourceResponse(_stream(dispatcher, feed, user, request), ping=KEEPALIVE_SECONDS)
 
     return router
 
 
-async def _stream(dispatcher: DispatchService, presence: PresenceService, user: User,
+async def _stream(dispatcher: DispatchService, feed: LiveFeed, user: User,
                   request: Request) -> AsyncIterator[dict[str, str]]:
-    subscriber = presence.subscribe()  # first: nothing between reading her work and following it is lost
+    subscriber = feed.subscribe()  # first: nothing between reading her work and following it is lost
     try:
         work = await dispatcher.work_of(user)
         seen = FieldFilter(user, {d.id for d in work}, {d.ticket_id for d in work})
-        yield {"id": str(presence.version), "event": "snapshot", "data": "{}"}
+        yield {"id": str(feed.version), "event": "snapshot", "data": "{}"}
         while True:
             try:
                 async with asyncio.timeout(KEEPALIVE_SECONDS):
@@ -91,4 +91,4 @@ async def _stream(dispatcher: DispatchService, presence: PresenceService, user: 
             data = {} if change.kind == "reload" else change.data
             yield {"id": str(change.id), "event": change.kind, "data": json.dumps(data)}
     finally:
-        presence.unsubscribe(subscriber)
+        feed.unsubscribe(subscriber)

@@ -31,11 +31,11 @@ from ec112.domain.dispatch import Dispatch
 from ec112.domain.errors import NotFound
 from ec112.domain.tickets import Ticket
 from ec112.services.dispatch import DispatchService
-from ec112.services.presence import PresenceService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.auth import Auth, WebAuth
 from ec112.web.field_live import field_live_router
 from ec112.web.i18n import Translator
+from ec112.web.live_feed import LiveFeed
 from ec112.web.pages import _page, _translator
 from ec112.web.ticket_pages import error_page, fmt_duration, iso_ms
 
@@ -60,11 +60,11 @@ AGENCY = _Kind("agency", Permission.AGENCY_WORK, "agency.html")
 RESPONDER = _Kind("responder", Permission.FIELD_WORK, "responder.html")
 
 
-def field_router(web: WebAuth, dispatcher: DispatchService, desk: TicketDesk, presence: PresenceService,
+def field_router(web: WebAuth, dispatcher: DispatchService, desk: TicketDesk, feed: LiveFeed,
                  *, photo_max_bytes: int, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     directory = dispatcher.directory
-    router.include_router(field_live_router(dispatcher, presence))
+    router.include_router(field_live_router(dispatcher, feed))
 
     async def items(user: User) -> list[WorkItem]:
         found = []

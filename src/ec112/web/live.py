@@ -10,12 +10,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sse_starlette.sse import EventSourceResponse
 
-from ec112.services.presence import PresenceService, to_json
+from ec112.services.presence import PresenceService
+from ec112.web.live_feed import LiveFeed, to_json
 
 KEEPALIVE_SECONDS = 15
 
 
-def live_router(presence: PresenceService) -> APIRouter:
+def live_router(presence: PresenceService, feed: LiveFeed) -> APIRouter:
     router = APIRouter(prefix="/api")
 
     @router.get("/queues")
@@ -39,15 +40,15 @@ def live_router(presence: PresenceService) -> APIRouter:
         """Every change as an SSE event with an increasing id. A new or reconnecting client first gets a
         ``snapshot`` event (the whole state), so missed changes never leave it wrong; ``reload`` means
         the same (the server dropped a backlog or re-synchronised with Asterisk)."""
-        return EventSourceResponse(_stream(presence, request), ping=KEEPALIVE_SECONDS)
+        return EventSourceResponse(_stream(presence, feed, request), ping=KEEPALIVE_SECONDS)
 
     return router
 
 
-async def _stream(presence: PresenceService, request: Request) -> AsyncIterator[dict[str, str]]:
-    subscriber = presence.subscribe()
+async def _stream(presence: PresenceService, feed: LiveFeed, request: Request) -> AsyncIterator[dict[str, str]]:
+    subscriber = feed.subscribe()
     try:
-        yield {"id": str(presence.version), "event": "snapshot", "data": json.dumps(_state(presence))}
+        yield {"id": str(feed.version), "event": "snapshot", "data": json.dumps(_state(presence))}
         while True:
             try:
                 async with asyncio.timeout(KEEPALIVE_SECONDS):
@@ -59,7 +60,7 @@ async def _stream(presence: PresenceService, request: Request) -> AsyncIterator[
             text = json.dumps(_state(presence)) if change.kind == "reload" else change.text
             yield {"id": str(change.id), "event": change.kind, "data": text}
     finally:
-        presence.unsubscribe(subscriber)
+        feed.unsubscribe(subscriber)
 
 
 def _state(presence: PresenceService) -> dict[str, Any]:

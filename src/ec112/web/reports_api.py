@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from ec112.services.dispatch_reports import DispatchReports
-from ec112.services.presence import to_json
 from ec112.web.auth import KpiViewer, TicketViewer
+from ec112.web.live_feed import to_json
 from ec112.web.schemas import ErrorOut
 
 

@@ -13,7 +13,6 @@ from ec112.domain.errors import InvalidRequest
 from ec112.domain.ticket_query import MAX_PAGE, TicketQuery
 from ec112.domain.ticket_work import Classification, ClassificationInput
 from ec112.domain.tickets import TicketStatus
-from ec112.services.audit import AuditService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.auth import TicketViewer, TicketWorker
 from ec112.web.schemas import ErrorOut, TicketOut
@@ -41,7 +40,7 @@ class CategoryOut(BaseModel):
     agencies: list[str] = Field(default_factory=list, description="agency codes with authority, proposed first")
 
 
-def tickets_router(desk: TicketDesk, *, prefix: str, tz: tzinfo, audit: AuditService,
+def tickets_router(desk: TicketDesk, *, prefix: str, tz: tzinfo,
                    directory: AgencyDirectory) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["tickets"])
 
@@ -94,10 +93,7 @@ def tickets_router(desk: TicketDesk, *, prefix: str, tz: tzinfo, audit: AuditSer
     async def classify(ticket_ref: str, body: ClassificationIn, user: TicketWorker) -> TicketOut:
         """Classify the call (darurat needs a category); 409 when someone changed the ticket meanwhile."""
         change = ClassificationInput(body.classification, body.category, body.address, body.description)
-        ticket = await desk.classify(ticket_ref, change, revision=body.revision, actor=user.username)
-        await audit.record(user.username, "ticket.classify", ticket.number(prefix),
-                           classification=ticket.classification, category=ticket.category)
-        return out(ticket)
+        return out(await desk.classify(ticket_ref, change, revision=body.revision, actor=user.username))
 
     @router.get("/categories", response_model=list[CategoryOut])
     async def categories(_user: TicketViewer) -> list[CategoryOut]:

@@ -1,0 +1,127 @@
+"""The live stream's edge: every domain event serialised ONCE into an SSE message, fanned out to every client.
+
+A subscriber of the event bus (wired in the composition root). Each message has an increasing id, its kind
+(``agent``, ``queue``, ``call``, ``call_ended``, ``ami``, ``reload``, ``ticket``, ``dispatch``, ``alert``) and its
+JSON text, made once for all clients. Clients get bounded queues: one that falls behind gets a single
+``reload`` instead of an ever-growing backlog (the page then refetches the state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from ec112.domain.dispatch import Dispatch
+from ec112.domain.events import (
+    AgentStateChanged,
+    AsteriskConnection,
+    CallChanged,
+    CallEnded,
+    DispatchChanged,
+    DomainEvent,
+    NoAnswerAlert,
+    PresenceRebuilt,
+    QueueChanged,
+    TicketChanged,
+    TicketOpened,
+)
+from ec112.domain.tickets import Ticket
+
+SUBSCRIBER_BUFFER = 256
+
+
+@dataclass(frozen=True, slots=True)
+class LiveMessage:
+    id: int
+    kind: str
+    data: dict[str, Any]
+    text: str = "{}"  # ``data`` as JSON, serialised once for every client
+
+
+def to_json(value: Any) -> Any:
+    """Dataclass views → JSON-ready values (datetimes as ISO 8601 UTC, enums as their value)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    return value
+
+
+class LiveFeed:
+    def __init__(self, *, ticket_prefix: str, subscriber_buffer: int = SUBSCRIBER_BUFFER) -> None:
+        self._prefix = ticket_prefix
+        self._buffer = subscriber_buffer
+        self._subscribers: set[asyncio.Queue[LiveMessage]] = set()
+        self.version = 0  # the id of the newest message
+
+    def subscribe(self) -> asyncio.Queue[LiveMessage]:
+        subscriber: asyncio.Queue[LiveMessage] = asyncio.Queue(maxsize=self._buffer)
+        self._subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: asyncio.Queue[LiveMessage]) -> None:
+        self._subscribers.discard(subscriber)
+
+    def on_event(self, event: DomainEvent) -> None:
+        """The bus subscriber: serialise once, offer to every client."""
+        found = self.serialize(event)
+        if found is None:
+            return
+        kind, data = found
+        self.version += 1
+        message = LiveMessage(self.version, kind, data, json.dumps(data))
+        for subscriber in list(self._subscribers):
+            _offer(subscriber, message)
+
+    def serialize(self, event: DomainEvent) -> tuple[str, dict[str, Any]] | None:
+        """The one place that decides how an event looks on the live stream."""
+        match event:
+            case AgentStateChanged(agent=agent):
+                return "agent", to_json(agent)
+            case QueueChanged(queue=queue):
+                return "queue", to_json(queue)
+            case CallChanged(call=call):
+                return "call", to_json(call)
+            case CallEnded(linkedid=linkedid):
+                return "call_ended", {"linkedid": linkedid}
+            case AsteriskConnection(connected=connected, down_since=down_since):
+                return "ami", {"connected": connected, "down_since": to_json(down_since)}
+            case PresenceRebuilt():
+                return "reload", {}
+            case TicketOpened(ticket=ticket) | TicketChanged(ticket=ticket):
+                return "ticket", self._ticket(ticket)
+            case DispatchChanged(dispatch=dispatch):
+                return "dispatch", _dispatch(dispatch)
+            case NoAnswerAlert(endpoint=endpoint, action=action, ring_seconds=ring_seconds, at=at):
+                return "alert", {"kind": "no_answer", "endpoint": endpoint, "action": action,
+                                 "at": at.isoformat(), "ring_seconds": ring_seconds}
+        return None
+
+    def _ticket(self, t: Ticket) -> dict[str, Any]:
+        return {"id": t.id, "number": t.number(self._prefix), "status": t.status.value,
+                "classification": t.classification, "revision": t.revision}
+
+
+def _dispatch(d: Dispatch) -> dict[str, Any]:
+    return {"id": d.id, "ticket_id": d.ticket_id, "agency": d.agency, "status": d.status.value,
+            "responder": d.responder, "escalation": int(d.escalation), "revision": d.revision}
+
+
+def _offer(subscriber: asyncio.Queue[LiveMessage], message: LiveMessage) -> None:
+    try:
+        subscriber.put_nowait(message)
+    except asyncio.QueueFull:
+        # Too slow: drop its backlog and tell it to refetch the state instead.
+        while not subscriber.empty():
+            subscriber.get_nowait()
+        subscriber.put_nowait(LiveMessage(message.id, "reload", {}))
