@@ -27,6 +27,7 @@ test: install-all   ## everything CI runs: lint, types, unit/adapter/db tests, i
 lint:
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports           # layer rules: pyproject.toml [tool.importlinter]
 
 unit:
 	$(PYTEST) tests/unit tests/adapters tests/db

@@ -31,6 +31,7 @@ from ec112.domain.kpis import Shifts
 from ec112.exit_codes import EX_CONFIG
 from ec112.heartbeat import heartbeat, mark_ready
 from ec112.local_token import write_cli_token
+from ec112.location.geoloc_profile import parse_geoloc_profile
 from ec112.records import AsteriskRecords
 from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE
 from ec112.services.accounts import UserAdmin
@@ -150,7 +151,8 @@ async def run(settings: Settings) -> None:
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
-        {INTAKE_ROUTE: IntakeRoute(intake, deadline=settings.agi.intake_deadline, observe=intake_seconds.observe),
+        {INTAKE_ROUTE: IntakeRoute(intake, deadline=settings.agi.intake_deadline, read_location=parse_geoloc_profile,
+                                   observe=intake_seconds.observe),
          PING_ROUTE: ping_route},
         header_timeout=settings.agi.header_timeout,
         command_timeout=settings.agi.command_timeout,

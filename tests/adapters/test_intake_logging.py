@@ -22,6 +22,7 @@ from ec112.agi.server import AgiServer
 from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
 from ec112.domain.tickets import NewCall, Ticket
+from ec112.location.geoloc_profile import parse_geoloc_profile
 from ec112.logs import BoundCall, CallContextFilter, JsonFormatter, bound_call
 from ec112.services.intake import IntakeService
 
@@ -76,7 +77,8 @@ async def _call(repo: SqlTicketRepository, variables: dict[str, str]) -> tuple[d
     """One intake call; returns the channel variables after it and the call bound when the route ended."""
     bound_at_end: list[BoundCall] = []
     intake = IntakeService(repo, default_region="ID", ticket_prefix="112")
-    route = IntakeRoute(intake, deadline=3.0, observe=lambda _seconds: bound_at_end.append(bound_call()))
+    route = IntakeRoute(intake, read_location=parse_geoloc_profile, deadline=3.0,
+                        observe=lambda _seconds: bound_at_end.append(bound_call()))
     server = AgiServer("127.0.0.1", 0, {"intake": route}, command_timeout=5.0)
     await server.start()
     try:
@@ -122,7 +124,8 @@ async def test_a_failed_ticket_write_is_logged_with_the_linkedid(engine: AsyncEn
 async def test_an_intake_past_its_deadline_is_logged_with_the_channel_uniqueid(
         engine: AsyncEngine, json_log: JsonLog) -> None:
     intake = IntakeService(SqlTicketRepository(engine), default_region="ID", ticket_prefix="112")
-    server = AgiServer("127.0.0.1", 0, {"intake": IntakeRoute(intake, deadline=0.3)}, command_timeout=5.0)
+    route = IntakeRoute(intake, read_location=parse_geoloc_profile, deadline=0.3)
+    server = AgiServer("127.0.0.1", 0, {"intake": route}, command_timeout=5.0)
     await server.start()
     fake = await FakeAsterisk.connect(server.port)
     try:

@@ -18,6 +18,7 @@ from ec112.agi.server import AgiServer
 from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
 from ec112.domain.tickets import IntakeChannel, NewCall, Ticket
+from ec112.location.geoloc_profile import parse_geoloc_profile
 from ec112.services.intake import IntakeService
 
 CALL_READ = "CHANNEL(linkedid)}|${PJSIP_HEADER(read,Geolocation)"
@@ -32,7 +33,8 @@ class BrokenRepo(SqlTicketRepository):
 
 async def _server(repo: SqlTicketRepository, deadline: float = 3.0) -> AgiServer:
     intake = IntakeService(repo, default_region="ID", ticket_prefix="112")
-    server = AgiServer("127.0.0.1", 0, {"intake": IntakeRoute(intake, deadline=deadline)}, command_timeout=5.0)
+    route = IntakeRoute(intake, read_location=parse_geoloc_profile, deadline=deadline)
+    server = AgiServer("127.0.0.1", 0, {"intake": route}, command_timeout=5.0)
     await server.start()
     return server
 

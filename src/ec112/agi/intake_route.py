@@ -16,13 +16,12 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from ec112.agi.protocol import AgiError
 from ec112.agi.session import AgiSession
 from ec112.domain.location import Location
 from ec112.domain.tickets import IntakeChannel
-from ec112.location.geoloc_profile import parse_geoloc_profile
-from ec112.location.pidf import LocationParseError
 from ec112.logs import bind_call, call_context
 from ec112.routing.dialplan import GEOLOC_READ, TICKET_VARIABLE
 from ec112.services.intake import IntakeService
@@ -33,11 +32,19 @@ log = logging.getLogger(__name__)
 _CALL_READ = "${CHANNEL(linkedid)}|${PJSIP_HEADER(read,Geolocation)}"
 
 
+class LocationReader(Protocol):
+    """Turns what Asterisk parsed of the caller's PIDF-LO (GEOLOC_PROFILE) into a location; raises ValueError
+    (with a ``code``) when it is unusable. The location adapter's parser, handed over by the composition root."""
+
+    def __call__(self, info: str, *, format: str, method: str | None, received_at: datetime) -> Location: ...
+
+
 class IntakeRoute:
-    def __init__(self, intake: IntakeService, *, deadline: float,
+    def __init__(self, intake: IntakeService, *, deadline: float, read_location: LocationReader,
                  observe: Callable[[float], None] | None = None) -> None:
         self._intake = intake
         self._deadline = deadline
+        self._read_location = read_location
         self._observe = observe  # seconds per intake, e.g. a Prometheus histogram (ec112_intake_seconds)
 
     async def __call__(self, session: AgiSession) -> None:
@@ -103,9 +110,8 @@ class IntakeRoute:
             fmt, _, rest = profile.partition("|")
             method, _, info = rest.partition("|")
             try:
-                location = parse_geoloc_profile(
-                    info, format=fmt, method=method or None, received_at=arrived_at
-                )
-            except LocationParseError as exc:
-                log.warning("caller location unusable (%s); ticket opened without it", exc.code)
+                location = self._read_location(info, format=fmt, method=method or None, received_at=arrived_at)
+            except ValueError as exc:
+                log.warning("caller location unusable (%s); ticket opened without it",
+                            getattr(exc, "code", type(exc).__name__))
         return linkedid, location
