@@ -65,7 +65,8 @@ class BenchAsterisk:
         self.taker_password = secrets.token_urlsafe(16)
         base = new_lab_config(lab_dir, LabPorts.allocate(rtp_ports=RTP_PORTS), flavor=flavor)
         self.config: LabConfig = dataclasses.replace(
-            base, wrapup_seconds=wrapup_seconds, extra={"bench_taker_password": self.taker_password})
+            base, plan=dataclasses.replace(base.plan, wrapup_seconds=wrapup_seconds),
+            extra={"bench_taker_password": self.taker_password})
         appendices = _bench_appendices(self.bench_takers, self.config.queue) if bench_takers else {
             "extensions.conf": (APPENDIX_DIR / "extensions.conf").read_text()}
         self.process = AsteriskProcess(flavor, render(self.config, appendices=appendices))

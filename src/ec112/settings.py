@@ -18,6 +18,7 @@ from pydantic_settings import (
 
 from ec112.domain.kpi_ratings import KpiThresholds, higher_pct, lower_pct, lower_seconds
 from ec112.logs import LogFormat
+from ec112.routing.queue_plan import DEFAULT_PLAN, QueuePlan
 
 # Secrets shipped in the repository for the lab. A real centre must set its own.
 SAMPLE_AMI_SECRET = "ec112-lab-secret"  # noqa: S105
@@ -89,21 +90,32 @@ class RecordsSettings(BaseModel):
 
 
 class CallCenterSettings(BaseModel):
-    queue: str = "112"
+    queue: str = DEFAULT_PLAN.queue  # the queue plan (ec112.routing.queue_plan): queue, member_interface, wrap-up
     default_region: str = "ID"  # phonenumbers region for numbers without a country code
     ticket_prefix: str = "112"
-    member_interface: str = "PJSIP/{endpoint}"  # how a call-taker endpoint becomes a queue member
+    member_interface: str = DEFAULT_PLAN.member_interface  # how a call-taker endpoint becomes a queue member
     # Why a call taker may step away; Indonesian first (shown to supervisors as given).
     pause_reasons: list[str] = Field(
         default_factory=lambda: ["istirahat", "sholat", "briefing", "administrasi", "toilet", "pelatihan"]
     )
-    wrapup_seconds: int = 5  # must match queues.conf wrapuptime (the lab renders it from here)
+    wrapup_seconds: int = DEFAULT_PLAN.wrapup_seconds  # must match queues.conf wrapuptime (the lab renders it)
+    # The queues.conf the running Asterisk loaded, as ec112 sees it: `ec112 doctor` compares its wrapuptime with
+    # wrapup_seconds (no AMI action reports a queue's wrapuptime). Unreadable, or "" (off): not checked.
+    queues_conf: Path | None = Path("/etc/asterisk/queues.conf")
     timezone: str = "Asia/Jakarta"  # WIB; WITA centres use Asia/Makassar, WIT Asia/Jayapura
     shift_hours: list[int] = Field(default_factory=lambda: [7, 15, 23])  # local hours a shift starts
     # Emergency categories, the agencies with authority for each, their posts and responders (TOML; see
     # ec112.agencies_file and `ec112 agencies check`). None: the built-in default (ec112/data/agencies.toml).
     agencies_file: Path | None = None
     ack_timeout_seconds: int = Field(default=60, ge=1)  # an agency's time to acknowledge a dispatch, unless its own
+
+    @field_validator("queues_conf", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def queue_plan(self) -> QueuePlan:
+        return QueuePlan(self.queue, self.member_interface, self.wrapup_seconds)
 
 
 class WallboardSettings(BaseModel):

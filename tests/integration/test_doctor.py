@@ -16,7 +16,7 @@ from ec112.local_token import read_cli_token
 
 pytestmark = pytest.mark.integration
 
-NAMES = ["settings", "ami", "dialplan", "queue", "fastagi", "database", "daemon"]
+NAMES = ["settings", "ami", "dialplan", "queue", "wrapup", "fastagi", "database", "daemon"]
 
 
 def doctor_json(daemon: Ec112Daemon) -> tuple[int, dict[str, dict[str, Any]]]:
@@ -56,6 +56,8 @@ def test_everything_ok_when_ec112_runs(ec112: Ec112Daemon, asterisk: Lab) -> Non
     assert checks["ami"]["detail"].startswith(f"login OK on 127.0.0.1:{asterisk.config.ports.ami} (Asterisk ")
     assert checks["dialplan"]["detail"] == f"ec112-emergency: AGI {agi}/intake, Queue(112)"
     assert checks["queue"]["detail"] == "queue 112: 1 anggota / members, 0 dijeda / paused"
+    assert checks["wrapup"]["detail"] == (f"queues.conf [112] wrapuptime = 5 ({asterisk.config.queues_conf}) = "
+                                          "[callcenter] wrapup_seconds = 5")
     assert checks["fastagi"]["detail"] == f"Asterisk → {agi}: ec112 menjawab / answered (ping)"
     assert "(head)" in checks["database"]["detail"]
     assert "ec112 serve berjalan / running" in checks["daemon"]["detail"]
@@ -145,3 +147,20 @@ def test_a_queue_asterisk_does_not_have_fails(ec112: Ec112Daemon) -> None:
     assert dialplan["status"] == "fail"
     assert "[callcenter] queue = 999" in dialplan["detail"]
     assert checks["ami"]["status"] == "ok"
+
+
+@pytest.mark.ec112_not_started
+def test_a_wrapup_other_than_asterisks_warns_and_an_unreadable_queues_conf_is_unknown(ec112: Ec112Daemon) -> None:
+    ec112.env["EC112_CALLCENTER__WRAPUP_SECONDS"] = "9"
+    _, checks = doctor_json(ec112)
+    wrapup = checks["wrapup"]
+    assert (wrapup["status"], wrapup["required"]) == ("warn", False)
+    assert "wrapuptime = 5" in wrapup["detail"]
+    assert "[callcenter] wrapup_seconds = 9" in wrapup["detail"]
+    assert "queue reload parameters" in wrapup["fix"]
+
+    ec112.env["EC112_CALLCENTER__QUEUES_CONF"] = str(ec112.workdir / "not-readable" / "queues.conf")
+    _, checks = doctor_json(ec112)
+    assert (checks["wrapup"]["status"], checks["wrapup"]["required"]) == ("skip", False)
+    assert "cannot read" in checks["wrapup"]["detail"]
+    assert checks["queue"]["status"] == "warn"  # the AMI checks are unaffected

@@ -54,10 +54,11 @@ def test_nothing_running_fails_ami_and_says_so(monkeypatch: pytest.MonkeyPatch, 
     result = runner.invoke(app, ["doctor", "--json"])
     assert result.exit_code == 1
     checks = {c["name"]: c for c in json.loads(result.stdout)}
-    assert list(checks) == ["settings", "ami", "dialplan", "queue", "fastagi", "database", "daemon"]
+    assert list(checks) == ["settings", "ami", "dialplan", "queue", "wrapup", "fastagi", "database", "daemon"]
     assert checks["ami"]["status"] == "fail"
     assert "unreachable" in checks["ami"]["detail"]
     assert [checks[n]["status"] for n in ("dialplan", "queue", "fastagi")] == ["skip"] * 3
+    assert checks["wrapup"]["required"] is False  # whatever this host's /etc/asterisk/queues.conf says
     assert checks["database"]["status"] == "warn"  # not created yet; the doctor does not create it
     assert not (tmp_path / "var").exists()
     assert checks["daemon"]["status"] == "warn"

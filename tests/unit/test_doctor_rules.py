@@ -14,6 +14,7 @@ from ec112.services.doctor import (
     DoctorTarget,
     ProbeRefused,
     QueueInfo,
+    QueueWrapup,
     SchemaState,
     Status,
     exit_code,
@@ -120,6 +121,35 @@ def test_members_whose_phones_are_unreachable_warn_and_all_of_them_fail() -> Non
     every = rules.queue_check(TARGET, QueueInfo(members=2, paused=0, unreachable=("taker01", "taker02")))
     assert every.status is Status.FAIL  # no 112 call can ring anywhere
     assert "taker01, taker02" in every.detail
+
+
+def test_wrapup_same_as_ec112_is_ok() -> None:
+    check = rules.wrapup_check(TARGET, QueueWrapup("/etc/asterisk/queues.conf", 5))
+    assert check.status is Status.OK
+    assert check.detail == ("queues.conf [112] wrapuptime = 5 (/etc/asterisk/queues.conf) = "
+                            "[callcenter] wrapup_seconds = 5")
+    assert check.fix == ""
+
+
+def test_wrapup_different_from_ec112_warns_with_both_values_and_the_fix() -> None:
+    check = rules.wrapup_check(TARGET, QueueWrapup("/etc/asterisk/queues.conf", 15))
+    assert check.status is Status.WARN
+    assert "wrapuptime = 15" in check.detail
+    assert "[callcenter] wrapup_seconds = 5" in check.detail
+    assert "queue reload parameters" in check.fix
+    assert "wrapuptime (15) and wrapup_seconds (5)" in check.fix
+    assert check.ok  # a warning: 112 calls still reach the takers
+    assert exit_code([check]) == 0
+
+
+def test_unknown_wrapup_is_not_a_failure() -> None:
+    check = rules.wrapup_check(TARGET, QueueWrapup("/etc/asterisk/queues.conf", None,
+                                                   "cannot read /etc/asterisk/queues.conf: Permission denied"))
+    assert check.status is Status.SKIP
+    assert "Permission denied" in check.detail
+    assert "[callcenter] queues_conf" in check.fix
+    assert not check.required
+    assert exit_code([check]) == 0
 
 
 def test_probe_needs_the_doctor_context_on_the_intake_host_and_port() -> None:

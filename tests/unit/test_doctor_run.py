@@ -13,6 +13,7 @@ from ec112.services.doctor import (
     DoctorTarget,
     ProbeRefused,
     QueueInfo,
+    QueueWrapup,
     SchemaState,
     Status,
     exit_code,
@@ -60,6 +61,17 @@ class FakeAsterisk:
         return self.probe
 
 
+@dataclass
+class FakeQueuesConf:
+    seconds: int | None = 5
+    broken: bool = False
+
+    async def wrapup(self, queue: str) -> QueueWrapup:
+        if self.broken:
+            raise OSError("disk on fire")
+        return QueueWrapup("/etc/asterisk/queues.conf", self.seconds, "" if self.seconds is not None else "unreadable")
+
+
 class FakeSchema:
     async def schema(self) -> SchemaState:
         return SchemaState("at_head", "sqlite", "0002", "0002")
@@ -81,8 +93,8 @@ def statuses(checks: list) -> dict[str, Status]:  # type: ignore[type-arg]
 
 async def test_all_good_runs_every_check_in_call_order() -> None:
     asterisk = FakeAsterisk()
-    checks = await diagnose(TARGET, asterisk, FakeSchema(), FakeDaemon())
-    assert [c.name for c in checks] == ["ami", "dialplan", "queue", "fastagi", "database", "daemon"]
+    checks = await diagnose(TARGET, asterisk, FakeSchema(), FakeDaemon(), FakeQueuesConf())
+    assert [c.name for c in checks] == ["ami", "dialplan", "queue", "wrapup", "fastagi", "database", "daemon"]
     assert all(c.status is Status.OK for c in checks)
     assert asterisk.calls == ["login", "dialplan ec112-emergency", "dialplan ec112-doctor", "queue 112",
                               "probe ec112-doctor"]
@@ -91,9 +103,10 @@ async def test_all_good_runs_every_check_in_call_order() -> None:
 
 async def test_failed_login_skips_what_needs_asterisk_but_still_checks_the_database() -> None:
     asterisk = FakeAsterisk(login_result=AmiLogin("refused", "Authentication failed"))
-    checks = await diagnose(TARGET, asterisk, FakeSchema(), FakeDaemon())
+    checks = await diagnose(TARGET, asterisk, FakeSchema(), FakeDaemon(), FakeQueuesConf())
     assert statuses(checks) == {"ami": Status.FAIL, "dialplan": Status.SKIP, "queue": Status.SKIP,
-                                "fastagi": Status.SKIP, "database": Status.OK, "daemon": Status.OK}
+                                "wrapup": Status.OK, "fastagi": Status.SKIP, "database": Status.OK,
+                                "daemon": Status.OK}  # the wrap-up is read from a file: no AMI login needed
     assert asterisk.calls == ["login"]
     assert exit_code(checks) == 1
 
@@ -128,3 +141,23 @@ async def test_a_hanging_or_crashing_probe_is_a_row_not_a_hang_or_traceback() ->
     assert "RuntimeError: boom" in daemon.detail
     assert not daemon.required  # informational, even when broken
     assert statuses(checks)["fastagi"] is Status.OK  # the other checks still ran
+
+
+async def test_wrapup_differs_warns_unknown_or_broken_is_informational() -> None:
+    target = DoctorTarget(ami="127.0.0.1:5038", agi_host="127.0.0.1", agi_port=4573, queue="112",
+                          api_url="http://127.0.0.1:8112", probe_timeout=0.2, check_timeout=0.5, wrapup_seconds=5)
+    checks = await diagnose(target, FakeAsterisk(), FakeSchema(), FakeDaemon(), FakeQueuesConf(seconds=10))
+    assert statuses(checks)["wrapup"] is Status.WARN
+    assert exit_code(checks) == 0
+
+    for config in (FakeQueuesConf(seconds=None), None):  # unreadable here, or not read at all
+        checks = await diagnose(target, FakeAsterisk(), FakeSchema(), FakeDaemon(), config)
+        wrapup = next(c for c in checks if c.name == "wrapup")
+        assert (wrapup.status, wrapup.required) == (Status.SKIP, False)
+        assert exit_code(checks) == 0
+
+    checks = await diagnose(target, FakeAsterisk(), FakeSchema(), FakeDaemon(), FakeQueuesConf(broken=True))
+    wrapup = next(c for c in checks if c.name == "wrapup")
+    assert (wrapup.status, wrapup.required) == (Status.FAIL, False)
+    assert "disk on fire" in wrapup.detail
+    assert exit_code(checks) == 0

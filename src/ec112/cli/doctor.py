@@ -2,7 +2,9 @@
 
 It reads the same settings as `ec112 serve`, talks to Asterisk over its own AMI login, makes Asterisk
 call ec112's FastAGI (``ec112-doctor`` context), reads the database schema and asks the daemon's API.
-It changes nothing. Output: a table and the fixes below it, or ``--json``.
+The queue's wrapuptime comes from Asterisk's queues.conf when readable here (``[callcenter] queues_conf``;
+no AMI action reports it, see ``ec112.services.doctor``). It changes nothing. Output: a table and the fixes
+below it, or ``--json``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ LABELS = {
     "ami": "AMI login",
     "dialplan": "Dialplan 112",
     "queue": "Antrean / queue",
+    "wrapup": "Wrap-up (queues.conf)",
     "fastagi": "FastAGI dari Asterisk / from Asterisk",
     "database": "Basis data / database",
     "daemon": "Layanan / daemon API",
@@ -90,6 +93,7 @@ async def _diagnose(settings: Settings, target: DoctorTarget) -> list[Check]:
     # Imported here: every other `ec112` command would otherwise pay for SQLAlchemy and Alembic.
     from ec112.ami.doctor_probe import AmiDoctorProbe
     from ec112.db.schema_status import AlembicSchemaProbe
+    from ec112.queues_conf import QueuesConfFile
     from ec112.services.doctor_run import diagnose
 
     ami = AmiDoctorProbe(
@@ -98,7 +102,8 @@ async def _diagnose(settings: Settings, target: DoctorTarget) -> list[Check]:
         login_timeout=settings.ami.login_timeout, action_timeout=settings.ami.action_timeout,
     )
     try:
-        return await diagnose(target, ami, AlembicSchemaProbe(settings.database_url), ApiProbe(target.api_url, 3.0))
+        return await diagnose(target, ami, AlembicSchemaProbe(settings.database_url), ApiProbe(target.api_url, 3.0),
+                              QueuesConfFile(settings.callcenter.queues_conf))
     finally:
         await ami.close()
 
@@ -157,7 +162,8 @@ def register(app: typer.Typer) -> None:
             configure_logging(logging.DEBUG, settings.log.format, quiet_libraries=False)
         target = DoctorTarget(
             ami=f"{settings.ami.host}:{settings.ami.port}", agi_host=settings.agi.host, agi_port=settings.agi.port,
-            queue=settings.callcenter.queue, api_url=_api_base(settings, api), probe_timeout=timeout,
+            queue=settings.callcenter.queue, wrapup_seconds=settings.callcenter.wrapup_seconds,
+            api_url=_api_base(settings, api), probe_timeout=timeout,
             check_timeout=max(15.0, timeout + 5.0, settings.ami.connect_timeout + settings.ami.login_timeout + 5.0),
         )
         checks = [settings_check(True, _settings_detail(config, settings))]

@@ -82,6 +82,7 @@ def run(asterisk: FlavorOption = "16", var_dir: VarOption = Path("var")) -> None
         "EC112_WEB__PORT": str(config.ports.web),
         "EC112_RECORDS__CDR_CSV": str(config.cdr_csv),  # Asterisk's own records, for the backfill
         "EC112_RECORDS__QUEUE_LOG": str(config.queue_log),
+        "EC112_CALLCENTER__QUEUES_CONF": str(config.queues_conf),  # `ec112 doctor` compares its wrapuptime
         "EC112_CALLCENTER__AGENCIES_FILE": str(write_lab_agencies(var_dir.resolve())),
     }
     daemon = subprocess.Popen([sys.executable, "-m", "ec112", "serve"], env=env)

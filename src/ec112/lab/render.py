@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from ec112.lab.asterisk import AsteriskFlavor
+from ec112.routing.queue_plan import DEFAULT_PLAN, QueuePlan
 
 TAKER_NAMES: tuple[str, ...] = tuple(f"taker{n:02d}" for n in range(1, 18))
 SUPERVISOR_NAMES: tuple[str, ...] = ("spv01",)
@@ -28,7 +29,6 @@ AMI_USERNAME = "ec112"  # the one [ec112] account in manager.conf
 TRUNK_ENDPOINT = "trunk"
 RUNTIME_DIRS = ("etc", "varlib/agi-bin", "varlib/cache", "db", "spool", "run", "log", "log/cdr-custom")
 _SAFE_VALUE = re.compile(r"[^;\r\n\s]+")  # ';' starts an Asterisk comment
-_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 _IF_INSTALLED = re.compile(r"^\s*load\s*=>\s*(\S+\.so)\s*;\s*if-installed\b")
 _MAX_UNIX_SOCKET_PATH = 107  # sun_path is 108 bytes with the NUL: astrundir/asterisk.ctl must fit
 
@@ -90,10 +90,22 @@ class LabConfig:
     chroot_root: Path | None = None
     trunk_match: str = "127.0.0.1"
     agi_host: str = "127.0.0.1"
-    queue: str = "112"
-    wrapup_seconds: int = 5
+    plan: QueuePlan = DEFAULT_PLAN  # the queue, its wrapuptime: the same plan ec112's settings default to
     system_name: str = "ec112lab"
     extra: Mapping[str, str] = field(default_factory=dict)  # more placeholders for local templates
+
+    @property
+    def queue(self) -> str:
+        return self.plan.queue
+
+    @property
+    def wrapup_seconds(self) -> int:
+        return self.plan.wrapup_seconds
+
+    @property
+    def queues_conf(self) -> Path:
+        """The rendered queues.conf (host path): settings ``[callcenter] queues_conf`` (`ec112 doctor`)."""
+        return self.directory / "etc" / "queues.conf"
 
     @property
     def asterisk_dir(self) -> str:
@@ -131,8 +143,7 @@ class LabConfig:
 
     def placeholders(self) -> dict[str, str]:
         """Validated template values; raises ValueError for values that would corrupt a config."""
-        if not _QUEUE_NAME.fullmatch(self.queue):
-            raise ValueError(f"queue name {self.queue!r}: use letters, digits, '_' or '-'")
+        plan = self.plan.template_values()  # queue and wrapup_seconds; ValueError for a bad queue name
         ctl = f"{self.asterisk_dir}/run/asterisk.ctl"
         if len(ctl.encode()) > _MAX_UNIX_SOCKET_PATH:
             raise ValueError(f"lab directory path too long for Asterisk's control socket: {ctl}")
@@ -150,8 +161,7 @@ class LabConfig:
             "rtp_start": str(self.ports.rtp_start),
             "rtp_end": str(self.ports.rtp_end),
             "trunk_match": self.trunk_match,
-            "queue": self.queue,
-            "wrapup_seconds": str(self.wrapup_seconds),
+            **plan,
             "ami_secret": self.ami_secret,
             **{f"password_{name}": pw for name, pw in self.endpoint_passwords.items()},
             **self.extra,

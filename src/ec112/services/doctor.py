@@ -1,9 +1,20 @@
 """`ec112 doctor`: what a telephony admin must fix before 112 calls can reach ec112 (no I/O here).
 
 The result types, the facts the adapters gather and the ports they implement. The adapters
-(``ami/doctor_probe``, ``db/schema_status``, the CLI's API probe) only gather facts;
+(``ami/doctor_probe``, ``queues_conf``, ``db/schema_status``, the CLI's API probe) only gather facts;
 ``doctor_rules`` turns facts into a verdict with a fix in Bahasa Indonesia and English;
 ``doctor_run.diagnose`` runs the checks in order. Nothing changes Asterisk, the database or the daemon.
+
+The wrap-up check reads a file, not AMI, on purpose. No AMI action reports a queue's ``wrapuptime``:
+QueueStatus' QueueParams carries Max, Strategy, Calls, Holdtime, TalkTime, Completed, Abandoned,
+ServiceLevel(Perf), Weight (apps/app_queue.c ``manager_queues_status``), its QueueMember rows only a
+member's own override, QUEUE_VARIABLES() and ``queue show`` neither. What would show it gives far more:
+GetConfig needs the ``system`` or ``config`` write class and returns any file of the config directory,
+manager.conf's secrets included (main/manager.c ``action_getconfig``), Command needs ``command`` (any CLI),
+and Getvar of AST_CONFIG() (func_config, not loaded here) would read any file the same way. So the doctor
+reads the queues.conf Asterisk loaded when it is readable on this host (``[callcenter] queues_conf``), and
+says SKIP, never FAIL, when it is not: an unknown wrap-up does not stop 112 calls. It reads the file,
+not Asterisk's memory: an edit not yet followed by ``queue reload parameters`` is not seen.
 """
 
 from __future__ import annotations
@@ -12,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal, Protocol
+
+from ec112.routing.queue_plan import DEFAULT_PLAN
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
@@ -72,6 +85,15 @@ class QueueInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueWrapup:
+    """A queue's ``wrapuptime`` as the queues.conf Asterisk loaded says it (no AMI action reports it)."""
+
+    source: str  # where it was read (a path), for the detail
+    seconds: int | None  # None: unknown, see ``reason``
+    reason: str = ""  # why unknown: not configured, unreadable, the queue is not in the file
+
+
+@dataclass(frozen=True, slots=True)
 class AgiProbe:
     """What the probe channel reported: Asterisk's AGISTATUS and whether ec112's ``ping`` route answered."""
 
@@ -116,6 +138,11 @@ class AsteriskProbe(Protocol):
         Raises ``ProbeRefused`` when Asterisk refuses to originate the probe channel."""
 
 
+class QueueConfigProbe(Protocol):
+    async def wrapup(self, queue: str) -> QueueWrapup:
+        """Never raises for a missing or unreadable file: that is an unknown ``QueueWrapup``."""
+
+
 class SchemaProbe(Protocol):
     async def schema(self) -> SchemaState: ...
 
@@ -133,5 +160,6 @@ class DoctorTarget:
     agi_port: int
     queue: str
     api_url: str
+    wrapup_seconds: int = DEFAULT_PLAN.wrapup_seconds  # [callcenter] wrapup_seconds: Asterisk's wrapuptime should match
     probe_timeout: float = 5.0
     check_timeout: float = 15.0  # upper bound for any one check, whatever the adapter does

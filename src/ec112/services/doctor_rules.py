@@ -18,6 +18,7 @@ from ec112.services.doctor import (
     DoctorTarget,
     ProbeRefused,
     QueueInfo,
+    QueueWrapup,
     SchemaState,
     Status,
 )
@@ -133,6 +134,27 @@ def queue_check(target: DoctorTarget, info: QueueInfo | None) -> Check:
                      f"of {names} are not registered or do not answer qualify OPTIONS: start the softphone or log "
                      f"the taker out; check `pjsip show contacts`")
     return Check("queue", Status.OK, detail)
+
+
+def wrapup_check(target: DoctorTarget, found: QueueWrapup) -> Check:
+    """Asterisk's wrapuptime against ec112's wrap-up: informational (an unknown one is not a failure)."""
+    ours = f"[callcenter] wrapup_seconds = {target.wrapup_seconds}"
+    if found.seconds is None:
+        return Check("wrapup", Status.SKIP, f"wrapuptime Asterisk tidak diketahui / unknown: {found.reason}",
+                     "Tidak ada aksi AMI yang melaporkan wrapuptime: beri ec112 hak baca atas queues.conf Asterisk "
+                     "dan sebutkan di [callcenter] queues_conf, atau samakan sendiri dengan wrapup_seconds / no AMI "
+                     "action reports wrapuptime: let ec112 read Asterisk's queues.conf ([callcenter] queues_conf), "
+                     "or compare it with wrapup_seconds by hand", required=False)
+    theirs = f"queues.conf [{target.queue}] wrapuptime = {found.seconds} ({found.source})"
+    if found.seconds == target.wrapup_seconds:
+        return Check("wrapup", Status.OK, f"{theirs} = {ours}", required=False)
+    return Check("wrapup", Status.WARN, f"{theirs} ≠ {ours}",
+                 f"Samakan wrapuptime di [{target.queue}] queues.conf dan [callcenter] wrapup_seconds, lalu "
+                 f"`asterisk -rx 'queue reload parameters'` (atau mulai ulang ec112): kalau tidak, konsol menampilkan "
+                 f"petugas siap padahal Asterisk belum memanggilnya, atau sebaliknya / make wrapuptime "
+                 f"({found.seconds}) and wrapup_seconds ({target.wrapup_seconds}) the same, then reload the queue "
+                 f"parameters (or restart ec112): otherwise the console shows a taker available while Asterisk does "
+                 f"not ring her yet, or the other way round", required=False)
 
 
 def probe_blocker(

@@ -1,8 +1,9 @@
 """`ec112 doctor`'s run: the checks in the order a 112 call needs them, each under a deadline.
 
-AMI login → the 112 dialplan → the queue → Asterisk really reaching ec112's FastAGI → the database →
-the running daemon (informational). What depends on a failed AMI login is reported as SKIP, never
-guessed; a probe that raises or hangs becomes a FAIL row, never a traceback.
+AMI login → the 112 dialplan → the queue → its wrap-up (queues.conf, informational) → Asterisk really
+reaching ec112's FastAGI → the database → the running daemon (informational). What depends on a failed
+AMI login is reported as SKIP, never guessed; a probe that raises or hangs becomes a FAIL row, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from ec112.services.doctor import (
     DialplanStep,
     DoctorTarget,
     ProbeRefused,
+    QueueConfigProbe,
+    QueueWrapup,
     SchemaProbe,
 )
 
@@ -32,15 +35,19 @@ Steps = list[DialplanStep] | None
 
 
 async def diagnose(
-    target: DoctorTarget, asterisk: AsteriskProbe, schema: SchemaProbe, daemon: DaemonProbe
+    target: DoctorTarget, asterisk: AsteriskProbe, schema: SchemaProbe, daemon: DaemonProbe,
+    queue_config: QueueConfigProbe | None = None,
 ) -> list[Check]:
+    """``queue_config`` None: Asterisk's queues.conf is not readable here (the wrap-up row says unknown)."""
     checks: list[Check] = []
     login = await _guard("ami", target, asterisk.login)
     checks.append(login if isinstance(login, Check) else rules.ami_check(target, login))
     if isinstance(login, Check) or login.outcome != "ok":
-        checks.extend(rules.skipped(name) for name in ("dialplan", "queue", "fastagi"))
+        checks.extend(rules.skipped(name) for name in ("dialplan", "queue"))
+        checks.append(await _wrapup(target, queue_config))  # a file: it does not need the AMI login
+        checks.append(rules.skipped("fastagi"))
     else:
-        checks.extend(await _asterisk_checks(target, asterisk))
+        checks.extend(await _asterisk_checks(target, asterisk, queue_config))
 
     state = await _guard("database", target, schema.schema)
     checks.append(state if isinstance(state, Check) else rules.database_check(state))
@@ -50,7 +57,9 @@ async def diagnose(
     return checks
 
 
-async def _asterisk_checks(target: DoctorTarget, asterisk: AsteriskProbe) -> list[Check]:
+async def _asterisk_checks(
+    target: DoctorTarget, asterisk: AsteriskProbe, queue_config: QueueConfigProbe | None
+) -> list[Check]:
     async def contexts() -> tuple[Steps, Steps]:
         try:
             return await asterisk.dialplan(EMERGENCY_CONTEXT), await asterisk.dialplan(DOCTOR_CONTEXT)
@@ -59,11 +68,13 @@ async def _asterisk_checks(target: DoctorTarget, asterisk: AsteriskProbe) -> lis
 
     read = await _guard("dialplan", target, contexts)
     if isinstance(read, Check):
-        return [read, await _queue(target, asterisk), rules.skipped("fastagi", because="dialplan")]
+        return [read, await _queue(target, asterisk), await _wrapup(target, queue_config),
+                rules.skipped("fastagi", because="dialplan")]
     emergency, doctor = read
     return [
         rules.dialplan_check(target, emergency),
         await _queue(target, asterisk),
+        await _wrapup(target, queue_config),
         rules.probe_blocker(target, emergency, doctor) or await _probe(target, asterisk),
     ]
 
@@ -71,6 +82,16 @@ async def _asterisk_checks(target: DoctorTarget, asterisk: AsteriskProbe) -> lis
 async def _queue(target: DoctorTarget, asterisk: AsteriskProbe) -> Check:
     info = await _guard("queue", target, lambda: asterisk.queue(target.queue))
     return info if isinstance(info, Check) else rules.queue_check(target, info)
+
+
+async def _wrapup(target: DoctorTarget, queue_config: QueueConfigProbe | None) -> Check:
+    async def read() -> QueueWrapup:
+        if queue_config is None:
+            return QueueWrapup("-", None, "queues.conf tidak dibaca / not read")
+        return await queue_config.wrapup(target.queue)
+
+    found = await _guard("wrapup", target, read)
+    return replace(found, required=False) if isinstance(found, Check) else rules.wrapup_check(target, found)
 
 
 async def _probe(target: DoctorTarget, asterisk: AsteriskProbe) -> Check:

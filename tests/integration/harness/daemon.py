@@ -41,6 +41,7 @@ class Ec112Daemon:
             # Asterisk's own records of this lab (the backfill reads them)
             "EC112_RECORDS__CDR_CSV": str(lab.cdr_csv),
             "EC112_RECORDS__QUEUE_LOG": str(lab.queue_log),
+            "EC112_CALLCENTER__QUEUES_CONF": str(lab.queues_conf),  # the doctor reads its wrapuptime
             "COLUMNS": "200",  # a supervisor's terminal, not rich's 80-column default for pipes
         }
         if database_url:
