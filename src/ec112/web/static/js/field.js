@@ -4,27 +4,22 @@
    something of hers changed; the list is then read again and merged card by card. The rule it keeps: a live
    update never loses what she typed or chose. A card she is working in (a form touched, a field focused, a
    request in flight) keeps its form; only its [data-live] parts (status, times, the ticket's facts, the step
-   button) are replaced. Every action goes through the JSON API, which checks who may do what. */
+   button) are replaced (live_cards.js: the fragment read, the busy check, the card action). Every action goes
+   through the JSON API, which checks who may do what. */
 (function () {
   "use strict";
   var root = document.getElementById("field");
   var list = document.getElementById("field-list");
-  if (!root || !list) return;
+  var live = window.ec112Live;
+  if (!root || !list || !live) return;
 
-  var M = JSON.parse(document.getElementById("field-messages").textContent);
-  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
-  var csrf = csrfMeta ? csrfMeta.content : "";
+  var M = live.config("field-messages");
+  var texts = {expired: M.expired, failed: M.failed, offline: M.offline};
+  var fmt = live.fmt;
   var maxPhoto = Number(root.dataset.photoMaxBytes || 0);
   var offsetMs = 0; // server clock minus this phone's clock
-  var refreshing = false;
-  var again = false;
   var pending = null;
 
-  function fmt(text, values) {
-    return String(text).replace(/%\((\w+)\)s/g, function (_m, key) {
-      return values[key] == null ? "" : String(values[key]);
-    });
-  }
   function pad(n) { return n < 10 ? "0" + n : String(n); }
   function duration(seconds) { // as ec112.web.ticket_pages.fmt_duration: m:ss or h:mm:ss
     var total = Math.max(0, Math.floor(seconds));
@@ -54,27 +49,9 @@
   }
 
   // --- the list -------------------------------------------------------------------------------------------
-  function busy(card) {
-    var active = document.activeElement;
-    return card.dataset.dirty === "yes" || card.dataset.busy === "yes" ||
-      (!!active && card.contains(active) && !!active.form);
-  }
-
-  function refresh() {
-    if (refreshing) { again = true; return; }
-    refreshing = true;
-    fetch(root.dataset.list, {credentials: "same-origin", headers: {"Accept": "text/html"}})
-      .then(function (response) {
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.text();
-      })
-      .then(merge)
-      .catch(function () { /* the next event or the reconnect's snapshot reads it again */ })
-      .then(function () {
-        refreshing = false;
-        if (again) { again = false; refresh(); }
-      });
-  }
+  var refresh = live.serial(function () {
+    return live.fragment(root.dataset.list, ".fd-list").then(merge);
+  });
   function soon() {
     clearTimeout(pending);
     pending = setTimeout(refresh, 60);
@@ -89,19 +66,7 @@
     });
   }
 
-  function keepMessage(old, fresh) { // what the last action said stays on the new card
-    var before = old.querySelector('[data-role="message"]');
-    var after = fresh.querySelector('[data-role="message"]');
-    if (before && after) {
-      after.textContent = before.textContent;
-      after.className = before.className;
-    }
-  }
-
-  function merge(html) {
-    var box = document.createElement("div");
-    box.innerHTML = html;
-    var fresh = box.querySelector(".fd-list");
+  function merge(fresh) {
     var current = list.querySelector(".fd-list");
     if (!fresh) return;
     syncClock(fresh);
@@ -111,25 +76,15 @@
       return;
     }
     current.setAttribute("data-server-now", fresh.getAttribute("data-server-now"));
-    var olds = {};
-    current.querySelectorAll(":scope > article.fd-card").forEach(function (card) { olds[card.dataset.dispatch] = card; });
-    var wanted = [];
-    fresh.querySelectorAll(":scope > article.fd-card").forEach(function (card) {
-      var old = olds[card.dataset.dispatch];
-      if (old && busy(old)) {
+    var wanted = live.merge(current, fresh.querySelectorAll(":scope > article.fd-card"), function (el) {
+      return el.matches("article.fd-card") ? el.dataset.dispatch : null;
+    }, function (old, card) {
+      if (live.busy(old)) {
         patch(old, card);
-        wanted.push(old);
-      } else {
-        if (old) keepMessage(old, card);
-        wanted.push(card);
+        return true;
       }
-    });
-    wanted.forEach(function (card, i) {
-      var place = i === 0 ? current.firstElementChild : wanted[i - 1].nextElementSibling;
-      if (card !== place) current.insertBefore(card, place);
-    });
-    Array.prototype.slice.call(current.children).forEach(function (el) {
-      if (wanted.indexOf(el) < 0) el.remove();
+      live.keepSaid(old, card, '[data-role="message"]'); // what the last action said stays on the new card
+      return false;
     });
     if (!wanted.length) {
       var empty = fresh.querySelector(":scope > .fd-empty");
@@ -139,47 +94,16 @@
   }
 
   // --- acting -----------------------------------------------------------------------------------------------
-  function say(card, text, isError) {
-    var box = card.querySelector('[data-role="message"]');
-    if (!box) return;
-    box.textContent = text;
-    box.classList.toggle("fd-is-error", !!isError);
-  }
-
-  function request(path, body, contentType) {
-    return fetch(path, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {"Content-Type": contentType || "application/json", "Accept": "application/json", "X-CSRF-Token": csrf},
-      body: contentType ? body : JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (answer) {
-        if (response.ok) return answer;
-        var reason = answer.message || "HTTP " + response.status;
-        throw new Error(response.status === 401 || answer.code === "csrf_failed" ? M.expired : fmt(M.failed, {reason: reason}));
-      });
-    }, function () {
-      throw new Error(M.offline);
-    });
-  }
+  function say(card, text, isError) { live.say(card, "message", text, isError, "fd-is-error"); }
+  function request(path, body, contentType) { return live.post(path, body, texts, contentType); }
 
   // Runs one action on a card: its controls are disabled meanwhile, the outcome is said on the card.
   function run(card, work) {
-    if (card.dataset.busy === "yes") return;
-    card.dataset.busy = "yes";
-    var controls = card.querySelectorAll("button, input, select, textarea");
-    controls.forEach(function (el) { el.disabled = true; });
-    say(card, M.sending, false);
-    work().then(function (doneText) {
-      delete card.dataset.dirty;
-      say(card, typeof doneText === "string" ? doneText : M.done, false);
-    }, function (error) {
-      say(card, error.message, true);
-    }).then(function () {
-      delete card.dataset.busy;
-      controls.forEach(function (el) { el.disabled = false; });
-      refresh();
-    });
+    live.act(card, {
+      controls: "button, input, select, textarea", sending: M.sending, done: M.done,
+      say: function (text, isError) { say(card, text, isError); },
+      after: function () { refresh(); }
+    }, work);
   }
 
   // Where the phone is now: a fresh fix, else the last one it knows (up to 5 minutes old), else none.
@@ -234,10 +158,10 @@
       return;
     }
     run(card, function () {
-      if (!file) return advance(card, "resolved", note, null);
+      if (!file) return advance(card, form.dataset.to, note, null);
       say(card, M.uploading, false);
       return request("/api/dispatches/" + card.dataset.dispatch + "/photos", file, file.type || "application/octet-stream")
-        .then(function (stored) { return advance(card, "resolved", note, stored.photo); });
+        .then(function (stored) { return advance(card, form.dataset.to, note, stored.photo); });
     });
   }
 
@@ -269,12 +193,7 @@
       resolve(card, form);
     }
   });
-  var touched = function (event) {
-    var card = event.target.closest && event.target.closest("article.fd-card");
-    if (card && event.target.form) card.dataset.dirty = "yes";
-  };
-  list.addEventListener("input", touched);
-  list.addEventListener("change", touched);
+  live.markTouched(list, "article.fd-card");
 
   // --- the live stream --------------------------------------------------------------------------------------
   function setConnection(state) { root.setAttribute("data-connection", state); }
