@@ -1,6 +1,8 @@
-/* ec112 call-taker console (/console): pops the current call's ticket up, draws its map, keyboard shortcuts,
-   saves the classification. No framework, nothing from the internet; htmx and its SSE extension refresh the
-   server-rendered state fragments, this file rides on the same EventSource.
+/* ec112 call-taker console (/console): pops the current call's ticket up, draws its map, keeps her cards.
+   No framework, nothing from the internet; htmx and its SSE extension refresh the server-rendered state
+   fragments, this file listens to the same stream (through the extension's public htmx:sseOpen event).
+   Its helpers: live_cards.js (fragment reads, the busy check), console_form.js (the classification form,
+   drafts, keyboard shortcuts), console_dispatch.js (a card's dispatch section).
 
    The rule it keeps: a live update never replaces what the taker typed. A ticket card is only ever inserted
    (when her current call's ticket changes) or replaced while it has no unsaved edits; a card with unsaved
@@ -9,41 +11,27 @@
 (function () {
   "use strict";
   var root = document.getElementById("console");
-  if (!root || !window.htmx) return;
+  var live = window.ec112Live;
+  if (!root || !window.htmx || !live || !window.ec112ConsoleForm) return;
 
   var endpoint = root.dataset.endpoint;
-  var M = JSON.parse(document.getElementById("console-messages").textContent);
+  var M = live.config("console-messages");
   var area = document.getElementById("tickets");
   var empty = document.getElementById("ticket-empty");
   var tabs = document.getElementById("ticket-tabs");
   var announce = document.getElementById("ticket-announce");
   var problem = document.getElementById("ticket-problem");
-  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
-  var csrf = csrfMeta ? csrfMeta.content : "";
-  var CODES = ["darurat", "informasi", "prank", "ghost"];
-  var DRAFT = "ec112.console.draft.";
-  var FORM = 'form[data-role="form"]'; // the classification form (the dispatch section has forms of its own)
   var dispatch = window.ec112Dispatch || {busy: function () { return false; }, refresh: function () {},
                                           carry: function () {}};
-  var timeFormat = new Intl.DateTimeFormat(root.dataset.lang || "id", {timeStyle: "medium", timeZone: root.dataset.tz});
+  var form = window.ec112ConsoleForm({
+    messages: M, dispatch: dispatch, changed: renderTabs,
+    timeFormat: new Intl.DateTimeFormat(root.dataset.lang || "id", {timeStyle: "medium", timeZone: root.dataset.tz})
+  });
 
   var current = root.dataset.ticket || null; // the ticket of her current call, as the server last said
   var shown = null; // the number of the card on screen
   var cards = new Map(); // number -> card {el, number, revision, seen, dirty, edits, saving, map}
   var loading = new Map(); // number -> Promise
-
-  function fmt(text, values) {
-    return String(text).replace(/%\((\w+)\)s/g, function (_m, key) {
-      return values[key] == null ? "" : String(values[key]);
-    });
-  }
-  function parse(event) {
-    try { return JSON.parse(event.data); } catch (_e) { return null; }
-  }
-  function what(ticket) {
-    var label = M.classifications[ticket.classification] || ticket.classification || "";
-    return ticket.category ? label + " · " + (M.categories[ticket.category] || ticket.category) : label;
-  }
 
   // --- the live stream ------------------------------------------------------------------------------------
   // Used by the hx-trigger filters of the state fragments: is this `agent` event about me?
@@ -52,29 +40,25 @@
       try { return JSON.parse(event.detail.data).endpoint === endpoint; } catch (_e) { return false; }
     }
   };
-  // The sse extension creates (and after an error re-creates) its EventSource through this hook.
-  var createEventSource = htmx.createEventSource;
-  htmx.createEventSource = function (url) {
-    var source = createEventSource(url);
-    source.addEventListener("snapshot", onState); // first event of every (re)connection
-    source.addEventListener("reload", onState);
-    source.addEventListener("agent", function (event) {
-      var agent = parse(event);
+  live.listen(root, {
+    snapshot: onState, // first event of every (re)connection
+    reload: onState,
+    agent: function (event) {
+      var agent = live.parse(event);
       if (agent && agent.endpoint === endpoint) onAgent(agent);
-    });
-    source.addEventListener("ticket", function (event) {
-      var ticket = parse(event);
+    },
+    ticket: function (event) {
+      var ticket = live.parse(event);
       if (ticket) onTicketChanged(ticket);
-    });
-    source.addEventListener("dispatch", function (event) {
-      var d = parse(event);
+    },
+    dispatch: function (event) {
+      var d = live.parse(event);
       if (d && dispatch.onDispatch) dispatch.onDispatch(d);
-    });
-    return source;
-  };
+    }
+  });
 
   function onState(event) {
-    var state = parse(event);
+    var state = live.parse(event);
     if (!state || !state.agents) return;
     onAgent(state.agents.filter(function (a) { return a.endpoint === endpoint; })[0] || null);
   }
@@ -87,7 +71,7 @@
     }
     if (ticket !== current) {
       current = ticket;
-      announce.textContent = fmt(M.newCall, {number: ticket});
+      announce.textContent = live.fmt(M.newCall, {number: ticket});
       open(ticket, true);
     } else if (!cards.has(ticket) && !loading.has(ticket) && !shown) {
       open(ticket, true); // a re-sync found a call whose card never arrived
@@ -100,7 +84,7 @@
     card.seen = Math.max(card.seen, t.revision);
     if (card.saving || t.revision <= card.revision) return;
     if (card.dirty) {
-      say(card, M.changedElsewhere, true);
+      form.say(card, M.changedElsewhere, true);
       dispatch.refresh(card.el); // its agencies still follow
     } else {
       load(t.number, card); // nothing typed: show the new version
@@ -108,34 +92,31 @@
   }
 
   // --- ticket cards ---------------------------------------------------------------------------------------
-  function open(number, isCall, attempt) {
+  // Her current call's card (isCall), or one she asked for; retried a few times while it cannot be read.
+  function open(number, isCall) {
     if (cards.has(number)) {
       show(number, true);
       return;
     }
-    load(number, null).then(function () {
+    live.retry(function () { return cards.has(number) ? null : load(number, null); }, {
+      tries: 6,
+      pause: 500,
+      failed: function () {
+        if (isCall && number !== current) return false;
+        problem.textContent = live.fmt(M.loadFailed, {number: number});
+        problem.hidden = false;
+        return true;
+      }
+    }).then(function () {
       problem.hidden = true;
       if (!isCall || number === current) show(number, true);
-    }, function () {
-      attempt = (attempt || 0) + 1;
-      if (isCall && number !== current) return;
-      problem.textContent = fmt(M.loadFailed, {number: number});
-      problem.hidden = false;
-      if (attempt < 6) setTimeout(function () { open(number, isCall, attempt); }, 500 * attempt);
-    });
+    }, function () { /* given up: said in #ticket-problem */ });
   }
 
   function load(number, replacing) {
     if (loading.has(number)) return loading.get(number);
-    var promise = fetch("/console/ticket/" + encodeURIComponent(number), {credentials: "same-origin"})
-      .then(function (response) {
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.text();
-      })
-      .then(function (html) {
-        var box = document.createElement("div");
-        box.innerHTML = html;
-        var el = box.querySelector("article.cs-ticket-card");
+    var promise = live.fragment("/console/ticket/" + encodeURIComponent(number), "article.cs-ticket-card")
+      .then(function (el) {
         if (!el) throw new Error("no ticket card");
         var old = cards.get(number);
         if (replacing && old !== replacing) return; // replaced meanwhile
@@ -162,18 +143,7 @@
                 edits: 0, saving: false, map: null};
     card.seen = card.revision;
     cards.set(card.number, card);
-    var form = el.querySelector(FORM);
-    form.addEventListener("submit", function (event) { event.preventDefault(); save(card); });
-    var edited = function () {
-      card.edits += 1;
-      var was = card.dirty;
-      card.dirty = true;
-      keepDraft(card);
-      if (!was) renderTabs();
-    };
-    form.addEventListener("input", edited);
-    form.addEventListener("change", edited);
-    restoreDraft(card);
+    form.bind(card);
     return card;
   }
 
@@ -218,113 +188,11 @@
     open(target.dataset.openTicket || target.dataset.showTicket, false);
   });
 
-  // --- drafts (sessionStorage: this tab only, gone when it is closed) -------------------------------------
-  function values(form) {
-    var checked = form.querySelector('input[name="classification"]:checked');
-    return {classification: checked ? checked.value : "", category: form.elements.category.value,
-            address: form.elements.address.value, description: form.elements.description.value};
-  }
-  function keepDraft(card) {
-    try {
-      var draft = values(card.el.querySelector(FORM));
-      draft.revision = card.revision;
-      sessionStorage.setItem(DRAFT + card.number, JSON.stringify(draft));
-    } catch (_e) { /* storage full or disabled: the card itself still holds the text */ }
-  }
-  function dropDraft(card) {
-    try { sessionStorage.removeItem(DRAFT + card.number); } catch (_e) { /* ignore */ }
-  }
-  function restoreDraft(card) {
-    var draft = null;
-    try { draft = JSON.parse(sessionStorage.getItem(DRAFT + card.number) || "null"); } catch (_e) { draft = null; }
-    if (!draft) return;
-    var form = card.el.querySelector(FORM);
-    CODES.forEach(function (code) {
-      form.querySelector('input[name="classification"][value="' + code + '"]').checked = draft.classification === code;
-    });
-    form.elements.category.value = draft.category || "";
-    form.elements.address.value = draft.address || "";
-    form.elements.description.value = draft.description || "";
-    card.dirty = true;
-    card.revision = draft.revision; // changed by someone since? then saving says so (409) instead of overwriting
-    say(card, M.restored, false);
-  }
-
-  // --- saving ---------------------------------------------------------------------------------------------
-  function say(card, text, isError) {
-    var box = card.el.querySelector('[data-role="message"]');
-    box.textContent = text;
-    box.classList.toggle("cs-is-error", !!isError);
-  }
-
-  function save(card) {
-    if (card.saving) return;
-    var form = card.el.querySelector(FORM);
-    var v = values(form);
-    if (!v.classification) {
-      say(card, M.chooseClassification, true);
-      form.querySelector('input[name="classification"]').focus();
-      return;
-    }
-    if (v.classification === "darurat" && !v.category) {
-      say(card, M.needCategory, true);
-      form.elements.category.focus();
-      return;
-    }
-    var button = form.querySelector('button[type="submit"]');
-    var edits = card.edits;
-    card.saving = true;
-    button.disabled = true;
-    say(card, M.saving, false);
-    fetch("/api/tickets/" + encodeURIComponent(card.number) + "/classification", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf},
-      body: JSON.stringify({classification: v.classification, category: v.category || null, address: v.address,
-                            description: v.description, revision: card.revision})
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (body) {
-        return {status: response.status, body: body};
-      });
-    }).then(function (result) {
-      var body = result.body || {};
-      if (result.status === 200) {
-        saved(card, body, edits);
-      } else if (result.status === 409) {
-        return conflict(card);
-      } else if (result.status === 422) {
-        say(card, fmt(M.invalid, {reason: body.message || ""}), true);
-      } else if (result.status === 401 || body.code === "csrf_failed") {
-        say(card, M.expired, true);
-      } else {
-        say(card, fmt(M.invalid, {reason: body.message || "HTTP " + result.status}), true);
-      }
-    }, function () {
-      say(card, M.offline, true);
-    }).then(function () {
-      card.saving = false;
-      button.disabled = false;
-      if (card.seen > card.revision) say(card, M.changedElsewhere, true);
-    });
-  }
-
-  function saved(card, t, edits) {
-    card.revision = t.revision;
-    card.seen = Math.max(card.seen, t.revision);
-    if (card.edits === edits) { // nothing typed while it was being saved
-      card.dirty = false;
-      dropDraft(card);
-    } else {
-      keepDraft(card);
-    }
-    card.el.dataset.revision = String(t.revision);
-    card.el.querySelector('[data-role="saved"]').textContent = fmt(M.savedLine, {
-      what: what(t), who: t.classified_by, time: t.classified_at ? timeFormat.format(new Date(t.classified_at)) : ""
-    });
-    say(card, M.saved, false);
-    renderTabs();
-    dispatch.refresh(card.el); // an emergency can now be dispatched (or its proposals follow the new category)
-  }
+  document.addEventListener("keydown", function (event) {
+    var card = shown ? cards.get(shown) : null;
+    if (!card || event.defaultPrevented || event.isComposing) return;
+    form.key(card, event);
+  });
 
   // The dispatch section read the ticket's revision: a dispatch moves it without a `ticket` event. Take it when no
   // change by someone else is pending (card.seen), so that her next save is not refused for her own dispatch.
@@ -334,21 +202,8 @@
     card.revision = revision;
     card.seen = revision;
     el.dataset.revision = String(revision);
-    if (card.dirty) keepDraft(card);
+    if (card.dirty) form.keepDraft(card);
   };
-
-  function conflict(card) {
-    return fetch("/api/tickets/" + encodeURIComponent(card.number), {credentials: "same-origin"})
-      .then(function (response) { return response.json(); })
-      .then(function (t) {
-        card.revision = t.revision; // she has now seen it: saving again replaces theirs
-        card.seen = Math.max(card.seen, t.revision);
-        keepDraft(card);
-        say(card, fmt(M.conflict, {what: what(t) || "—", who: t.classified_by || "—"}), true);
-      }, function () {
-        say(card, M.offline, true);
-      });
-  }
 
   // --- map ------------------------------------------------------------------------------------------------
   function drawMap(card) {
@@ -372,39 +227,6 @@
     }
     card.map = map;
   }
-
-  // --- keyboard shortcuts ---------------------------------------------------------------------------------
-  function digitOf(event) {
-    var match = /^(?:Digit|Numpad)([1-4])$/.exec(event.code || "");
-    if (match) return Number(match[1]);
-    return /^[1-4]$/.test(event.key) ? Number(event.key) : 0;
-  }
-  function typing(el) {
-    if (!el || !el.tagName) return false;
-    if (el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT") return true;
-    return el.tagName === "INPUT" && !/^(radio|checkbox|button|submit|reset)$/.test(el.type);
-  }
-  function choose(card, code) {
-    var form = card.el.querySelector(FORM);
-    var radio = form.querySelector('input[name="classification"][value="' + code + '"]');
-    if (!radio.checked) {
-      radio.checked = true;
-      radio.dispatchEvent(new Event("change", {bubbles: true}));
-    }
-    if (code === "darurat" && !form.elements.category.value) form.elements.category.focus();
-  }
-  document.addEventListener("keydown", function (event) {
-    var card = shown ? cards.get(shown) : null;
-    if (!card || event.defaultPrevented || event.isComposing) return;
-    var digit = digitOf(event);
-    if (digit && !event.ctrlKey && !event.metaKey && !event.shiftKey && (event.altKey || !typing(event.target))) {
-      event.preventDefault();
-      choose(card, CODES[digit - 1]);
-    } else if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !event.altKey) {
-      event.preventDefault();
-      save(card);
-    }
-  });
 
   // --- the state fragment: the wrap-up countdown ------------------------------------------------------------
   var countdown = null;
