@@ -1,9 +1,14 @@
-"""The centre's agencies file (TOML) → the category catalogue and the agency directory.
+"""Adapter: the centre's agencies file (TOML) → the category catalogue and the agency directory.
 
 One file says which emergency categories a call taker can pick, which agencies (OPD) have authority for
 each, in which order they are proposed, their posts and their responders. ec112 ships a default for the
 regency (``ec112/data/agencies.toml``); a centre points ``[callcenter] agencies_file`` at its own copy.
 Changing the mapping needs no code change, only ``ec112 agencies check FILE`` and a restart.
+
+What lives where: this module is the edge — it reads the file (I/O), decodes the TOML and checks the shape of
+every table (pydantic), then hands the rows as domain objects to ``ec112.routing.agencies.build_agencies``,
+the pure builder that checks the tables against each other (duplicates, unknown categories and agencies,
+an ``agency_order`` naming a stranger) and makes the directory; the proposal rules live there too.
 
 Every mistake is reported at once, each with where it is (``agency #3 (dishub) → categories: …``), as an
 ``AgenciesFileError``: ``ec112 serve`` turns it into exit 78, ``ec112 agencies check`` into exit 1.
@@ -11,21 +16,21 @@ Every mistake is reported at once, each with where it is (``agency #3 (dishub) �
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
-from collections import Counter
 from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ec112.domain.agencies import Agency, AgencyDirectory, Post, Responder
-from ec112.domain.categories import Category, CategoryCatalogue
+from ec112.domain.agencies import Agency, Post, Responder
+from ec112.domain.categories import Category
+from ec112.routing.agencies import Agencies, DirectoryError, build_agencies, did_you_mean
 
+__all__ = ["BUILT_IN", "Agencies", "AgenciesFile", "AgenciesFileError", "load_agencies"]
 BUILT_IN = "ec112/data/agencies.toml (built-in)"
 
 
@@ -40,15 +45,6 @@ class AgenciesFileError(Exception):
     def __str__(self) -> str:
         count = "1 problem" if len(self.problems) == 1 else f"{len(self.problems)} problems"
         return f"agencies file {self.source}: {count}" + "".join(f"\n  - {p}" for p in self.problems)
-
-
-class Agencies(NamedTuple):
-    categories: CategoryCatalogue
-    directory: AgencyDirectory
-
-    def unassigned_categories(self) -> list[str]:
-        """Categories no agency has authority for (the call taker then picks agencies by hand)."""
-        return [c.code for c in self.categories.all() if not self.directory.with_authority(c.code)]
 
 
 # --- the file's shape ----------------------------------------------------------------------------------------
@@ -152,62 +148,24 @@ def load_agencies(path: Path | None = None, *, default_ack_timeout_seconds: int 
         parsed = AgenciesFile.model_validate(raw)
     except ValidationError as exc:
         raise AgenciesFileError(source, [_describe(e, raw) for e in exc.errors()]) from exc
-    problems = _cross_check(parsed)
-    if problems:
-        raise AgenciesFileError(source, problems)
     try:
         return _build(parsed, default_ack_timeout_seconds)
-    except ValueError as exc:  # the domain's own checks; the cross-check should have said it first
-        raise AgenciesFileError(source, [str(exc)]) from exc
+    except DirectoryError as exc:  # the tables do not fit together (routing.agencies says every reason)
+        raise AgenciesFileError(source, exc.problems) from exc
 
 
 def _build(parsed: AgenciesFile, default_ack: int) -> Agencies:
-    catalogue = CategoryCatalogue(Category(c.code, c.label_id, c.label_en or c.label_id) for c in parsed.category)
-    agencies = tuple(
+    """The file's rows as domain objects, handed to the pure builder."""
+    categories = [Category(c.code, c.label_id, c.label_en or c.label_id) for c in parsed.category]
+    agencies = [
         Agency(a.code, a.name, a.short_name or a.name, tuple(a.categories),
                tuple(Post(p.name, p.lat, p.lon) for p in a.post), a.phone or None, a.alternate_contact or None,
                a.webhook_url or None, a.ack_timeout_seconds)
         for a in parsed.agency
-    )
-    responders = tuple(Responder(r.username, r.agency, r.name, r.phone or None) for r in parsed.responder)
-    order = {c.code: tuple(c.agency_order) for c in parsed.category if c.agency_order}
-    return Agencies(catalogue, AgencyDirectory(agencies, responders, default_ack, order))
-
-
-def _cross_check(f: AgenciesFile) -> list[str]:
-    """Mistakes between tables: duplicates, unknown categories/agencies, an order that names a stranger."""
-    problems = [f"category {c!r} is listed twice" for c in _twice(c.code for c in f.category)]
-    problems += [f"agency {a!r} is listed twice" for a in _twice(a.code for a in f.agency)]
-    problems += [f"responder {r!r} is listed twice" for r in _twice(r.username for r in f.responder)]
-    known = [c.code for c in f.category]
-    authority = {a.code: set(a.categories) for a in f.agency}
-    for a in f.agency:
-        where = f"agency {a.code!r}"
-        problems += [f"{where}: unknown category {c!r}{_hint(c, known)}" for c in dict.fromkeys(a.categories)
-                     if c not in known]
-        problems += [f"{where}: category {c!r} is listed twice" for c in _twice(a.categories)]
-    for c in f.category:
-        for code in c.agency_order:
-            if code not in authority:
-                problems.append(f"category {c.code!r}: agency_order names unknown agency {code!r}"
-                                f"{_hint(code, list(authority))}")
-            elif c.code not in authority[code]:
-                problems.append(f"category {c.code!r}: agency_order names {code!r}, which has no authority for "
-                                f"it (add {c.code!r} to that agency's categories)")
-        problems += [f"category {c.code!r}: agency_order lists {a!r} twice" for a in _twice(c.agency_order)]
-    for r in f.responder:
-        if r.agency not in authority:
-            problems.append(f"responder {r.username!r}: unknown agency {r.agency!r}{_hint(r.agency, list(authority))}")
-    return problems
-
-
-def _twice(values: Any) -> list[str]:
-    return [v for v, n in Counter(values).items() if n > 1]
-
-
-def _hint(value: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(value, choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    ]
+    responders = [Responder(r.username, r.agency, r.name, r.phone or None) for r in parsed.responder]
+    orders = [(c.code, tuple(c.agency_order)) for c in parsed.category]
+    return build_agencies(categories, agencies, responders, orders, default_ack_timeout_seconds=default_ack)
 
 
 def _describe(error: Any, raw: Any) -> str:
@@ -217,7 +175,7 @@ def _describe(error: Any, raw: Any) -> str:
     if kind == "extra_forbidden":
         *parent, key = loc
         model = _MODELS.get(tuple(str(p) for p in parent if isinstance(p, str)))
-        hint = _hint(str(key), list(model.model_fields)) if model is not None else ""
+        hint = did_you_mean(str(key), list(model.model_fields)) if model is not None else ""
         return f"{_where(tuple(parent), raw) or 'top level'}: unknown key {key!r}{hint}"
     if kind in ("missing", "too_short") and len(loc) == 1:
         return f"no [[{loc[0]}]] table: at least one is needed"

@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.tickets import SqlTicketRepository
 from ec112.domain.accounts import Role, User
-from ec112.domain.agencies import Agency, AgencyDirectory, Responder
+from ec112.domain.agencies import Agency, Responder
 from ec112.domain.categories import CategoryCatalogue
 from ec112.domain.dispatch import DispatchStatus, Escalation
 from ec112.domain.errors import Forbidden, InvalidRequest
 from ec112.domain.events import DispatchChanged
 from ec112.domain.ticket_work import Classification, ClassificationInput
 from ec112.domain.tickets import IntakeChannel, NewCall, TicketStatus
+from ec112.routing.agencies import AgencyDirectory
 from ec112.services.agency_notifications import AgencyNotifications
 from ec112.services.dispatch import DispatchService
 from ec112.services.event_bus import LocalEventBus

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ec112.domain.agencies import Agency, AgencyDirectory, Responder
 from ec112.domain.dispatch import (
     DispatchStatus,
     Escalation,
@@ -93,15 +92,3 @@ def test_ticket_follows_its_least_advanced_open_dispatch() -> None:
     with pytest.raises(InvalidRequest, match="already dispatched"):
         check_new_agencies([b], ["dinkes", "bpbd"])
     check_new_agencies([gone], ["damkar"])  # a cancelled dispatch may be sent again
-
-
-def test_directory_proposes_agencies_with_authority_in_order() -> None:
-    directory = AgencyDirectory(
-        (Agency("damkar", "Dinas Pemadam Kebakaran dan Penyelamatan", "Damkar", ("kebakaran", "hewan_liar")),
-         Agency("bpbd", "Badan Penanggulangan Bencana Daerah", "BPBD", ("kebakaran", "banjir"))),
-        (Responder("resp.budi", "damkar", "Budi"),))
-    assert [a.code for a in directory.with_authority("kebakaran")] == ["damkar", "bpbd"]
-    assert directory.with_authority("lainnya") == ()
-    assert directory.unknown_categories({"kebakaran", "banjir"}) == {"hewan_liar"}
-    with pytest.raises(ValueError, match="unknown agency"):
-        AgencyDirectory((), (Responder("x", "nowhere", "X"),))

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ec112.domain.agencies import AgencyDirectory
 from ec112.domain.dispatch import Dispatch
 from ec112.domain.events import DispatchChanged
 from ec112.domain.tickets import Ticket
+from ec112.routing.agencies import AgencyDirectory
 from ec112.services.notifications import AgencyNotifier
 
 

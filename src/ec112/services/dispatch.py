@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from ec112.domain.accounts import Role, User
-from ec112.domain.agencies import AgencyDirectory
 from ec112.domain.audit import AuditDraft
 from ec112.domain.dispatch import (
     Dispatch,
@@ -28,7 +27,6 @@ from ec112.domain.dispatch import (
     acknowledge,
     advance,
     assign,
-    can_dispatch,
     cancel,
     check_new_agencies,
     escalate,
@@ -39,6 +37,7 @@ from ec112.domain.errors import Conflict, Forbidden, InvalidRequest
 from ec112.domain.events import DispatchChanged
 from ec112.domain.ticket_work import close
 from ec112.domain.tickets import Ticket
+from ec112.routing.agencies import AgencyDirectory, ack_timeout_of, agencies_to_dispatch, dispatchable
 from ec112.services.event_bus import EventBus, NullEventBus
 from ec112.services.intake import utcnow
 from ec112.services.ticket_desk import TicketDesk
@@ -95,20 +94,16 @@ class DispatchService:
         if user.role not in _DISPATCHERS:
             raise Forbidden("only call takers and supervisors dispatch tickets")
         ticket = await self._desk.find(ticket_ref)
-        if not can_dispatch(ticket.status):
+        if not dispatchable(ticket):
             raise InvalidRequest(f"a {ticket.status.value} ticket cannot be dispatched: classify it as darurat first")
         if revision is not None and revision != ticket.revision:
             raise Conflict("the ticket was changed meanwhile by someone else: reload it / tiket sudah diubah")
-        unknown = [a for a in agencies if a not in self.directory]
-        if unknown:
-            raise InvalidRequest(f"unknown agency: {', '.join(unknown)}")
-        check_new_agencies(await self._store.for_ticket(ticket.id), list(dict.fromkeys(agencies)))
+        codes = agencies_to_dispatch(self.directory, agencies)  # each once; an unknown one is refused
+        check_new_agencies(await self._store.for_ticket(ticket.id), list(codes))
         at = self._clock()
         steps = []
-        for code in dict.fromkeys(agencies):
-            agency = self.directory.get(code)
-            timeout = timedelta(seconds=agency.ack_timeout_seconds) if agency and agency.ack_timeout_seconds \
-                else self._ack_timeout
+        for code in codes:
+            timeout = ack_timeout_of(self.directory.get(code), self._ack_timeout)
             d = new_dispatch(ticket.id, code, by=user.username, at=at, ack_timeout=timeout)
             steps.append(DispatchStep(d, "dispatch.created", user.username, at,
                                       {"agency": code, "ack_deadline": d.ack_deadline.isoformat()}))

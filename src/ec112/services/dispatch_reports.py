@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ec112.domain.agencies import AgencyDirectory
 from ec112.domain.dispatch_kpis import CallProcessing, ChainKpis, call_processing, chain_kpis
 from ec112.domain.eido import export_ticket
 from ec112.domain.kpis import Shifts
+from ec112.routing.agencies import AgencyDirectory
 from ec112.services.dispatch import DispatchStore
 from ec112.services.intake import utcnow
 from ec112.services.ports import TicketRepository

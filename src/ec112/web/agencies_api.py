@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from ec112.domain.accounts import Permission
-from ec112.domain.agencies import Agency, AgencyDirectory
+from ec112.domain.agencies import Agency
 from ec112.domain.categories import CategoryCatalogue
+from ec112.routing.agencies import AgencyDirectory
 from ec112.web.auth import require
 
 

@@ -12,7 +12,6 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from ec112.domain.accounts import Permission
-from ec112.domain.agencies import AgencyDirectory
 from ec112.domain.errors import (
     Conflict,
     DomainError,
@@ -24,6 +23,7 @@ from ec112.domain.errors import (
     Unavailable,
 )
 from ec112.domain.kpi_ratings import KpiThresholds
+from ec112.routing.agencies import AgencyDirectory
 from ec112.services.agents import AgentService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports

@@ -23,13 +23,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from ec112.domain.accounts import Permission, User, has_permission
-from ec112.domain.agencies import AgencyDirectory
-from ec112.domain.dispatch import DispatchStatus, can_dispatch
 from ec112.domain.errors import DomainError, Forbidden, NotFound
 from ec112.domain.presence import AgentState, PresenceSnapshot
 from ec112.domain.ticket_query import MAX_PAGE, TicketQuery
 from ec112.domain.ticket_work import Classification
 from ec112.domain.tickets import Ticket, TicketStatus
+from ec112.routing.agencies import AgencyDirectory, dispatch_options
 from ec112.services.agents import AgentService
 from ec112.services.dispatch import DispatchService
 from ec112.services.intake import utcnow
@@ -218,22 +217,19 @@ def console_router(web: WebAuth, *, presence: PresenceService, agents: AgentServ
 async def dispatch_view(ticket: Ticket, directory: AgencyDirectory,
                         dispatcher: DispatchService | None) -> dict[str, Any]:
     """What the card's dispatch section shows: the agencies proposed for the category first (the others on
-    request), each dispatch with its live sub-status, and whether the ticket may be closed."""
+    request), each dispatch with its live sub-status, and whether the ticket may be closed. The rules are
+    ``ec112.routing.agencies.dispatch_options``; this only fetches and hands them to the template."""
     if dispatcher is None:
         return {"dispatching": False}
     dispatches = await dispatcher.of_ticket(ticket)
-    proposed = directory.with_authority(ticket.category)
-    codes = {a.code for a in proposed}
-    live = [d for d in dispatches if d.status is not DispatchStatus.CANCELLED]
-    open_codes = {d.agency for d in dispatches if d.open}
-    finished = ticket.status in (TicketStatus.CLOSED, TicketStatus.CANCELLED)
+    options = dispatch_options(ticket, dispatches, directory)
     return {
         "dispatching": True,
-        "dispatchable": ticket.classification == "darurat" and can_dispatch(ticket.status),
-        "finished": finished,
+        "dispatchable": options.dispatchable,
+        "finished": options.finished,
         "dispatches": dispatches,
-        "proposed": proposed,
-        "other_agencies": [a for a in directory.agencies if a.code not in codes],
-        "open_codes": open_codes,
-        "can_close": bool(live) and not open_codes and not finished,
+        "proposed": options.proposed,
+        "other_agencies": options.others,
+        "open_codes": options.open_codes,
+        "can_close": options.closable,
     }

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from ec112.domain.agencies import AgencyDirectory
 from ec112.domain.errors import InvalidRequest
 from ec112.domain.ticket_query import MAX_PAGE, TicketQuery
 from ec112.domain.ticket_work import Classification, ClassificationInput
 from ec112.domain.tickets import TicketStatus
+from ec112.routing.agencies import AgencyDirectory
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.auth import TicketViewer, TicketWorker
 from ec112.web.schemas import ErrorOut, TicketOut
