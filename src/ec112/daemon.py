@@ -190,7 +190,7 @@ async def run(settings: Settings) -> None:
     kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
     desk = TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, bus=bus)
     dispatch_store = stores.dispatches
-    dispatcher = DispatchService(dispatch_store, desk, directory, bus=bus,
+    dispatcher = DispatchService(dispatch_store, desk, directory, bus=bus, audit=audit,
                                  ack_timeout=timedelta(seconds=cc.ack_timeout_seconds))
     feed = LiveFeed(ticket_prefix=cc.ticket_prefix)
     # Subscribers, in order: a ticket is settled by the tracker (its caller may have hung up before the insert

@@ -139,7 +139,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     desk = TicketDesk(tickets, categories=categories, ticket_prefix="112", bus=bus)
     shifts = Shifts((7, 15, 23), I18n("Asia/Jakarta").tz)
     dispatches = SqlDispatchStore(engine)
-    dispatcher = DispatchService(dispatches, desk, directory, ack_timeout=timedelta(seconds=60), bus=bus)
+    dispatcher = DispatchService(dispatches, desk, directory, ack_timeout=timedelta(seconds=60), bus=bus, audit=audit)
     no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, bus, queue="112")
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
     bus.subscribe(DomainEvent, feed.on_event)

@@ -118,7 +118,7 @@ async def _build(tmp_path: Path) -> tuple[uvicorn.Server, tuple[str, ...], objec
     presence = PresenceService(queue="112", wrapup_seconds=5, bus=bus)
     desk = TicketDesk(tickets, categories=categories, ticket_prefix="112", bus=bus)
     store = SqlDispatchStore(engine)
-    dispatcher = DispatchService(store, desk, directory, ack_timeout=timedelta(seconds=90), bus=bus)
+    dispatcher = DispatchService(store, desk, directory, ack_timeout=timedelta(seconds=90), bus=bus, audit=audit)
     bus.subscribe(DomainEvent, feed.on_event)
     shifts = Shifts((7, 15, 23), I18n(TZ).tz)
     numbers = await _seed(tickets, desk, dispatcher, users)

@@ -36,7 +36,8 @@ class LocationReader(Protocol):
     """Turns what Asterisk parsed of the caller's PIDF-LO (GEOLOC_PROFILE) into a location; raises ValueError
     (with a ``code``) when it is unusable. The location adapter's parser, handed over by the composition root."""
 
-    def __call__(self, info: str, *, format: str, method: str | None, received_at: datetime) -> Location: ...
+    def __call__(self, location_info: str, *, format: str, method: str | None,
+                 received_at: datetime) -> Location | None: ...
 
 
 class IntakeRoute:

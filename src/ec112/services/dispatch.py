@@ -40,11 +40,16 @@ from ec112.domain.tickets import Ticket
 from ec112.routing.agencies import AgencyDirectory, ack_timeout_of, agencies_to_dispatch, dispatchable
 from ec112.services.event_bus import EventBus, NullEventBus
 from ec112.services.intake import utcnow
+from ec112.services.ports import AuditLog
 from ec112.services.ticket_desk import TicketDesk
 
 log = logging.getLogger(__name__)
 ESCALATION_CHECK_SECONDS = 1.0
 _DISPATCHERS = {Role.ADMIN, Role.SUPERVISOR, Role.CALL_TAKER}
+
+
+class PhotoSaver(Protocol):
+    async def save(self, dispatch_id: int, data: bytes) -> str: ...
 
 
 class DispatchStore(Protocol):
@@ -78,9 +83,11 @@ class DispatchService:
         *,
         ack_timeout: timedelta,
         bus: EventBus | None = None,
+        audit: AuditLog | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._store = store
+        self._audit = audit
         self._desk = desk
         self.directory = directory
         self._ack_timeout = ack_timeout
@@ -162,6 +169,24 @@ class DispatchService:
         if photo is not None:
             step = replace(step, data={**step.data, "photo": photo})
         return await self._step(step, audit=AuditDraft(user.username, f"dispatch.{to.value}", str(d.id)))
+
+    async def check_photo_allowed(self, dispatch_id: int, user: User) -> Dispatch:
+        """Only the dispatch's own responder adds pictures, and only while it is open."""
+        d = await self._store.get(dispatch_id)
+        if d.responder != user.username:
+            raise Forbidden("this assignment belongs to another responder")
+        if not d.open:
+            raise InvalidRequest(f"dispatch to {d.agency} is already {d.status.value}")
+        return d
+
+    async def add_photo(self, dispatch_id: int, user: User, data: bytes, photos: PhotoSaver) -> str:
+        """A picture (checked by the caller to be a JPEG or PNG within the size cap); its stored name, to send
+        with the step it belongs to. Audited here."""
+        d = await self.check_photo_allowed(dispatch_id, user)
+        name = await photos.save(d.id, data)
+        if self._audit is not None:
+            await self._audit.record(user.username, "dispatch.photo", str(d.id), photo=name, size=len(data))
+        return name
 
     # --- reading ---------------------------------------------------------------------------------------------
 

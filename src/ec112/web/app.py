@@ -101,7 +101,7 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(field_router(deps.web, deps.dispatcher, deps.desk, deps.feed,
                                         photo_max_bytes=deps.photos.max_bytes if deps.photos else 0))
         if deps.photos is not None:
-            app.include_router(photos_router(deps.dispatcher, deps.photos, deps.web.audit))
+            app.include_router(photos_router(deps.dispatcher, deps.photos))
     if deps.reports is not None:
         app.include_router(reports_router(deps.reports))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -22,7 +22,6 @@ from pydantic import BaseModel
 from ec112.domain.accounts import Permission, User, has_permission
 from ec112.domain.dispatch import Dispatch
 from ec112.domain.errors import Forbidden, InvalidRequest, NotFound
-from ec112.services.audit import AuditService
 from ec112.services.dispatch import DispatchService
 from ec112.web.auth import CurrentUser
 from ec112.web.schemas import ErrorOut
@@ -104,7 +103,7 @@ async def _read_capped(request: Request, cap: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def photos_router(service: DispatchService, photos: PhotoStore, audit: AuditService) -> APIRouter:
+def photos_router(service: DispatchService, photos: PhotoStore) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["dispatch"])
     limit_mb = photos.max_bytes / (1024 * 1024)
 
@@ -113,19 +112,14 @@ def photos_router(service: DispatchService, photos: PhotoStore, audit: AuditServ
     async def upload(dispatch_id: int, request: Request, user: CurrentUser) -> Response:
         """The raw JPEG/PNG as the body (at most 5 MB by default), by the dispatch's own responder while it is
         open; then send the returned ``photo`` with the step it belongs to."""
-        d = await service.get(dispatch_id)
-        if d.responder != user.username:
-            raise Forbidden("this assignment belongs to another responder")
-        if not d.open:
-            raise InvalidRequest(f"dispatch to {d.agency} is already {d.status.value}")
+        await service.check_photo_allowed(dispatch_id, user)  # before reading up to 5 MB of someone else's upload
         data = await _read_capped(request, photos.max_bytes)
         if data is None:
             return _refusal(413, "too_large", f"photo larger than {limit_mb:g} MB / foto lebih dari {limit_mb:g} MB")
         if sniff(data) is None:
             return _refusal(415, "unsupported_media_type", "only JPEG or PNG photos / hanya foto JPEG atau PNG")
-        name = await photos.save(d.id, data)
-        await audit.record(user.username, "dispatch.photo", str(d.id), photo=name, size=len(data))
-        out = PhotoOut(photo=name, url=f"/api/dispatches/{d.id}/photos/{name}", bytes=len(data))
+        name = await service.add_photo(dispatch_id, user, data, photos)
+        out = PhotoOut(photo=name, url=f"/api/dispatches/{dispatch_id}/photos/{name}", bytes=len(data))
         return JSONResponse(out.model_dump(), status_code=201)
 
     @router.get("/dispatches/{dispatch_id}/photos/{name}", responses={403: {"model": ErrorOut},
