@@ -36,7 +36,7 @@ from ec112.settings import WatchdogSettings
 
 log = logging.getLogger("ec112.supervisor")
 
-__all__ = ["EX_CONFIG", "WATCHDOG_FD_ENV", "Supervisor", "run_supervised", "worker_command"]
+__all__ = ["WATCHDOG_FD_ENV", "Supervisor", "run_supervised", "worker_command"]
 STARTUP_GRACE = 20.0  # the first heartbeat may take this long (imports, migrations)
 
 
