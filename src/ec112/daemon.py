@@ -24,6 +24,7 @@ from ec112.agi.intake_route import IntakeRoute
 from ec112.agi.ping_route import ping_route
 from ec112.agi.server import AgiServer
 from ec112.ami.client import AmiAuthError, AmiClient
+from ec112.ami.events import TypedEvents
 from ec112.ami.telephony import AmiTelephony
 from ec112.db.accounts import SqlAccountStore
 from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
@@ -185,8 +186,9 @@ async def run(settings: Settings) -> None:
     no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, bus,
                               queue=cc.queue, action_timeout=settings.ami.action_timeout)
     # Tickets first (they are what must not be lost), then the live view, then what acts on the live view.
-    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer], queue=cc.queue, clock=utcnow,
-                                on_applied=lambda name: applied.labels(name).inc())
+    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer], queue=cc.queue, clock=utcnow)
+    # The one translator: the pipeline gets ec112's typed events; every AMI event read is counted by its name.
+    call_events = TypedEvents(ami.events, utcnow, on_read=lambda name: applied.labels(name).inc())
     kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
     desk = TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, bus=bus)
     dispatch_store = stores.dispatches
@@ -248,7 +250,7 @@ async def run(settings: Settings) -> None:
                 group.create_task(tracker.retry_loop(), name="ticket-retry"),
                 group.create_task(agi.serve_forever(), name="agi"),
                 group.create_task(ami.run(), name="ami"),
-                group.create_task(pipeline.run(ami.events), name="ami-consumer"),
+                group.create_task(pipeline.run(call_events), name="ami-consumer"),
                 group.create_task(presence.tick_loop(), name="presence-tick"),
                 group.create_task(notifier.run(), name="webhooks"),
                 group.create_task(dispatcher.escalation_loop(), name="escalations"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +19,9 @@ import httpx
 import pytest
 from web_stack import WebStack, logged_in, start_stack
 
+from ec112.ami.events import translate
 from ec112.db.tickets import SqlTicketRepository
+from ec112.domain.call_events import CallEvent
 from ec112.domain.events import TicketOpened
 from ec112.domain.location import Location, LocationSource
 from ec112.domain.tickets import IntakeChannel, NewCall, Ticket, answered
@@ -38,8 +40,16 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
-def _ami(event: str, t: float, **fields: str) -> dict[str, str]:
-    return {"Event": event, "Timestamp": f"{t:.6f}", "Queue": "112", **fields}
+def typed(raw: Mapping[str, str]) -> CallEvent:
+    """A raw AMI event through the AMI adapter's translator, as the daemon's pipeline gets it."""
+    event = translate(raw, datetime.now(UTC))
+    assert event is not None
+    return event
+
+
+def _ami(event: str, t: float, **fields: str) -> CallEvent:
+    """An AMI event as Asterisk sends it, through the AMI adapter's translator."""
+    return typed({"Event": event, "Timestamp": f"{t:.6f}", "Queue": "112", **fields})
 
 
 async def _call(stack: WebStack, n: int, number: str | None, *, by: str | None = "taker01",

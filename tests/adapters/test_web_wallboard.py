@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,10 +17,12 @@ import httpx
 import pytest
 from web_stack import WebStack, logged_in, start_stack
 
+from ec112.ami.events import translate
+from ec112.ami.status import DISCONNECTED_EVENT
 from ec112.db.tickets import SqlTicketRepository
+from ec112.domain.call_events import CallEvent
 from ec112.domain.kpi_ratings import KpiThresholds, higher_pct
 from ec112.domain.tickets import IntakeChannel, NewCall, answered, ended, joined_queue
-from ec112.services.ami_pipeline import AMI_DISCONNECTED
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -50,8 +52,16 @@ async def _open_ticket(stack: WebStack, n: int, number: str, arrived: datetime, 
     return ticket.id
 
 
-def _ami(event: str, t: float, **fields: str) -> dict[str, str]:
-    return {"Event": event, "Timestamp": f"{t:.6f}", **fields}
+def typed(raw: Mapping[str, str]) -> CallEvent:
+    """A raw AMI event through the AMI adapter's translator, as the daemon's pipeline gets it."""
+    event = translate(raw, datetime.now(UTC))
+    assert event is not None
+    return event
+
+
+def _ami(event: str, t: float, **fields: str) -> CallEvent:
+    """An AMI event as Asterisk sends it, through the AMI adapter's translator."""
+    return typed({"Event": event, "Timestamp": f"{t:.6f}", **fields})
 
 
 async def test_only_supervisors_and_admins_open_the_wallboard(stack: WebStack) -> None:
@@ -126,7 +136,7 @@ async def test_panels_show_the_queue_the_call_takers_ami_and_open_tickets(stack:
     assert "1 Jeda" in agents
 
     assert "AMI terputus" not in (await spv.get("/wallboard/panel/status")).text
-    await presence.apply({"Event": AMI_DISCONNECTED})
+    await presence.apply(typed({"Event": DISCONNECTED_EVENT}))
     status = _text((await spv.get("/wallboard/panel/status")).text)
     assert re.search(r"AMI terputus sejak \d+ \w+ \d{4} \d\d\.\d\d\.\d\d", status), status
 
@@ -276,7 +286,8 @@ async def test_supervisor_sees_unreachable_phones_and_no_answer_alarms_and_resum
     # The last taker serving rings out: kept in the queue, and the supervisor is told so.
     await presence.apply(_ami("QueueMemberPause", t0 + 41, Queue="112", MemberName="taker01",
                               Interface="PJSIP/taker01", Paused="1", PausedReason="sholat"))
-    await guard.apply({**ring_out, "Timestamp": f"{t0 + 42:.6f}"})
+    await guard.apply(_ami("AgentRingNoAnswer", t0 + 42, Queue="112", MemberName="taker03",
+                           Interface="PJSIP/taker03", RingTime="3000", Linkedid="c9"))
     kept = _text((await spv.get("/wallboard/panel/alarms")).text)
     assert "taker03 tidak menjawab panggilan 112 pukul" in kept
     assert "tidak dijeda: petugas terakhir yang masih melayani" in kept

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import re
 import socket
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +28,7 @@ from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.accounts import NewUser, Role
+from ec112.domain.call_events import ChannelRow, QueueSnapshot
 from ec112.domain.events import DomainEvent, TicketOpened
 from ec112.domain.kpi_ratings import KpiThresholds
 from ec112.domain.kpis import Shifts
@@ -77,10 +78,10 @@ class RecordingTelephony:
         else:
             self.paused.pop(interface, None)
 
-    async def queue_status(self, queue: str) -> Sequence[Mapping[str, str]]:
-        return []
+    async def queue_status(self, queue: str) -> QueueSnapshot:
+        return QueueSnapshot()
 
-    async def active_channels(self) -> Sequence[Mapping[str, str]]:
+    async def active_channels(self) -> Sequence[ChannelRow]:
         return []
 
 

@@ -29,6 +29,7 @@ from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.accounts import NewUser, Role
+from ec112.domain.call_events import ChannelRow, QueueSnapshot
 from ec112.domain.events import DomainEvent
 from ec112.domain.kpis import Shifts
 from ec112.domain.location import Location, LocationSource
@@ -72,10 +73,10 @@ class _Telephony:
     async def queue_pause(self, queue: str, interface: str, *, paused: bool, reason: str) -> None:
         return None
 
-    async def queue_status(self, queue: str) -> list[dict[str, str]]:
-        return []
+    async def queue_status(self, queue: str) -> QueueSnapshot:
+        return QueueSnapshot()
 
-    async def active_channels(self) -> list[dict[str, str]]:
+    async def active_channels(self) -> list[ChannelRow]:
         return []
 
 

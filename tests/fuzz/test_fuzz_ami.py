@@ -1,16 +1,20 @@
-"""AMI: message parsing and the byte-safe reader, then arbitrary event sequences into the pure presence model
-and the channel helpers. Nothing may raise, and the model's invariants hold after every step."""
+"""AMI: message parsing and the byte-safe reader, the translator to ec112's typed events and snapshot rows, then
+arbitrary event sequences through the translator into the pure presence model and the channel helpers. Nothing may
+raise, and the model's invariants hold after every step."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from ec112.ami.events import channel_rows, hms_duration, queue_snapshot, translate
 from ec112.ami.protocol import AmiMessage, AmiProtocol, parse_message
-from ec112.domain.channels import channel_age, emergency_calls, group_calls, hms_duration, is_emergency_call
+from ec112.domain.call_events import CallEvent
+from ec112.domain.channels import emergency_calls, group_calls, is_emergency_call
 from ec112.domain.presence import Presence
 from ec112.routing.dialplan import CALL_CONTEXTS
 
@@ -177,6 +181,49 @@ def test_reader_survives_arbitrary_bytes(chunks: list[bytes]) -> None:
     assert all(isinstance(event, dict) for event in owner.events)
 
 
+ANY_FIELDS = st.dictionaries(st.sampled_from(["Event", "Queue", "Linkedid", "Uniqueid", "Interface", "Location",
+                                              "Timestamp", "Status", "Position", "RingTime", "Paused", "Wait",
+                                              "LastCall", "CallsTaken", "Duration", "Application", "Reason"]),
+                             st.one_of(ODD, st.text(max_size=12)), max_size=10)
+T_MAX = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+@given(st.one_of(EVENT, ANY_FIELDS.map(lambda f: {**f, "Event": f.get("Event", "") or "Hangup"})))
+@example({"Event": "QueueCallerJoin", "Position": "99999999999", "Timestamp": "1e400"})
+@example({"Event": "AgentRingNoAnswer", "RingTime": "-5", "Timestamp": "nan"})
+@example({"Event": "QueueMemberStatus", "Status": "٣"})
+@budget()
+def test_translator_types_any_event_or_leaves_it_out(raw: dict[str, str]) -> None:
+    """Never raises; an event ec112 uses comes out typed, with a sane time and bounded numbers."""
+    ran("ami.events.translate")
+    event = translate(raw, T0)
+    if event is None:
+        return
+    assert isinstance(event, get_args(CallEvent))
+    assert event.at.tzinfo is not None
+    assert event.at == T0 or datetime.fromtimestamp(0, UTC) < event.at < T_MAX
+    for field in fields(event):
+        value = getattr(event, field.name)
+        assert value is None or isinstance(value, str | int | float | bool | datetime), field.name
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            assert 0 <= value <= 1_000_000, field.name
+
+
+@given(st.lists(st.one_of(SNAPSHOT_EVENT, ANY_FIELDS), max_size=8))
+@budget()
+def test_snapshot_translators_read_any_rows(rows: list[dict[str, str]]) -> None:
+    ran("ami.events.queue_snapshot/channel_rows")
+    snapshot = queue_snapshot(rows)
+    assert len(snapshot.members) + len(snapshot.entries) <= len(rows)
+    for member in snapshot.members:
+        assert 0 <= member.calls_taken <= 1_000_000
+        assert all(t is None or t < T_MAX for t in (member.last_call, member.last_pause, member.login_time))
+    for entry in snapshot.entries:
+        assert 0 <= entry.position <= 1_000_000
+        assert timedelta(0) <= entry.waited <= timedelta(seconds=1_000_000)
+    assert all(timedelta(0) <= c.age <= timedelta(days=365) for c in channel_rows(rows))
+
+
 def _check_invariants(presence: Presence) -> None:
     snapshot = presence.snapshot()
     waiting = snapshot.queue.waiting
@@ -203,12 +250,14 @@ def test_presence_applies_any_event_sequence_and_keeps_its_invariants(steps: lis
     for kind, payload, seconds in steps:
         now += timedelta(seconds=seconds)
         if kind == "apply":
-            presence.apply(payload, now)
+            event = translate(payload, now)
+            if event is not None:
+                presence.apply(event, now)
         elif kind == "tick":
             presence.tick(now)
         elif kind == "reset":
             channels = [e for e in payload if e.get("Event") not in ("QueueEntry", "QueueMember")]
-            presence.reset(payload, channels, now)
+            presence.reset(queue_snapshot(payload), channel_rows(channels), now)
         elif payload:
             presence.ticket_opened(payload, f"112-261128-{seconds:05d}")
         _check_invariants(presence)
@@ -216,16 +265,17 @@ def test_presence_applies_any_event_sequence_and_keeps_its_invariants(steps: lis
 
 @given(st.lists(EVENT, max_size=10), st.sets(st.sampled_from(["from-trunk", "ec112-emergency", "x"])))
 @budget()
-def test_channel_helpers_group_any_channels_consistently(channels: list[dict[str, str]], contexts: set[str]) -> None:
+def test_channel_helpers_group_any_channels_consistently(raw: list[dict[str, str]], contexts: set[str]) -> None:
     ran("ami.channels(group_calls/emergency_calls)")
+    channels = channel_rows(raw)
     calls = group_calls(channels)
     for linkedid, call in calls.items():
         assert linkedid
-        assert call.origin.get("Uniqueid") == linkedid == call.linkedid
-        assert all(leg.get("Linkedid") == linkedid and leg is not call.origin for leg in call.legs)
+        assert call.origin.uniqueid == linkedid == call.linkedid
+        assert all(leg.linkedid == linkedid and leg is not call.origin for leg in call.legs)
         assert call.bridged_leg() is None or call.bridged_leg() in call.legs
         is_emergency_call(call.origin, QUEUE, contexts)
-        assert channel_age(call.origin) >= timedelta(0)
+        assert timedelta(0) <= call.origin.age <= timedelta(days=365)
     assert set(emergency_calls(channels, QUEUE, contexts)) <= set(calls)
 
 

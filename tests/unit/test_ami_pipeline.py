@@ -5,9 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from ec112.services.ami_pipeline import AMI_CONNECTED, AmiEventPipeline, AsteriskSnapshot
+from ec112.ami.events import channel_rows, queue_snapshot, translate
+from ec112.ami.status import CONNECTED_EVENT
+from ec112.domain.call_events import CallEvent, ChannelRow, QueueSnapshot
+from ec112.services.ami_pipeline import AmiEventPipeline, AsteriskSnapshot
 
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+
+
+def event(raw: Mapping[str, str]) -> CallEvent:
+    """What the AMI adapter hands the pipeline for this raw event."""
+    typed = translate(raw, NOW)
+    assert typed is not None
+    return typed
 
 
 class Source:
@@ -15,14 +25,15 @@ class Source:
         self.reads = 0
         self.broken = broken
 
-    async def queue_status(self, queue: str) -> Sequence[Mapping[str, str]]:
+    async def queue_status(self, queue: str) -> QueueSnapshot:
         self.reads += 1
         if self.broken:
             raise TimeoutError("QueueStatus not answered")
-        return [{"Event": "QueueParams", "Queue": queue}]
+        return queue_snapshot([{"Event": "QueueParams", "Queue": queue},
+                               {"Event": "QueueMember", "Queue": queue, "Location": "PJSIP/taker01"}])
 
-    async def active_channels(self) -> Sequence[Mapping[str, str]]:
-        return [{"Channel": "PJSIP/trunk-1", "Uniqueid": "1.1", "Linkedid": "1.1"}]
+    async def active_channels(self) -> Sequence[ChannelRow]:
+        return channel_rows([{"Channel": "PJSIP/trunk-1", "Uniqueid": "1.1", "Linkedid": "1.1"}])
 
 
 class Sink:
@@ -31,8 +42,8 @@ class Sink:
         self.events: list[str] = []
         self.snapshots: list[AsteriskSnapshot | None] = []
 
-    async def apply(self, event: Mapping[str, str]) -> None:
-        self.events.append(event["Event"])
+    async def apply(self, event: CallEvent) -> None:
+        self.events.append(type(event).__name__)
         if self.fails:
             raise ValueError("bug in this sink")
 
@@ -45,31 +56,33 @@ class Sink:
 async def test_one_snapshot_per_connect_is_shared_by_every_sink() -> None:
     source, first, second = Source(), Sink(), Sink()
     applied: list[str] = []
-    pipeline = AmiEventPipeline(source, [first, second], queue="112", clock=lambda: NOW, on_applied=applied.append)
-    await pipeline.handle({"Event": AMI_CONNECTED})
+    pipeline = AmiEventPipeline(source, [first, second], queue="112", clock=lambda: NOW,
+                                on_applied=lambda e: applied.append(type(e).__name__))
+    await pipeline.handle(event({"Event": CONNECTED_EVENT}))
     assert source.reads == 1
     (snapshot,) = first.snapshots
     assert snapshot is not None
     assert second.snapshots == [snapshot]
     assert snapshot.taken_at == NOW
-    assert snapshot.queue_status == [{"Event": "QueueParams", "Queue": "112"}]
+    assert [m.interface for m in snapshot.queue_status.members] == ["PJSIP/taker01"]
+    assert [c.channel for c in snapshot.channels] == ["PJSIP/trunk-1"]
     assert first.events == []  # the connect marker is not an event for the sinks
-    await pipeline.handle({"Event": "Hangup"})
-    assert first.events == second.events == ["Hangup"]
-    assert applied == [AMI_CONNECTED, "Hangup"]
+    await pipeline.handle(event({"Event": "Hangup"}))
+    assert first.events == second.events == ["ChannelHungUp"]
+    assert applied == ["AsteriskConnected", "ChannelHungUp"]
 
 
 async def test_a_failing_sink_does_not_keep_events_from_the_next() -> None:
     broken, healthy = Sink(fails=True), Sink()
     pipeline = AmiEventPipeline(Source(), [broken, healthy], queue="112", clock=lambda: NOW)
-    await pipeline.handle({"Event": AMI_CONNECTED})
-    await pipeline.handle({"Event": "QueueCallerJoin"})
-    assert healthy.events == ["QueueCallerJoin"]
+    await pipeline.handle(event({"Event": CONNECTED_EVENT}))
+    await pipeline.handle(event({"Event": "QueueCallerJoin"}))
+    assert healthy.events == ["CallerJoinedQueue"]
     assert len(healthy.snapshots) == 1
 
 
 async def test_unreadable_asterisk_state_still_announces_the_connect() -> None:
     sink = Sink()
     pipeline = AmiEventPipeline(Source(broken=True), [sink], queue="112", clock=lambda: NOW)
-    await pipeline.handle({"Event": AMI_CONNECTED})
+    await pipeline.handle(event({"Event": CONNECTED_EVENT}))
     assert sink.snapshots == [None]

@@ -1,4 +1,5 @@
-"""CallTracker over a real SQLite repository, fed AMI events shaped as Asterisk 16/22 send them."""
+"""CallTracker over a real SQLite repository, fed AMI events shaped as Asterisk 16/22 send them (through the AMI
+adapter's translator, as the daemon feeds it)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from ec112.ami.events import channel_rows, queue_snapshot, translate
+from ec112.ami.status import CONNECTED_EVENT
 from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
+from ec112.domain.call_events import CallEvent, ChannelRow, QueueSnapshot
 from ec112.domain.events import TicketOpened
 from ec112.domain.presence import endpoint_of
 from ec112.domain.tickets import CallOutcome, IntakeChannel
-from ec112.services.ami_pipeline import AMI_CONNECTED, AmiEventPipeline, AsteriskSnapshot
+from ec112.services.ami_pipeline import AmiEventPipeline, AsteriskSnapshot
 from ec112.services.call_tracking import CallTracker
 from ec112.services.event_bus import LocalEventBus
 from ec112.services.intake import IntakeService
@@ -34,11 +38,11 @@ class FakeTelephony:
     async def queue_pause(self, queue: str, interface: str, *, paused: bool, reason: str) -> None:
         return None
 
-    async def queue_status(self, queue: str) -> Sequence[Mapping[str, str]]:
-        return []
+    async def queue_status(self, queue: str) -> QueueSnapshot:
+        return queue_snapshot([])
 
-    async def active_channels(self) -> Sequence[Mapping[str, str]]:
-        return self.channels
+    async def active_channels(self) -> Sequence[ChannelRow]:
+        return channel_rows(self.channels)
 
 
 @pytest.fixture
@@ -51,17 +55,22 @@ async def parts(tmp_path: Path) -> AsyncIterator[tuple[SqlTicketRepository, Inta
         repo, default_region="ID", ticket_prefix="112", clock=lambda: datetime.fromtimestamp(T0, UTC), bus=bus
     )
     tel = FakeTelephony()
-    tracker = CallTracker(repo, intake, queue="112", emergency_context="ec112-emergency",
-                          clock=lambda: datetime.fromtimestamp(T0 + 100, UTC))
+    tracker = CallTracker(repo, intake, queue="112", emergency_context="ec112-emergency")
     bus.subscribe(TicketOpened, tracker.on_ticket_opened)  # as the daemon wires it
     yield repo, intake, tracker, tel
     await engine.dispose()
 
 
-def ev(name: str, at: float, **fields: str) -> dict[str, str]:
+def typed(raw: Mapping[str, str]) -> CallEvent:
+    event = translate(raw, datetime.fromtimestamp(T0 + 100, UTC))
+    assert event is not None
+    return event
+
+
+def ev(name: str, at: float, **fields: str) -> CallEvent:
     base = {"Event": name, "Timestamp": f"{T0 + at:.6f}", "Linkedid": "lab-1.7", "Uniqueid": "lab-1.7",
             "Channel": "PJSIP/trunk-00000007", "CallerIDNum": "081234567890", "CallerIDName": "Budi", "Queue": "112"}
-    return {**base, **fields}
+    return typed({**base, **fields})
 
 
 async def test_full_call_from_agi_ticket(parts) -> None:  # type: ignore[no-untyped-def]
@@ -127,7 +136,7 @@ async def test_resync_opens_missed_calls_and_closes_stale_tickets(parts) -> None
         {"Channel": "PJSIP/other-1", "Uniqueid": "x.1", "Linkedid": "x.1", "Context": "default", "Application": "Dial"},
     ]
     pipeline = AmiEventPipeline(tel, [tracker], queue="112", clock=lambda: datetime.fromtimestamp(T0 + 100, UTC))
-    await pipeline.handle({"Event": AMI_CONNECTED})
+    await pipeline.handle(typed({"Event": CONNECTED_EVENT}))
     missed = await repo.get_by_linkedid("new.9")
     assert missed is not None
     assert missed.intake is IntakeChannel.AMI
@@ -152,14 +161,14 @@ async def test_resync_after_a_crash_closes_even_a_two_second_old_call_but_not_on
     gone, _ = await intake.open_ticket(linkedid="gone.1", uniqueid="gone.1", channel="PJSIP/trunk-1",
                                        caller_number="0811", caller_name=None, intake=IntakeChannel.AGI)
     asked = datetime.fromtimestamp(T0 + 2, UTC)  # Asterisk crashed with the call 2 s old; no channel left
-    await tracker.resync(AsteriskSnapshot([], [], asked, asked))
+    await tracker.resync(AsteriskSnapshot(queue_snapshot([]), [], asked, asked))
     closed = await repo.get(gone.id)
     assert closed is not None
     assert closed.ended_at == asked
     young, _ = await intake.open_ticket(linkedid="young.1", uniqueid="young.1", channel="PJSIP/trunk-2",
                                         caller_number="0812", caller_name=None, intake=IntakeChannel.AGI)
     early = datetime.fromtimestamp(T0 - 0.5, UTC)  # the question was sent (just) before this call arrived
-    await tracker.resync(AsteriskSnapshot([], [], early, early))
+    await tracker.resync(AsteriskSnapshot(queue_snapshot([]), [], early, early))
     still = await repo.get(young.id)
     assert still is not None
     assert still.ended_at is None

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from ec112.ami.events import translate
 from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
+from ec112.domain.call_events import CallEvent
 from ec112.domain.tickets import Ticket
 from ec112.logs import BoundCall, CallContextFilter, bound_call
 from ec112.services.call_tracking import CallTracker
@@ -64,16 +66,18 @@ async def parts(tmp_path: Path) -> AsyncIterator[tuple[FlakyRepo, IntakeService,
     repo = FlakyRepo(engine)
     intake = IntakeService(repo, default_region="ID", ticket_prefix="112",
                            clock=lambda: datetime.fromtimestamp(T0, UTC))
-    tracker = CallTracker(repo, intake, queue="112", emergency_context="ec112-emergency",
-                          clock=lambda: datetime.fromtimestamp(T0 + 100, UTC))
+    tracker = CallTracker(repo, intake, queue="112", emergency_context="ec112-emergency")
     yield repo, intake, tracker
     await engine.dispose()
 
 
-def ev(name: str, at: float, linkedid: str, **fields: str) -> dict[str, str]:
-    return {"Event": name, "Timestamp": f"{T0 + at:.6f}", "Linkedid": linkedid, "Uniqueid": linkedid,
-            "Channel": "PJSIP/trunk-00000007", "CallerIDNum": CALLER, "CallerIDName": "Budi", "Queue": "112",
-            **fields}
+def ev(name: str, at: float, linkedid: str, **fields: str) -> CallEvent:
+    """An AMI event as Asterisk sends it, through the AMI adapter's translator."""
+    event = translate({"Event": name, "Timestamp": f"{T0 + at:.6f}", "Linkedid": linkedid, "Uniqueid": linkedid,
+                       "Channel": "PJSIP/trunk-00000007", "CallerIDNum": CALLER, "CallerIDName": "Budi",
+                       "Queue": "112", **fields}, datetime.fromtimestamp(T0 + 100, UTC))
+    assert event is not None
+    return event
 
 
 async def test_events_of_a_call_are_logged_with_its_linkedid_and_ticket(

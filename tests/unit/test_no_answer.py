@@ -1,13 +1,18 @@
-"""The no-answer rule and guard: pause the desk that let a 112 call ring out, never the last one serving."""
+"""The no-answer rule and guard: pause the desk that let a 112 call ring out, never the last one serving.
+
+AMI events are written as Asterisk sends them and reach the model and the guard through the AMI adapter's
+translator."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from ec112.ami.events import translate
+from ec112.domain.call_events import CallEvent
 from ec112.domain.events import DomainEvent, NoAnswerAlert
 from ec112.domain.presence import Presence
 from ec112.domain.presence_views import AgentState, AgentView
@@ -18,6 +23,12 @@ from ec112.services.no_answer import NoAnswerGuard
 
 NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 QUEUE = "112"
+
+
+def typed(raw: Mapping[str, str], now: datetime = NOW) -> CallEvent:
+    event = translate(raw, now)
+    assert event is not None
+    return event
 
 
 def view(endpoint: str, state: AgentState, reason: str | None = None) -> AgentView:
@@ -59,12 +70,12 @@ def member(endpoint: str, **fields: str) -> dict[str, str]:
 
 def test_presence_shows_an_unreachable_phone_since_asterisk_said_so_even_when_paused() -> None:
     presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
-    presence.apply(member("taker02"), NOW)
+    presence.apply(typed(member("taker02")), NOW)
     later = datetime(2026, 12, 1, 14, 0, 7, tzinfo=UTC)
-    presence.apply(member("taker02", Status="5", Paused="1", PausedReason="sholat"), later)
+    presence.apply(typed(member("taker02", Status="5", Paused="1", PausedReason="sholat"), later), later)
     agent = presence.snapshot().agents[0]
     assert (agent.state, agent.since, agent.paused_reason) == (AgentState.UNREACHABLE, later, "sholat")
-    presence.apply(member("taker02", Status="1"), later)
+    presence.apply(typed(member("taker02", Status="1"), later), later)
     assert presence.snapshot().agents[0].state is AgentState.AVAILABLE
 
 
@@ -80,8 +91,8 @@ class FakeAsterisk:
         if self.fail:
             raise ConnectionError("AMI is down")
         self.actions.append((interface, paused, reason))
-        self.presence.apply({"Event": "QueueMemberPause", "Queue": queue, "Interface": interface,
-                             "Paused": "1" if paused else "0", "PausedReason": reason}, NOW)
+        self.presence.apply(typed({"Event": "QueueMemberPause", "Queue": queue, "Interface": interface,
+                             "Paused": "1" if paused else "0", "PausedReason": reason}), NOW)
 
 
 class Recorder:
@@ -99,7 +110,7 @@ class Recorder:
 def guard_for(*members: dict[str, str], fail: bool = False) -> tuple[NoAnswerGuard, FakeAsterisk, Recorder]:
     presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     for m in members:
-        presence.apply(m, NOW)
+        presence.apply(typed(m), NOW)
     asterisk, rec = FakeAsterisk(presence, fail=fail), Recorder()
     bus = LocalEventBus()
     bus.subscribe(DomainEvent, rec.on_event)
@@ -117,20 +128,20 @@ def rang_out(endpoint: str, ms: str = "3000") -> dict[str, str]:
 
 async def test_guard_pauses_audits_and_alerts() -> None:
     guard, asterisk, rec = guard_for(member("taker01"), member("taker03"))
-    await guard.apply(rang_out("taker03"))
+    await guard.apply(typed(rang_out("taker03")))
     assert asterisk.actions == [("PJSIP/taker03", True, NO_ANSWER_REASON)]
     assert rec.entries[0][:3] == ("ec112", "agent.pause", "taker03")
     assert rec.entries[0][3]["reason"] == NO_ANSWER_REASON
     assert rec.entries[0][3]["ring_seconds"] == 3.0
     assert rec.published == [NoAnswerAlert(at=NOW, actor="ec112", endpoint="taker03", action="paused",
                                            ring_seconds=3.0)]
-    await guard.apply(rang_out("taker03"))  # a late duplicate: already paused, nothing more
+    await guard.apply(typed(rang_out("taker03")))  # a late duplicate: already paused, nothing more
     assert len(asterisk.actions) == 1
 
 
 async def test_guard_keeps_the_last_taker_serving_and_says_so() -> None:
     guard, asterisk, rec = guard_for(member("taker03"), member("taker01", Paused="1", PausedReason="sholat"))
-    await guard.apply(rang_out("taker03"))
+    await guard.apply(typed(rang_out("taker03")))
     assert asterisk.actions == []
     assert [e[1] for e in rec.entries] == ["agent.no_answer"]
     assert [e.action for e in rec.published if isinstance(e, NoAnswerAlert)] == ["kept_last"]
@@ -139,17 +150,17 @@ async def test_guard_keeps_the_last_taker_serving_and_says_so() -> None:
 
 async def test_guard_lifts_a_no_answer_pause_when_the_phone_turns_out_dead() -> None:
     guard, asterisk, rec = guard_for(member("taker01"), member("taker02"))
-    await guard.apply(rang_out("taker02"))  # rang out before qualify noticed the dead phone
+    await guard.apply(typed(rang_out("taker02")))  # rang out before qualify noticed the dead phone
     unreachable = member("taker02", Status="5", Paused="1", PausedReason=NO_ANSWER_REASON)
-    asterisk.presence.apply(unreachable, NOW)
-    await guard.apply(unreachable)
+    asterisk.presence.apply(typed(unreachable), NOW)
+    await guard.apply(typed(unreachable))
     assert asterisk.actions[-1] == ("PJSIP/taker02", False, "")
     assert rec.entries[-1][:3] == ("ec112", "agent.unpause", "taker02")
 
 
 async def test_guard_ignores_other_queues_and_survives_a_refused_pause() -> None:
     guard, _asterisk, rec = guard_for(member("taker01"), member("taker03"), fail=True)
-    await guard.apply({**rang_out("taker03"), "Queue": "other"})
-    await guard.apply(rang_out("taker03"))  # AMI down: logged, no audit of a pause that did not happen
+    await guard.apply(typed({**rang_out("taker03"), "Queue": "other"}))
+    await guard.apply(typed(rang_out("taker03")))  # AMI down: logged, no audit of a pause that did not happen
     assert rec.entries == []
     assert rec.published == []

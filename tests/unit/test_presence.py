@@ -1,4 +1,7 @@
-"""Presence of queue, call takers and calls: recorded Asterisk sequences, snapshot rebuild, SSE fan-out."""
+"""Presence of queue, call takers and calls: recorded Asterisk sequences, snapshot rebuild, SSE fan-out.
+
+The recorded AMI events and snapshot rows stay raw (what Asterisk sends): they reach the model through the AMI
+adapter's translator, as in the daemon."""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from ec112.ami.events import channel_rows, queue_snapshot, translate
+from ec112.domain.call_events import AsteriskConnected, AsteriskDisconnected, ChannelRow, QueueSnapshot
 from ec112.domain.events import DomainEvent
 from ec112.domain.presence import AgentState, Presence, PresenceSnapshot
 from ec112.routing.dialplan import CALL_CONTEXTS
@@ -30,6 +35,18 @@ T_ADDED = 1_795_820_474.0
 
 def load(name: str) -> list[dict[str, str]]:
     return [json.loads(line) for line in (FIXTURES / name).read_text().splitlines() if line.strip()]
+
+
+def feed(presence: Presence, raw: Mapping[str, str], now: datetime) -> bool:
+    """Apply one raw AMI event as the pipeline does: translated, and skipped when ec112 does not use it."""
+    event = translate(raw, now)
+    return presence.apply(event, now) if event is not None else False
+
+
+async def deliver(service: PresenceService, raw: Mapping[str, str], now: datetime | None = None) -> None:
+    event = translate(raw, now or datetime.now(UTC))
+    if event is not None:
+        await service.apply(event)
 
 
 def at(seconds: float) -> datetime:
@@ -50,7 +67,7 @@ def member_added(endpoint: str, t: float, queue: str = QUEUE, **fields: str) -> 
 def agent1_states(events: Sequence[Mapping[str, str]], presence: Presence) -> list[AgentState]:
     seen: list[AgentState] = []
     for event in events:
-        presence.apply(event, ts(event))
+        feed(presence, event, ts(event))
         state = next(a.state for a in presence.snapshot().agents if a.endpoint == "agent1")
         if not seen or seen[-1] != state:
             seen.append(state)
@@ -61,7 +78,7 @@ def agent1_states(events: Sequence[Mapping[str, str]], presence: Presence) -> li
 def test_answered_call_moves_taker_through_every_state_in_both_orderings(fixture: str) -> None:
     events = load(fixture)
     presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
-    presence.apply(member_added("agent1", T_ADDED), at(T_ADDED))
+    feed(presence, member_added("agent1", T_ADDED), at(T_ADDED))
 
     states = agent1_states(events, presence)
 
@@ -80,16 +97,16 @@ def test_answered_call_moves_taker_through_every_state_in_both_orderings(fixture
 def test_during_the_call_taker_and_call_show_each_other() -> None:
     events = load("answered_call_recorded.jsonl")
     presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
-    presence.apply(member_added("agent1", T_ADDED), at(T_ADDED))
+    feed(presence, member_added("agent1", T_ADDED), at(T_ADDED))
     upto = next(i for i, e in enumerate(events) if e["Event"] == "QueueCallerJoin")
     for event in events[: upto + 1]:
-        presence.apply(event, ts(event))
+        feed(presence, event, ts(event))
     waiting = presence.snapshot().queue.waiting
     assert [(w.linkedid, w.position, w.caller_number) for w in waiting] == [(CALLER, 1, "+4915112345678")]
     assert presence.snapshot().calls[0].state == "queued"
 
     for event in events[upto + 1 :]:
-        presence.apply(event, ts(event))
+        feed(presence, event, ts(event))
         if event["Event"] == "AgentConnect":
             break
     snap = presence.snapshot()
@@ -103,10 +120,10 @@ def test_during_the_call_taker_and_call_show_each_other() -> None:
 def test_ticket_number_follows_the_call_from_queue_to_taker_and_goes_with_the_hangup() -> None:
     events = load("answered_call_recorded.jsonl")
     presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
-    presence.apply(member_added("agent1", T_ADDED), at(T_ADDED))
+    feed(presence, member_added("agent1", T_ADDED), at(T_ADDED))
     assert not presence.ticket_opened(CALLER, "112-261128-00007")  # the intake opens it before the call shows
     for event in events:
-        presence.apply(event, ts(event))
+        feed(presence, event, ts(event))
         snap = presence.snapshot()
         if event["Event"] == "QueueCallerJoin":
             assert [w.ticket for w in snap.queue.waiting] == ["112-261128-00007"]
@@ -124,26 +141,26 @@ def test_taker_leg_hangup_does_not_end_the_call() -> None:
     presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     for event in events:
         if event["Event"] == "Hangup" and event["Uniqueid"] != CALLER:
-            presence.apply(event, ts(event))
+            feed(presence, event, ts(event))
             assert [c.linkedid for c in presence.snapshot().calls] == [CALLER]
             return
-        presence.apply(event, ts(event))
+        feed(presence, event, ts(event))
     pytest.fail("fixture has no taker-leg Hangup")
 
 
 def test_paused_taker_shows_reason_and_since_whatever_the_device() -> None:
     presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
-    presence.apply(member_added("taker01", 100), at(100))
+    feed(presence, member_added("taker01", 100), at(100))
     pause = {"Event": "QueueMemberPause", "Timestamp": "200.0", "Queue": QUEUE, "Interface": "PJSIP/taker01",
              "MemberName": "taker01", "Paused": "1", "PausedReason": "toilet"}
-    assert presence.apply(pause, at(200))
+    assert feed(presence, pause, at(200))
     ringing = {**member_added("taker01", 100), "Event": "QueueMemberStatus", "Timestamp": "210.0",
                "Status": "2", "InCall": "1", "Paused": "1", "PausedReason": "toilet"}
-    presence.apply(ringing, at(210))
+    feed(presence, ringing, at(210))
     agent = presence.snapshot().agents[0]
     assert (agent.state, agent.paused_reason, agent.since) == (AgentState.PAUSED, "toilet", at(200))
 
-    presence.apply({**pause, "Timestamp": "300.0", "Paused": "0", "PausedReason": ""}, at(300))
+    feed(presence, {**pause, "Timestamp": "300.0", "Paused": "0", "PausedReason": ""}, at(300))
     agent = presence.snapshot().agents[0]
     assert (agent.state, agent.paused_reason, agent.since) == (AgentState.ON_CALL, None, at(300))
 
@@ -157,9 +174,9 @@ def join(linkedid: str, position: int, t: float, queue: str = QUEUE) -> dict[str
 def test_waiting_callers_keep_queue_order_and_move_up() -> None:
     presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     for i, linkedid in enumerate(("a", "b", "c"), start=1):
-        presence.apply(join(linkedid, i, float(i)), at(i))
+        feed(presence, join(linkedid, i, float(i)), at(i))
     abandon = {**join("b", 2, 10.0), "Event": "QueueCallerAbandon", "HoldTime": "9"}
-    assert presence.apply(abandon, at(10))
+    assert feed(presence, abandon, at(10))
     waiting = presence.snapshot().queue.waiting
     assert [(w.linkedid, w.position, w.caller_name) for w in waiting] == [("a", 1, None), ("c", 2, None)]
     assert waiting[1].joined_at == at(3)
@@ -168,18 +185,18 @@ def test_waiting_callers_keep_queue_order_and_move_up() -> None:
 def test_other_queues_are_ignored() -> None:
     presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
     before = presence.snapshot()
-    assert not presence.apply(member_added("taker09", 1, queue="support"), at(1))
-    assert not presence.apply(join("x", 1, 2.0, queue="support"), at(2))
+    assert not feed(presence, member_added("taker09", 1, queue="support"), at(1))
+    assert not feed(presence, join("x", 1, 2.0, queue="support"), at(2))
     assert presence.snapshot() == before
 
 
 def test_calls_today_counts_since_local_midnight_jakarta() -> None:
     presence = Presence(QUEUE, wrapup_seconds=0, call_contexts=CALL_CONTEXTS)
     before_midnight = datetime(2026, 11, 27, 16, 59, tzinfo=UTC)  # 23:59 WIB
-    presence.apply(member_added("taker01", before_midnight.timestamp()), before_midnight)
+    feed(presence, member_added("taker01", before_midnight.timestamp()), before_midnight)
     complete = {"Event": "AgentComplete", "Queue": QUEUE, "Interface": "PJSIP/taker01", "Linkedid": "x",
                 "Uniqueid": "x", "Timestamp": f"{before_midnight.timestamp()}"}
-    presence.apply(complete, before_midnight)
+    feed(presence, complete, before_midnight)
     assert presence.snapshot().agents[0].calls_today == 1
     assert presence.tick(before_midnight + timedelta(minutes=1, seconds=1))
     assert presence.snapshot().agents[0].calls_today == 0
@@ -193,19 +210,19 @@ SECOND = "lab-2.9"
 def mid_call_from_events() -> tuple[Presence, datetime]:
     events = load("answered_call_recorded.jsonl")
     presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
-    presence.apply(member_added("agent1", T_ADDED), at(T_ADDED))
-    presence.apply(member_added("taker02", T_ADDED), at(T_ADDED))
-    presence.apply({"Event": "QueueMemberPause", "Queue": QUEUE, "Interface": "PJSIP/taker02", "Paused": "1",
+    feed(presence, member_added("agent1", T_ADDED), at(T_ADDED))
+    feed(presence, member_added("taker02", T_ADDED), at(T_ADDED))
+    feed(presence, {"Event": "QueueMemberPause", "Queue": QUEUE, "Interface": "PJSIP/taker02", "Paused": "1",
                     "PausedReason": "toilet", "Timestamp": "1795820500.0"}, at(1_795_820_500))
     end = next(i for i, e in enumerate(events) if e["Event"] == "BridgeEnter")
     for event in events[:end]:
-        presence.apply(event, ts(event))
+        feed(presence, event, ts(event))
     t = ts(events[end])
     second = {"Event": "Newchannel", "Timestamp": f"{t.timestamp() + 1}", "Channel": "PJSIP/trunk-00000009",
               "Context": "from-trunk", "Exten": "112", "Uniqueid": SECOND, "Linkedid": SECOND,
               "CallerIDNum": "081299", "CallerIDName": "Siti"}
-    presence.apply(second, t + timedelta(seconds=1))
-    presence.apply({**second, **join(SECOND, 1, t.timestamp() + 3), "Channel": "PJSIP/trunk-00000009",
+    feed(presence, second, t + timedelta(seconds=1))
+    feed(presence, {**second, **join(SECOND, 1, t.timestamp() + 3), "Channel": "PJSIP/trunk-00000009",
                     "CallerIDNum": "081299", "CallerIDName": "Siti"}, t + timedelta(seconds=3))
     return presence, t + timedelta(seconds=5)
 
@@ -240,6 +257,11 @@ def asterisk_snapshot() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     return queue_status, channels
 
 
+def typed_snapshot() -> tuple[QueueSnapshot, tuple[ChannelRow, ...]]:
+    queue_status, channels = asterisk_snapshot()
+    return queue_snapshot(queue_status), channel_rows(channels)
+
+
 def without_times(snap: PresenceSnapshot) -> PresenceSnapshot:
     epoch = at(0)
     return PresenceSnapshot(
@@ -260,7 +282,7 @@ def moment(view: object) -> datetime:
 def test_reset_from_asterisk_snapshot_equals_state_built_from_events() -> None:
     built, now = mid_call_from_events()
     rebuilt = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
-    rebuilt.reset(*asterisk_snapshot(), now)
+    rebuilt.reset(*typed_snapshot(), now)
 
     expected, actual = built.snapshot(), rebuilt.snapshot()
     assert [(a.endpoint, a.state) for a in actual.agents] == [("agent1", AgentState.ON_CALL),
@@ -277,7 +299,7 @@ def test_reset_on_reconnect_keeps_since_of_unchanged_takers_and_drops_vanished_c
     queue_status, _ = asterisk_snapshot()
     idle = [e for e in queue_status if e["Event"] != "QueueEntry"]
     idle[1] = {**idle[1], "Status": "1", "InCall": "0", "LastCall": f"{int(now.timestamp()) - 60}", "CallsTaken": "1"}
-    presence.reset(idle, [], now)
+    presence.reset(queue_snapshot(idle), (), now)
     snap = presence.snapshot()
     assert snap.calls == ()
     assert snap.queue.waiting == ()
@@ -292,13 +314,13 @@ def test_reset_on_reconnect_keeps_since_of_unchanged_takers_and_drops_vanished_c
 class FakeTelephony:
     def __init__(self) -> None:
         self.queue_status_calls: list[str] = []
-        self.snapshot = asterisk_snapshot()
+        self.snapshot = typed_snapshot()
 
-    async def queue_status(self, queue: str) -> Sequence[Mapping[str, str]]:
+    async def queue_status(self, queue: str) -> QueueSnapshot:
         self.queue_status_calls.append(queue)
         return self.snapshot[0]
 
-    async def active_channels(self) -> Sequence[Mapping[str, str]]:
+    async def active_channels(self) -> Sequence[ChannelRow]:
         return self.snapshot[1]
 
 
@@ -330,10 +352,10 @@ async def test_subscribers_receive_changes_in_order_with_increasing_ids() -> Non
     clock = Clock(ts(events[0]))
     service, feed = wired(wrapup_seconds=5, clock=clock)
     subscriber = feed.subscribe()
-    await service.apply(member_added("agent1", T_ADDED))
+    await deliver(service, member_added("agent1", T_ADDED))
     for event in events:
         clock.now = ts(event)
-        await service.apply(event)
+        await deliver(service, event)
     changes = drain(subscriber)
     ids = [c.id for c in changes]
     assert ids == sorted(ids)
@@ -350,7 +372,7 @@ async def test_subscribers_receive_changes_in_order_with_increasing_ids() -> Non
     assert (change.kind, change.data["state"], change.id) == ("agent", "available", ids[-1] + 1)
     assert feed.version == version + 1
     feed.unsubscribe(subscriber)
-    await service.apply({**member_added("agent1", T_ADDED), "Event": "QueueMemberRemoved"})
+    await deliver(service, {**member_added("agent1", T_ADDED), "Event": "QueueMemberRemoved"})
     assert subscriber.empty()
 
 
@@ -360,11 +382,11 @@ async def test_ami_reconnect_rebuilds_from_asterisk_and_tells_subscribers_to_rel
     service, feed = wired(wrapup_seconds=5, clock=Clock(now))
     pipeline = AmiEventPipeline(telephony, [service], queue=QUEUE, clock=Clock(now))
     subscriber = feed.subscribe()
-    await pipeline.handle({"Event": "ec112.AmiDisconnected"})
+    await pipeline.handle(AsteriskDisconnected(now))
     assert service.ami_down_since == now
     assert drain(subscriber)[0].data == {"connected": False, "down_since": now.isoformat()}
 
-    await pipeline.handle({"Event": "ec112.AmiConnected"})
+    await pipeline.handle(AsteriskConnected(now))
     assert telephony.queue_status_calls == [QUEUE]  # Asterisk is read once per (re)connect
     assert service.ami_down_since is None
     assert [c.kind for c in drain(subscriber)] == ["reload"]
@@ -376,7 +398,7 @@ async def test_slow_subscriber_gets_reload_instead_of_unbounded_backlog() -> Non
                               feed_buffer=3)
     slow, fast = feed.subscribe(), feed.subscribe()
     for i in range(10):
-        await service.apply(join(f"c{i}", i + 1, 1000.0 + i))
+        await deliver(service, join(f"c{i}", i + 1, 1000.0 + i))
         drain(fast)
     backlog = drain(slow)
     assert len(backlog) <= 3
@@ -387,8 +409,8 @@ async def test_slow_subscriber_gets_reload_instead_of_unbounded_backlog() -> Non
 async def test_tick_loop_ends_wrap_up_without_any_event() -> None:
     clock = Clock(at(1000))
     service, feed = wired(wrapup_seconds=2, clock=clock)
-    await service.apply(member_added("taker01", 900))
-    await service.apply({"Event": "AgentComplete", "Queue": QUEUE, "Interface": "PJSIP/taker01",
+    await deliver(service, member_added("taker01", 900))
+    await deliver(service, {"Event": "AgentComplete", "Queue": QUEUE, "Interface": "PJSIP/taker01",
                          "Linkedid": "x", "Uniqueid": "x", "Timestamp": "1000.0"})
     assert service.snapshot().agents[0].state == AgentState.WRAP_UP
     subscriber = feed.subscribe()
@@ -408,7 +430,7 @@ async def test_a_burst_of_events_goes_out_as_one_diff_after_the_window() -> None
     service, feed = wired(wrapup_seconds=5, clock=Clock(at(1000)), coalesce_seconds=0.05)
     subscriber = feed.subscribe()
     for i in range(50):  # a surge: 50 callers join within the window
-        await service.apply(join(f"c{i}", i + 1, 1000.0 + i / 100))
+        await deliver(service, join(f"c{i}", i + 1, 1000.0 + i / 100))
     assert subscriber.empty()  # nothing yet: one diff at the end of the window, not 50
     await asyncio.sleep(0.1)
     changes = drain(subscriber)
@@ -420,7 +442,7 @@ async def test_a_burst_of_events_goes_out_as_one_diff_after_the_window() -> None
 async def test_a_reader_never_sees_a_view_older_than_the_model() -> None:
     service, feed = wired(wrapup_seconds=5, clock=Clock(at(1000)), coalesce_seconds=10.0)
     subscriber = feed.subscribe()
-    await service.apply(join("c1", 1, 1000.0))
+    await deliver(service, join("c1", 1, 1000.0))
     assert subscriber.empty()
     assert [w.linkedid for w in service.snapshot().queue.waiting] == ["c1"]  # read: the window is flushed
     assert [c.kind for c in drain(subscriber)] == ["queue", "call"]  # and subscribers got it at the same time

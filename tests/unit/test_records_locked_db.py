@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from ec112.ami.events import translate
 from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
+from ec112.domain.call_events import CallEvent
 from ec112.domain.events import TicketOpened
 from ec112.domain.tickets import CallOutcome, IntakeChannel
 from ec112.services.call_tracking import CallTracker
@@ -23,10 +25,13 @@ from ec112.services.intake import IntakeService
 T0 = 1_795_820_610.0
 
 
-def ev(name: str, at: float, **fields: str) -> dict[str, str]:
+def ev(name: str, at: float, **fields: str) -> CallEvent:
+    """An AMI event as Asterisk sends it, through the AMI adapter's translator."""
     base = {"Event": name, "Timestamp": f"{T0 + at:.6f}", "Linkedid": "lab-1.7", "Uniqueid": "lab-1.7",
             "Channel": "PJSIP/trunk-00000007", "CallerIDNum": "081234567890", "CallerIDName": "Budi", "Queue": "112"}
-    return {**base, **fields}
+    event = translate({**base, **fields}, datetime.fromtimestamp(T0 + 100, UTC))
+    assert event is not None
+    return event
 
 
 @pytest.fixture
@@ -37,8 +42,7 @@ async def parts(tmp_path: Path) -> AsyncIterator[tuple[Path, SqlTicketRepository
     repo = SqlTicketRepository(engine)
     bus = LocalEventBus()
     intake = IntakeService(repo, default_region="ID", ticket_prefix="112", bus=bus)
-    tracker = CallTracker(repo, intake, queue="112", emergency_context="ec112-emergency",
-                          clock=lambda: datetime.fromtimestamp(T0 + 100, UTC))
+    tracker = CallTracker(repo, intake, queue="112", emergency_context="ec112-emergency")
     bus.subscribe(TicketOpened, tracker.on_ticket_opened)
     yield db, repo, tracker
     await engine.dispose()

@@ -1,10 +1,13 @@
-"""``services.ports.Telephony`` over AMI: queue membership and the live-channel snapshot."""
+"""``services.ports.Telephony`` over AMI: queue membership and the snapshot of the queue and the live channels
+(typed by ``ami.events``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 from ec112.ami.client import AmiActionError, AmiClient, AmiError
+from ec112.ami.events import channel_rows, queue_snapshot
+from ec112.domain.call_events import ChannelRow, QueueSnapshot
 from ec112.domain.errors import NotFound, Unavailable
 
 
@@ -40,14 +43,14 @@ class AmiTelephony:
         except AmiError as exc:
             raise Unavailable(f"Asterisk is not reachable: {exc}") from exc
 
-    async def queue_status(self, queue: str) -> Sequence[Mapping[str, str]]:
+    async def queue_status(self, queue: str) -> QueueSnapshot:
         try:
-            return await self._client.send_list("QueueStatus", {"Queue": queue})
+            return queue_snapshot(await self._client.send_list("QueueStatus", {"Queue": queue}))
         except AmiError as exc:
             raise Unavailable(f"Asterisk is not reachable: {exc}") from exc
 
-    async def active_channels(self) -> Sequence[Mapping[str, str]]:
+    async def active_channels(self) -> Sequence[ChannelRow]:
         try:
-            return await self._client.send_list("CoreShowChannels")
+            return channel_rows(await self._client.send_list("CoreShowChannels"))
         except AmiError as exc:
             raise Unavailable(f"Asterisk is not reachable: {exc}") from exc

@@ -1,18 +1,39 @@
 """Live presence of the 112 queue, its call takers and the calls in progress (pure model, no I/O).
 
-Built from the ordered AMI stream (app_queue events + Newchannel/Hangup) and rebuilt from a
-QueueStatus + CoreShowChannels snapshot at every (re)connect (``presence_rebuild``), so it matches
-Asterisk after either side restarts. Asterisk 16 and 22 order QueueMemberStatus and AgentConnect
-differently, so a taker's state is *derived* from facts (``MemberFacts.derive``) with a fixed
-precedence instead of following the order of events.
+Built from the ordered stream of call events (``domain.call_events``: the queue's callers and members, channels
+created and hung up) and rebuilt from a snapshot of the queue and the live channels at every (re)connect
+(``presence_rebuild``), so it matches Asterisk after either side restarts. Asterisk 16 and 22 order a member's
+status change and its connect differently, so a taker's state is *derived* from facts (``MemberFacts.derive``)
+with a fixed precedence instead of following the order of events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from ec112.domain.call_events import (
+    AsteriskConnected,
+    AsteriskDisconnected,
+    CallerJoinedQueue,
+    CallerLeftQueue,
+    CallEvent,
+    ChannelCreated,
+    ChannelHungUp,
+    ChannelRow,
+    MemberCompleted,
+    MemberConnected,
+    MemberDropped,
+    MemberEvent,
+    MemberPaused,
+    MemberRangOut,
+    MemberRemoved,
+    MemberRinging,
+    MemberStatus,
+    QueueEvent,
+    QueueSnapshot,
+)
 from ec112.domain.presence_rebuild import rebuild
 from ec112.domain.presence_views import (
     JAKARTA,
@@ -20,19 +41,15 @@ from ec112.domain.presence_views import (
     AgentState,
     AgentView,
     CallState,
-    Event,
     MemberFacts,
     PresenceSnapshot,
     QueueView,
     WaitingCaller,
-    ami_count,
     endpoint_of,
-    event_time,
     known_number,
-    member_interface,
 )
 
-__all__ = ["JAKARTA", "AgentState", "AgentView", "Presence", "PresenceSnapshot", "endpoint_of", "event_time"]
+__all__ = ["JAKARTA", "AgentState", "AgentView", "Presence", "PresenceSnapshot", "endpoint_of"]
 _MAX_TICKETS_REMEMBERED = 4096
 
 
@@ -89,19 +106,19 @@ class Presence:
 
     # --- live events -----------------------------------------------------------------------------------------
 
-    def apply(self, event: Event, now: datetime) -> bool:
-        """Apply one AMI event in arrival order; True when it may have changed what is shown.
+    def apply(self, event: CallEvent, now: datetime) -> bool:
+        """Apply one event in arrival order (``now``: when it is applied); True when it may have changed what is
+        shown.
 
         Cheap on purpose (no snapshot compare): during a surge with hundreds of callers waiting, every event
         must cost O(1) here; the service turns changes into per-item diffs at most a few times a second.
         """
-        name = event.get("Event", "")
-        at = event_time(event, now)
+        at = event.at
         handled = False
-        if name in ("Newchannel", "Hangup"):
-            handled = self._on_channel(name, event, at)
-        elif event.get("Queue") == self.queue:
-            self._on_queue_event(name, event, at)
+        if isinstance(event, ChannelCreated | ChannelHungUp):
+            handled = self._on_channel(event, at)
+        elif not isinstance(event, AsteriskConnected | AsteriskDisconnected) and event.queue == self.queue:
+            self._on_queue_event(event, at)
             handled = True
         rolled = self._roll_day(now)
         return self._refresh(at) or handled or rolled
@@ -111,14 +128,14 @@ class Presence:
         rolled = self._roll_day(now)
         return self._refresh(now) or rolled
 
-    def _on_channel(self, name: str, event: Event, at: datetime) -> bool:
-        linkedid = event.get("Linkedid", "")
-        if not linkedid or event.get("Uniqueid") != linkedid:
-            return False  # a call taker's leg carries the caller's Linkedid: only the caller's channel counts
-        if name == "Newchannel":
-            if event.get("Context") in self._call_contexts and linkedid not in self._calls:
-                self._calls[linkedid] = ActiveCall(linkedid, event.get("Channel", ""),
-                                                   known_number(event.get("CallerIDNum")), "intake", None, at)
+    def _on_channel(self, event: ChannelCreated | ChannelHungUp, at: datetime) -> bool:
+        if not event.is_origin:
+            return False  # a call taker's leg carries the caller's linkedid: only the caller's channel counts
+        linkedid = event.linkedid
+        if isinstance(event, ChannelCreated):
+            if event.context in self._call_contexts and linkedid not in self._calls:
+                self._calls[linkedid] = ActiveCall(linkedid, event.channel, known_number(event.caller_number),
+                                                   "intake", None, at)
                 return True
             return False
         if linkedid not in self._calls and not any(w.linkedid == linkedid for w in self._waiting):
@@ -131,61 +148,61 @@ class Presence:
                 member.ringing_linkedid = None
         return True
 
-    def _on_queue_event(self, name: str, event: Event, at: datetime) -> None:
-        linkedid = event.get("Linkedid") or event.get("Uniqueid", "")
-        if name == "QueueCallerJoin":
-            self._on_join(event, linkedid, at)
-        elif name in ("QueueCallerLeave", "QueueCallerAbandon"):
-            self._drop_waiting(linkedid)
-            if name == "QueueCallerAbandon":
-                self._stop_ringing(linkedid)
-        elif name == "QueueMemberRemoved":
-            self._members.pop(endpoint_of(member_interface(event)), None)
-        elif name.startswith(("QueueMember", "Agent")) and member_interface(event):
-            self._on_member_event(name, event, self._member(event, at), linkedid, at)
+    def _on_queue_event(self, event: QueueEvent, at: datetime) -> None:
+        if isinstance(event, CallerJoinedQueue):
+            self._on_join(event, at)
+        elif isinstance(event, CallerLeftQueue):
+            self._drop_waiting(event.linkedid)
+            if event.abandoned:
+                self._stop_ringing(event.linkedid)
+        elif isinstance(event, MemberRemoved):
+            self._members.pop(endpoint_of(event.interface), None)
+        elif event.interface:
+            self._on_member_event(event, self._member(event.interface, at), at)
 
-    def _on_join(self, event: Event, linkedid: str, at: datetime) -> None:
+    def _on_join(self, event: CallerJoinedQueue, at: datetime) -> None:
+        linkedid = event.linkedid
         self._drop_waiting(linkedid)
-        caller = WaitingCaller(linkedid, event.get("Channel", ""), known_number(event.get("CallerIDNum")),
-                               known_number(event.get("CallerIDName")), 0, at)
-        position = ami_count(event.get("Position"), len(self._waiting) + 1)
+        caller = WaitingCaller(linkedid, event.channel, known_number(event.caller_number),
+                               known_number(event.caller_name), 0, at)
+        position = len(self._waiting) + 1 if event.position is None else event.position
         self._waiting.insert(max(0, position - 1), caller)
         self._renumber()
         call = self._calls.get(linkedid)
         started = call.started_at if call else at
         self._calls[linkedid] = ActiveCall(linkedid, caller.channel, caller.caller_number, "queued", None, started)
 
-    def _on_member_event(self, name: str, event: Event, member: MemberFacts, linkedid: str, at: datetime) -> None:
-        if name in ("QueueMemberAdded", "QueueMemberStatus"):
-            member.device = event.get("Status", member.device)
-            member.in_call = event.get("InCall") == "1"
-            member.paused = event.get("Paused") == "1"
-            member.paused_reason = event.get("PausedReason") or None
-        elif name in ("QueueMemberPause", "QueueMemberPaused"):
-            member.paused = event.get("Paused") == "1"
-            member.paused_reason = event.get("PausedReason") or event.get("Reason") or None
-        elif name == "AgentCalled":
-            member.ringing_linkedid = linkedid
-            self._set_call(linkedid, "ringing", member.endpoint)
-        elif name in ("AgentRingNoAnswer", "AgentDump"):
+    def _on_member_event(self, event: MemberEvent, member: MemberFacts, at: datetime) -> None:
+        if isinstance(event, MemberStatus):
+            if event.device is not None:
+                member.device = event.device
+            member.in_call = event.in_call
+            member.paused = event.paused
+            member.paused_reason = event.paused_reason
+        elif isinstance(event, MemberPaused):
+            member.paused = event.paused
+            member.paused_reason = event.reason
+        elif isinstance(event, MemberRinging):
+            member.ringing_linkedid = event.linkedid
+            self._set_call(event.linkedid, "ringing", member.endpoint)
+        elif isinstance(event, MemberRangOut | MemberDropped):
             member.ringing_linkedid = None
-            self._set_call(linkedid, "queued", None)
-        elif name == "AgentConnect":
+            self._set_call(event.linkedid, "queued", None)
+        elif isinstance(event, MemberConnected):
             member.ringing_linkedid = None
-            member.call_linkedid = linkedid
-            member.caller_number = known_number(event.get("CallerIDNum"))
+            member.call_linkedid = event.linkedid
+            member.caller_number = known_number(event.caller_number)
             member.wrap_up_until = None
-            self._set_call(linkedid, "talking", member.endpoint)
-        elif name == "AgentComplete":
+            self._set_call(event.linkedid, "talking", member.endpoint)
+        elif isinstance(event, MemberCompleted):
             member.call_linkedid = member.caller_number = None
             member.wrap_up_until = at + self._wrapup
             self._calls_today[member.endpoint] = self._calls_today.get(member.endpoint, 0) + 1
 
     # --- rebuilding from a snapshot --------------------------------------------------------------------------
-    # --- rebuilding from a snapshot --------------------------------------------------------------------------
 
-    def reset(self, queue_status: Iterable[Event], channels: Sequence[Event], now: datetime) -> None:
-        """Rebuild everything from QueueStatus (QueueParams/QueueMember/QueueEntry) + CoreShowChannels."""
+    def reset(self, queue_status: QueueSnapshot, channels: Sequence[ChannelRow], now: datetime) -> None:
+        """Rebuild everything from the queue's members and waiting callers + the live channels."""
         self._roll_day(now)
         fresh = rebuild(self.queue, queue_status, channels, previous=self._members,
                         call_contexts=self._call_contexts, wrapup=self._wrapup,
@@ -198,8 +215,7 @@ class Presence:
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
-    def _member(self, event: Event, at: datetime) -> MemberFacts:
-        interface = member_interface(event)
+    def _member(self, interface: str, at: datetime) -> MemberFacts:
         endpoint = endpoint_of(interface)
         member = self._members.get(endpoint)
         if member is None:  # also when QueueMemberAdded was missed (we were reconnecting)

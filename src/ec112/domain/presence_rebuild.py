@@ -1,28 +1,25 @@
-"""Rebuild presence from a snapshot of Asterisk: QueueStatus (QueueMember/QueueEntry) + CoreShowChannels.
+"""Rebuild presence from a snapshot of Asterisk: the queue's members and waiting callers + the live channels.
 
 Run at every AMI (re)connect, so what the panel shows after a restart of ec112 or of Asterisk is what
 Asterisk has now, not what the event stream left behind. Times come from Asterisk's own counters
-(channel ``Duration``, entry ``Wait``, member ``LastCall``/``LastPause``) so "since" survives a restart.
+(a channel's age, a caller's wait, a member's last call / last pause) so "since" survives a restart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ec112.domain.channels import CallChannels, channel_age, emergency_calls
+from ec112.domain.call_events import ChannelRow, QueueEntryRow, QueueMemberRow, QueueSnapshot
+from ec112.domain.channels import CallChannels, emergency_calls
 from ec112.domain.presence_views import (
     ActiveCall,
     CallState,
-    Event,
     MemberFacts,
     WaitingCaller,
-    ami_count,
     endpoint_of,
-    epoch,
     known_number,
-    member_interface,
 )
 
 
@@ -36,8 +33,8 @@ class Rebuilt:
 
 def rebuild(
     queue: str,
-    queue_status: Iterable[Event],
-    channels: Sequence[Event],
+    queue_status: QueueSnapshot,
+    channels: Sequence[ChannelRow],
     *,
     previous: Mapping[str, MemberFacts],
     call_contexts: Collection[str],
@@ -49,16 +46,15 @@ def rebuild(
     live = emergency_calls(channels, queue, call_contexts)
     for linkedid, call in live.items():
         out.calls[linkedid] = _call_from_channels(call, now)
-    for entry in (e for e in queue_status if e.get("Queue") == queue):
-        if entry.get("Event") == "QueueEntry":
-            _add_waiting(out, entry, channels, now)
-        elif entry.get("Event") == "QueueMember":
-            member = _member_from_status(entry, out.calls, live, wrapup, now)
-            old = previous.get(member.endpoint)
-            if old is not None and old.state == member.state:
-                member.since = old.since  # same state as before the reconnect: keep its real start
-            out.members[member.endpoint] = member
-            out.calls_today[member.endpoint] = _estimated_calls_today(entry, local_midnight)
+    for entry in (e for e in queue_status.entries if e.queue == queue):
+        _add_waiting(out, entry, channels, now)
+    for row in (m for m in queue_status.members if m.queue == queue):
+        member = _member_from_status(row, out.calls, live, wrapup, now)
+        old = previous.get(member.endpoint)
+        if old is not None and old.state == member.state:
+            member.since = old.since  # same state as before the reconnect: keep its real start
+        out.members[member.endpoint] = member
+        out.calls_today[member.endpoint] = _estimated_calls_today(row, local_midnight)
     out.waiting.sort(key=lambda w: w.position)
     return out
 
@@ -69,63 +65,59 @@ def _call_from_channels(call: CallChannels, now: datetime) -> ActiveCall:
     state: CallState = "intake"
     taker = None
     if taker_leg is not None:
-        state, taker = "talking", endpoint_of(taker_leg.get("Channel", ""))
-    elif origin.get("Application") == "Queue":
+        state, taker = "talking", endpoint_of(taker_leg.channel)
+    elif origin.in_queue is not None:
         ringing = call.legs[0] if call.legs else None  # a leg not bridged yet: that taker's phone rings
         state = "ringing" if ringing is not None else "queued"
-        taker = endpoint_of(ringing.get("Channel", "")) if ringing is not None else None
-    return ActiveCall(call.linkedid, origin.get("Channel", ""), known_number(origin.get("CallerIDNum")), state,
-                      taker, now - channel_age(origin))
+        taker = endpoint_of(ringing.channel) if ringing is not None else None
+    return ActiveCall(call.linkedid, origin.channel, known_number(origin.caller_number), state,
+                      taker, now - origin.age)
 
 
-def _add_waiting(out: Rebuilt, entry: Event, channels: Sequence[Event], now: datetime) -> None:
-    channel = entry.get("Channel", "")
-    live = next((c for c in channels if c.get("Channel") == channel), None)
-    linkedid = entry.get("Linkedid") or (live or {}).get("Linkedid") or entry.get("Uniqueid", "")
-    joined = now - timedelta(seconds=ami_count(entry.get("Wait")))
-    caller = WaitingCaller(linkedid, channel, known_number(entry.get("CallerIDNum")),
-                           known_number(entry.get("CallerIDName")), ami_count(entry.get("Position")), joined)
+def _add_waiting(out: Rebuilt, entry: QueueEntryRow, channels: Sequence[ChannelRow], now: datetime) -> None:
+    channel = entry.channel
+    live = next((c for c in channels if c.channel == channel), None)
+    linkedid = entry.linkedid or (live.linkedid if live is not None else "") or entry.uniqueid
+    joined = now - entry.waited
+    caller = WaitingCaller(linkedid, channel, known_number(entry.caller_number),
+                           known_number(entry.caller_name), entry.position, joined)
     out.waiting.append(caller)
     if linkedid not in out.calls:
         out.calls[linkedid] = ActiveCall(linkedid, channel, caller.caller_number, "queued", None, joined)
 
 
 def _member_from_status(
-    entry: Event,
+    row: QueueMemberRow,
     calls: Mapping[str, ActiveCall],
     live: Mapping[str, CallChannels],
     wrapup: timedelta,
     now: datetime,
 ) -> MemberFacts:
-    interface = member_interface(entry)
-    member = MemberFacts(interface, endpoint_of(interface), now)
-    member.device = entry.get("Status", "1")
-    member.in_call = entry.get("InCall") == "1"
-    member.paused = entry.get("Paused") == "1"
-    member.paused_reason = entry.get("PausedReason") or None
+    member = MemberFacts(row.interface, endpoint_of(row.interface), now, device=row.device, in_call=row.in_call,
+                         paused=row.paused, paused_reason=row.paused_reason)
     since = now
     for linkedid, call in calls.items():
         legs = live[linkedid].legs if linkedid in live else ()
-        leg = next((c for c in legs if endpoint_of(c.get("Channel", "")) == member.endpoint), None)
+        leg = next((c for c in legs if endpoint_of(c.channel) == member.endpoint), None)
         if leg is not None and call.taker == member.endpoint:
-            since = now - channel_age(leg)
+            since = now - leg.age
             if call.state == "talking":
                 member.call_linkedid, member.caller_number = linkedid, call.caller_number
             else:
                 member.ringing_linkedid = linkedid
-    last_call = epoch(entry.get("LastCall"))
+    last_call = row.last_call
     if last_call is not None and member.call_linkedid is None and last_call + wrapup > now:
         member.wrap_up_until, since = last_call + wrapup, last_call
     if member.paused:
-        since = epoch(entry.get("LastPause")) or now
+        since = row.last_pause or now
     member.state = member.derive(now)
     member.since = since
     return member
 
 
-def _estimated_calls_today(entry: Event, local_midnight: datetime) -> int:
-    """CallsTaken counts since the member was added: exact only when that was today."""
-    last_call, login = epoch(entry.get("LastCall")), epoch(entry.get("LoginTime"))
+def _estimated_calls_today(row: QueueMemberRow, local_midnight: datetime) -> int:
+    """Calls taken count since the member was added: exact only when that was today."""
+    last_call, login = row.last_call, row.login_time
     if last_call is None or last_call < local_midnight:
         return 0
-    return ami_count(entry.get("CallsTaken")) if login is not None and login >= local_midnight else 1
+    return row.calls_taken if login is not None and login >= local_midnight else 1

@@ -1,27 +1,22 @@
 """What presence shows: call-taker states and the views of queues, waiting callers and calls (pure).
 
-Also the small readers of AMI field formats that both the live model and the rebuild share, and a
-call taker's raw facts (``MemberFacts``) with the one precedence rule that turns them into a state.
+Also a call taker's facts (``MemberFacts``) with the one precedence rule that turns them into a state.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-Event = Mapping[str, str]
+from ec112.domain.call_events import DeviceState
+
 CallState = Literal["intake", "queued", "ringing", "talking"]
 JAKARTA = ZoneInfo("Asia/Jakarta")
 _ENDPOINT = re.compile(r"^(?:[A-Za-z0-9]+/)?(?P<endpoint>[^/]+?)(?:-[0-9a-f]{8})?(?:;\d)?$")
-_DEVICE_IN_USE = {"2", "3", "7", "8"}  # in use, busy, ringinuse (ring + in use), on hold
-_DEVICE_GONE = {"4", "5"}  # invalid, unavailable: not registered, or not answering qualify OPTIONS
-_EPOCH_LIMIT = 4_102_444_800.0  # 2100-01-01: beyond it a "timestamp" is garbage (and near-overflow)
-_COUNT_LIMIT = 1_000_000  # positions, seconds waited, calls taken: garbage above this would overflow dates
 
 
 class AgentState(StrEnum):
@@ -89,29 +84,6 @@ def endpoint_of(interface_or_channel: str) -> str:
     return match.group("endpoint") if match else interface_or_channel
 
 
-def event_time(event: Event, fallback: datetime) -> datetime:
-    """The event's own time (``timestampevents = yes``), else when we read it."""
-    return epoch(event.get("Timestamp")) or fallback
-
-
-def epoch(value: str | None) -> datetime | None:
-    """Unix seconds → UTC; None for 0, garbage, nan/inf or a time no clock of ours can show (> 2100)."""
-    try:
-        seconds = float(value or "0")
-    except ValueError:
-        return None
-    return datetime.fromtimestamp(seconds, UTC) if 0 < seconds < _EPOCH_LIMIT else None
-
-
-def ami_count(value: str | None, default: int = 0) -> int:
-    """A non-negative AMI counter (Position, Wait, CallsTaken); ``default`` when unreadable, capped."""
-    try:
-        number = int(value) if value else default
-    except ValueError:
-        return default
-    return min(max(number, 0), _COUNT_LIMIT)
-
-
 def known_number(value: str | None) -> str | None:
     return value if value and value != "<unknown>" else None
 
@@ -123,7 +95,7 @@ class MemberFacts:
     interface: str
     endpoint: str
     since: datetime
-    device: str = "1"
+    device: DeviceState = DeviceState.AVAILABLE
     in_call: bool = False
     paused: bool = False
     paused_reason: str | None = None
@@ -135,7 +107,7 @@ class MemberFacts:
 
     @property
     def phone_gone(self) -> bool:
-        return self.device in _DEVICE_GONE
+        return self.device.gone
 
     def derive(self, now: datetime) -> AgentState:
         """Fixed precedence, so the 16 and 22 orderings of QueueMemberStatus/AgentConnect agree.
@@ -148,16 +120,11 @@ class MemberFacts:
             return AgentState.PAUSED
         if self.call_linkedid is not None:
             return AgentState.ON_CALL
-        if self.ringing_linkedid is not None or self.device == "6":
+        if self.ringing_linkedid is not None or self.device is DeviceState.RINGING:
             return AgentState.RINGING
         if self.wrap_up_until is not None and now < self.wrap_up_until:
             return AgentState.WRAP_UP
-        if self.in_call or self.device in _DEVICE_IN_USE:
+        if self.in_call or self.device.in_use:
             return AgentState.ON_CALL
         return AgentState.AVAILABLE
 
-
-
-def member_interface(event: Event) -> str:
-    # QueueMember (QueueStatus) says Location; the live events say Interface.
-    return event.get("Interface") or event.get("Location") or ""

@@ -1,45 +1,44 @@
-"""The ONE consumer of the ordered AMI event stream: tickets first, then the live view.
+"""The ONE consumer of the ordered stream of call events (typed by the AMI adapter): tickets first, then the
+live view.
 
-At every (re)connect it reads Asterisk's state once (QueueStatus + CoreShowChannels) and hands the same
-snapshot to the ticket tracker and to presence, so both re-synchronise from one consistent picture and
-Asterisk is asked once, not once per service. A failure in one sink never keeps an event from the other.
+At every (re)connect (``AsteriskConnected``) it reads Asterisk's state once (the queue, then the live channels)
+and hands the same snapshot to the ticket tracker and to presence, so both re-synchronise from one consistent
+picture and Asterisk is asked once, not once per service. A failure in one sink never keeps an event from the other.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-log = logging.getLogger(__name__)
+from ec112.domain.call_events import AsteriskConnected, CallEvent, ChannelRow, QueueSnapshot
 
-AMI_CONNECTED = "ec112.AmiConnected"  # put on the stream by the AMI adapter after each login
-AMI_DISCONNECTED = "ec112.AmiDisconnected"
-AmiEventMap = Mapping[str, str]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class AsteriskSnapshot:
-    queue_status: Sequence[AmiEventMap]  # QueueParams / QueueMember / QueueEntry of the 112 queue
-    channels: Sequence[AmiEventMap]  # CoreShowChannel rows
+    queue_status: QueueSnapshot  # the members and waiting callers of the 112 queue
+    channels: Sequence[ChannelRow]  # every live channel
     taken_at: datetime  # when the reads were answered
     asked_at: datetime | None = None  # just before CoreShowChannels was sent: every older live call is in it
 
 
 class EventStream(Protocol):
-    async def get(self) -> AmiEventMap: ...
+    async def get(self) -> CallEvent: ...
 
 
 class SnapshotSource(Protocol):
-    async def queue_status(self, queue: str) -> Sequence[AmiEventMap]: ...
+    async def queue_status(self, queue: str) -> QueueSnapshot: ...
 
-    async def active_channels(self) -> Sequence[AmiEventMap]: ...
+    async def active_channels(self) -> Sequence[ChannelRow]: ...
 
 
 class EventSink(Protocol):
-    async def apply(self, event: AmiEventMap) -> None: ...
+    async def apply(self, event: CallEvent) -> None: ...
 
     async def resync(self, snapshot: AsteriskSnapshot | None) -> None:
         """After a (re)connect; ``None`` when Asterisk could not be read (live events still apply)."""
@@ -60,7 +59,7 @@ class AmiEventPipeline:
         *,
         queue: str,
         clock: Callable[[], datetime],
-        on_applied: Callable[[str], None] = lambda _name: None,
+        on_applied: Callable[[CallEvent], None] = lambda _event: None,
     ) -> None:
         self._source = source
         self._sinks = tuple(sinks)
@@ -72,16 +71,16 @@ class AmiEventPipeline:
         while True:
             await self.handle(await events.get())
 
-    async def handle(self, event: AmiEventMap) -> None:
-        name = event.get("Event", "?")
-        if name == AMI_CONNECTED:
+    async def handle(self, event: CallEvent) -> None:
+        name = type(event).__name__
+        if isinstance(event, AsteriskConnected):
             snapshot = await self._snapshot()
             for sink in self._sinks:
                 await self._safely(sink.resync(snapshot), name)
         else:
             for sink in self._sinks:
                 await self._safely(sink.apply(event), name)
-        self._on_applied(name)
+        self._on_applied(event)
 
     async def _snapshot(self) -> AsteriskSnapshot | None:
         try:
@@ -95,4 +94,4 @@ class AmiEventPipeline:
         try:
             await step
         except Exception:
-            log.exception("could not apply AMI event %s", name)
+            log.exception("could not apply the call event %s", name)

@@ -1,6 +1,7 @@
-"""Call tracking: the ordered AMI event stream moves each ticket through its call's life.
+"""Call tracking: the ordered stream of call events moves each ticket through its call's life.
 
-One consumer applies events in arrival order (order is data: QueueCallerJoin → AgentConnect → Hangup).
+One consumer applies events in arrival order (order is data: caller joined the queue → member connected →
+caller's channel hung up).
 After every (re)connect to Asterisk the tracker re-reads the live channels (``resync``, fed by the
 ``AmiEventPipeline``), so a call that arrived while ec112 was down or frozen gets its ticket, and a
 ticket whose call ended meanwhile is closed.
@@ -14,27 +15,40 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ec112.domain.channels import CallChannels, channel_age, emergency_calls
+from ec112.domain.call_events import CallerJoinedQueue, CallEvent, ChannelHungUp, MemberConnected
+from ec112.domain.channels import CallChannels, emergency_calls
 from ec112.domain.events import TicketOpened
-from ec112.domain.presence import endpoint_of, event_time
+from ec112.domain.presence import endpoint_of
 from ec112.domain.tickets import IntakeChannel, Ticket, answered, ended, joined_queue
 from ec112.logs import bind_call, call_context
 from ec112.services.ami_pipeline import AsteriskSnapshot
-from ec112.services.intake import IntakeService, utcnow
+from ec112.services.intake import IntakeService
 from ec112.services.ports import TicketRepository
 
 log = logging.getLogger(__name__)
 
-AmiEventMap = Mapping[str, str]
 _RECENT_HANGUPS = 4096
 # A call that existed when CoreShowChannels was asked is in its answer; what arrived before that moment (minus
 # this margin for the clocks of Asterisk's events vs ec112's) and is not in it has ended.
 _CLOCK_MARGIN = timedelta(seconds=1)
 _HELD_CALLS = 1024
 _HELD_EVENTS = 64
+_Tracked = CallerJoinedQueue | MemberConnected | ChannelHungUp  # what moves a ticket
+
+
+@dataclass(frozen=True, slots=True)
+class _Origin:
+    """A live caller's channel found by a resync, as the ticket needs it."""
+
+    at: datetime  # when the channel was created
+    linkedid: str
+    uniqueid: str
+    channel: str
+    caller_number: str | None
+    caller_name: str | None
 
 
 class CallTracker:
@@ -45,35 +59,27 @@ class CallTracker:
         *,
         queue: str,
         emergency_context: str,
-        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._tickets = tickets
         self._intake = intake
         self._queue = queue
         self._context = emergency_context
-        self._clock = clock
         # Caller channels that hung up before their ticket existed (hang-up during intake).
         self._recent_hangups: OrderedDict[str, datetime] = OrderedDict()
         # Events of calls whose ticket could not be written (database locked or down), per Linkedid in
         # order, retried by ``retry_loop``; later events of the same call wait behind them.
-        self._unwritten: OrderedDict[str, list[AmiEventMap]] = OrderedDict()
-        self._handlers: dict[str, Callable[[AmiEventMap], Awaitable[None]]] = {
-            "QueueCallerJoin": self._on_queue_join,
-            "AgentConnect": self._on_agent_connect,
-            "Hangup": self._on_hangup,
-        }
+        self._unwritten: OrderedDict[str, list[_Tracked]] = OrderedDict()
 
-    async def apply(self, event: AmiEventMap) -> None:
-        handler = self._handlers.get(event.get("Event", ""))
-        if handler is None:
+    async def apply(self, event: CallEvent) -> None:
+        if not isinstance(event, CallerJoinedQueue | MemberConnected | ChannelHungUp):
             return
-        linkedid = event.get("Linkedid", "")
+        linkedid = event.linkedid
         if linkedid in self._unwritten:
             self._hold(linkedid, event)
             return
         with call_context(linkedid=linkedid):
             try:
-                await handler(event)
+                await self._handle(event)
             except Exception as exc:  # the database said no (locked, down): keep the event, retry it shortly
                 if not linkedid:
                     raise
@@ -95,7 +101,7 @@ class CallTracker:
             with call_context(linkedid=linkedid):
                 while held:
                     try:
-                        await self._handlers[held[0].get("Event", "")](held[0])
+                        await self._handle(held[0])
                     except Exception as exc:  # noqa: BLE001 - still failing: try again at the next round
                         log.debug("ticket write still failing (%s)", type(exc).__name__)
                         return
@@ -103,7 +109,7 @@ class CallTracker:
                 self._unwritten.pop(linkedid, None)
                 log.info("ticket writes that had failed are done")
 
-    def _hold(self, linkedid: str, event: AmiEventMap) -> None:
+    def _hold(self, linkedid: str, event: _Tracked) -> None:
         held = self._unwritten.setdefault(linkedid, [])
         if len(held) < _HELD_EVENTS:
             held.append(event)
@@ -113,24 +119,31 @@ class CallTracker:
 
     # --- handlers ------------------------------------------------------------------------------------------
 
-    async def _on_queue_join(self, event: AmiEventMap) -> None:
-        if event.get("Queue") != self._queue:
+    async def _handle(self, event: _Tracked) -> None:
+        if isinstance(event, CallerJoinedQueue):
+            await self._on_queue_join(event)
+        elif isinstance(event, MemberConnected):
+            await self._on_agent_connect(event)
+        else:
+            await self._on_hangup(event)
+
+    async def _on_queue_join(self, event: CallerJoinedQueue) -> None:
+        if event.queue != self._queue:
             return
         ticket = await self._ensure_ticket(event)
-        await self._save_if_changed(ticket, joined_queue(ticket, event_time(event, self._clock())))
+        await self._save_if_changed(ticket, joined_queue(ticket, event.at))
 
-    async def _on_agent_connect(self, event: AmiEventMap) -> None:
-        if event.get("Queue") != self._queue:
+    async def _on_agent_connect(self, event: MemberConnected) -> None:
+        if event.queue != self._queue:
             return
         ticket = await self._ensure_ticket(event)
-        taker = endpoint_of(event.get("Interface") or event.get("DestChannel") or "")
-        await self._save_if_changed(ticket, answered(ticket, taker, event_time(event, self._clock())))
+        await self._save_if_changed(ticket, answered(ticket, endpoint_of(event.taker_channel), event.at))
 
-    async def _on_hangup(self, event: AmiEventMap) -> None:
-        linkedid = event.get("Linkedid", "")
-        if not linkedid or event.get("Uniqueid") != linkedid:
+    async def _on_hangup(self, event: ChannelHungUp) -> None:
+        linkedid = event.linkedid
+        if not event.is_origin:
             return  # only the citizen's own channel ends the call; a call taker's leg does not
-        at = event_time(event, self._clock())
+        at = event.at
         self._remember_hangup(linkedid, at)
         ticket = await self._tickets.get_by_linkedid(linkedid)
         if ticket is not None:
@@ -153,21 +166,21 @@ class CallTracker:
         while len(self._recent_hangups) > _RECENT_HANGUPS:
             self._recent_hangups.popitem(last=False)
 
-    async def _ensure_ticket(self, event: AmiEventMap) -> Ticket:
+    async def _ensure_ticket(self, event: CallerJoinedQueue | MemberConnected | _Origin) -> Ticket:
         """The call's ticket; opened here from AMI when the FastAGI intake did not (fail-open path)."""
-        linkedid = event.get("Linkedid") or event.get("Uniqueid", "")
+        linkedid = event.linkedid
         existing = await self._tickets.get_by_linkedid(linkedid)
         if existing is not None:
             bind_call(ticket=self._intake.number(existing))
             return existing
         ticket, _ = await self._intake.open_ticket(
             linkedid=linkedid,
-            uniqueid=event.get("Uniqueid", linkedid),
-            channel=event.get("Channel", ""),
-            caller_number=event.get("CallerIDNum"),
-            caller_name=event.get("CallerIDName"),
+            uniqueid=event.uniqueid,
+            channel=event.channel,
+            caller_number=event.caller_number,
+            caller_name=event.caller_name,
             intake=IntakeChannel.AMI,
-            arrived_at=event_time(event, self._clock()),
+            arrived_at=event.at,
         )
         bind_call(ticket=self._intake.number(ticket))
         return ticket
@@ -189,8 +202,10 @@ class CallTracker:
                 if ticket is None:
                     opened += 1
                     # arrived when the channel was created, not when we happened to look
-                    arrived = at - channel_age(call.origin)
-                    ticket = await self._ensure_ticket({**call.origin, "Timestamp": f"{arrived.timestamp():.6f}"})
+                    origin = call.origin
+                    ticket = await self._ensure_ticket(_Origin(at - origin.age, linkedid, origin.uniqueid,
+                                                               origin.channel, origin.caller_number,
+                                                               origin.caller_name))
                 await self._apply_snapshot(ticket, call, at)
         closed = 0
         for ticket in await self._tickets.list_unended():
@@ -202,11 +217,11 @@ class CallTracker:
 
     async def _apply_snapshot(self, ticket: Ticket, call: CallChannels, at: datetime) -> None:
         updated = ticket
-        if call.origin.get("Application") == "Queue":
+        if call.origin.in_queue is not None:
             updated = joined_queue(updated, at)
         taker_leg = call.bridged_leg()
         if taker_leg is not None:
             # The taker's leg was created when it started ringing: the answer came no earlier than that,
             # so this bounds the wait from below instead of inflating it to the time of the resync.
-            updated = answered(updated, endpoint_of(taker_leg.get("Channel", "")), at - channel_age(taker_leg))
+            updated = answered(updated, endpoint_of(taker_leg.channel), at - taker_leg.age)
         await self._save_if_changed(ticket, updated)

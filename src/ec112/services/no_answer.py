@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from ec112.domain.call_events import CallEvent, MemberPaused, MemberRangOut, MemberStatusChanged
 from ec112.domain.events import EC112, NoAnswerAlert
-from ec112.domain.presence_views import AgentView, ami_count, endpoint_of, member_interface
+from ec112.domain.presence_views import AgentView, endpoint_of
 from ec112.routing.no_answer import NO_ANSWER_REASON, NoAnswerAction, lift_when_unreachable, on_ring_no_answer
 from ec112.services.ami_pipeline import AsteriskSnapshot
 from ec112.services.event_bus import EventBus
@@ -28,7 +29,6 @@ from ec112.services.ports import AuditLog
 log = logging.getLogger(__name__)
 RECENT_KEPT = 20  # "not paused: the last taker" alerts kept for the wallboard
 KEEP_ALERTS_FOR = timedelta(minutes=15)
-_MEMBER_EVENTS = frozenset({"QueueMemberStatus", "QueueMemberPause", "QueueMemberPaused"})
 
 
 class QueuePauser(Protocol):
@@ -71,24 +71,21 @@ class NoAnswerGuard:
         since = self._clock() - KEEP_ALERTS_FOR
         return [a for a in reversed(self._kept) if a.at >= since]
 
-    async def apply(self, event: Mapping[str, str]) -> None:
-        if event.get("Queue") != self._queue:
-            return
-        name = event.get("Event", "")
-        if name == "AgentRingNoAnswer":
+    async def apply(self, event: CallEvent) -> None:
+        if isinstance(event, MemberRangOut) and event.queue == self._queue:
             await self._rang_out(event)
-        elif name in _MEMBER_EVENTS:
-            await self._lift_if_unreachable(endpoint_of(member_interface(event)))
+        elif isinstance(event, MemberStatusChanged | MemberPaused) and event.queue == self._queue:
+            await self._lift_if_unreachable(endpoint_of(event.interface))
 
     async def resync(self, snapshot: AsteriskSnapshot | None) -> None:
         """After a (re)connect presence was rebuilt: lift the no-answer pauses of phones that are gone."""
         for view in self._agents():
             await self._lift_if_unreachable(view.endpoint)
 
-    async def _rang_out(self, event: Mapping[str, str]) -> None:
-        interface = member_interface(event)
+    async def _rang_out(self, event: MemberRangOut) -> None:
+        interface = event.interface
         endpoint = endpoint_of(interface)
-        ring_seconds = ami_count(event.get("RingTime")) / 1000
+        ring_seconds = event.ring_seconds
         action = on_ring_no_answer(endpoint, self._agents())
         if action is NoAnswerAction.IGNORE:
             return
@@ -99,13 +96,13 @@ class NoAnswerGuard:
             log.warning("call taker %s did not answer a 112 call in %.1f s: paused (%s)", endpoint, ring_seconds,
                         NO_ANSWER_REASON)
             await self._audit.record("ec112", "agent.pause", endpoint, reason=NO_ANSWER_REASON, automatic=True,
-                                     ring_seconds=ring_seconds, linkedid=event.get("Linkedid", ""))
+                                     ring_seconds=ring_seconds, linkedid=event.linkedid)
         elif action is NoAnswerAction.KEEP_LAST:
             self._kept.append(alert)
             log.warning("call taker %s did not answer a 112 call in %.1f s: NOT paused, the last taker serving",
                         endpoint, ring_seconds)
             await self._audit.record("ec112", "agent.no_answer", endpoint, kept="last taker serving",
-                                     ring_seconds=ring_seconds, linkedid=event.get("Linkedid", ""))
+                                     ring_seconds=ring_seconds, linkedid=event.linkedid)
         else:
             log.info("call taker %s: no answer from an unreachable phone (Asterisk skips it)", endpoint)
             return

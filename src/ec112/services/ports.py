@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from ec112.domain.audit import AuditDraft
+from ec112.domain.call_events import ChannelRow, QueueSnapshot
 from ec112.domain.ticket_query import TicketQuery
 from ec112.domain.ticket_work import TicketEvent
 from ec112.domain.tickets import NewCall, Ticket
@@ -55,11 +56,11 @@ class Telephony(Protocol):
     async def queue_pause(self, queue: str, interface: str, *, paused: bool, reason: str) -> None:
         """Pause (not offered calls) or unpause a queue member; the reason is shown to supervisors."""
 
-    async def queue_status(self, queue: str) -> Sequence[Mapping[str, str]]:
-        """QueueParams, QueueMember and QueueEntry events of ``queue``, with AMI field names."""
+    async def queue_status(self, queue: str) -> QueueSnapshot:
+        """The members and the waiting callers of ``queue``."""
 
-    async def active_channels(self) -> Sequence[Mapping[str, str]]:
-        """One mapping per live channel, with AMI CoreShowChannel field names."""
+    async def active_channels(self) -> Sequence[ChannelRow]:
+        """Every live channel."""
 
 
 class AuditLog(Protocol):

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import Protocol
 
+from ec112.domain.call_events import AsteriskDisconnected, CallEvent
 from ec112.domain.events import (
     ASTERISK,
     AgentStateChanged,
@@ -29,7 +30,7 @@ from ec112.domain.events import (
 from ec112.domain.presence import JAKARTA, AgentState, AgentView, Presence, PresenceSnapshot
 from ec112.domain.tickets import Ticket
 from ec112.routing.dialplan import CALL_CONTEXTS
-from ec112.services.ami_pipeline import AMI_DISCONNECTED, AsteriskSnapshot
+from ec112.services.ami_pipeline import AsteriskSnapshot
 from ec112.services.event_bus import EventBus, NullEventBus
 from ec112.services.intake import utcnow
 
@@ -74,8 +75,8 @@ class PresenceService:
             self.flush()
         return self._last
 
-    async def apply(self, event: Mapping[str, str]) -> None:
-        if event.get("Event") == AMI_DISCONNECTED:
+    async def apply(self, event: CallEvent) -> None:
+        if isinstance(event, AsteriskDisconnected):
             if self.ami_down_since is None:
                 self.ami_down_since = self._clock()
                 self._emit(AsteriskConnection(at=self.ami_down_since, actor=ASTERISK, connected=False,
