@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from conftest import Lab
+from harness import TakerPhone
 from harness.daemon import Ec112Daemon
 
 from ec112.local_token import read_cli_token
@@ -40,8 +42,18 @@ def doctor_table(daemon: Ec112Daemon) -> subprocess.CompletedProcess[str]:
     return daemon.cli("doctor", check=False)
 
 
-def test_everything_ok_when_ec112_runs(ec112: Ec112Daemon, asterisk: Lab) -> None:
-    asterisk.rx("queue add member PJSIP/taker01 to 112")  # a staffed queue: no warning left
+def test_everything_ok_when_ec112_runs(ec112: Ec112Daemon, asterisk: Lab,
+                                      taker: Callable[..., TakerPhone]) -> None:
+    # A queue with a member whose phone cannot ring is not OK (no 112 call could reach anyone) ...
+    asterisk.rx("queue add member PJSIP/taker01 to 112")
+    code, checks = doctor_json(ec112)
+    assert (code, checks["queue"]["status"]) == (1, "fail")
+    assert "phones unreachable: PJSIP/taker01" in checks["queue"]["detail"]
+    # ... a staffed queue is: taker01's phone registers and answers Asterisk's qualify. No warning left.
+    taker("taker01")
+    deadline = time.monotonic() + 10
+    while "Unavailable" in asterisk.rx("queue show 112") and time.monotonic() < deadline:
+        time.sleep(0.2)
 
     table = doctor_table(ec112)
     assert table.returncode == 0, table.stdout + table.stderr
