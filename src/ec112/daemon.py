@@ -30,7 +30,6 @@ from ec112.db.accounts import SqlAccountStore
 from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.exit_codes import EX_CONFIG
-from ec112.heartbeat import heartbeat, mark_ready
 from ec112.local_token import write_cli_token
 from ec112.location.geoloc_profile import parse_geoloc_profile
 from ec112.records import AsteriskRecords
@@ -55,6 +54,7 @@ from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.ticket_desk import TicketDesk
 from ec112.settings import Settings
+from ec112.watchdog.heartbeat import heartbeat, mark_ready
 from ec112.web.app import WebDeps, create_app
 from ec112.web.auth import WebAuth
 from ec112.web.console import ConsoleOptions

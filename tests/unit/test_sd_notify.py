@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ec112.sd_notify import SystemdNotifier, notify, watchdog_interval, without_systemd
+from ec112.watchdog.sd_notify import SystemdNotifier, notify, watchdog_interval, without_systemd
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_supervisor_tells_systemd(tmp_path: Path, listener: tuple[str, socket.so
     worker.write_text(FAKE_WORKER)
     seen = tmp_path / "worker-saw"
     driver = ("import sys; from pathlib import Path; from ec112.settings import WatchdogSettings; "
-              "from ec112.supervisor import run_supervised; "
+              "from ec112.watchdog.supervisor import run_supervised; "
               f"sys.exit(run_supervised(WatchdogSettings(timeout=1.0), [sys.executable, {str(worker)!r}, "
               f"{str(seen)!r}], Path({str(tmp_path / 'worker.pid')!r})))")
     env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"}  # pet every 0.2 s

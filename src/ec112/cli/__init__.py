@@ -45,7 +45,7 @@ def serve(
 ) -> None:
     """Jalankan layanan / run the daemon (AMI, FastAGI, web) under its watchdog."""
     from ec112 import daemon
-    from ec112.supervisor import run_supervised, worker_command
+    from ec112.watchdog.supervisor import run_supervised, worker_command
 
     settings = _settings(config)
     _logging(settings)

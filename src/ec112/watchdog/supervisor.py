@@ -30,9 +30,9 @@ from pathlib import Path
 from types import FrameType
 
 from ec112.exit_codes import EX_CONFIG
-from ec112.heartbeat import READY, WATCHDOG_FD_ENV
-from ec112.sd_notify import SystemdNotifier, without_systemd
 from ec112.settings import WatchdogSettings
+from ec112.watchdog.heartbeat import READY, WATCHDOG_FD_ENV
+from ec112.watchdog.sd_notify import SystemdNotifier, without_systemd
 
 log = logging.getLogger("ec112.supervisor")
 
