@@ -19,18 +19,19 @@ import uvicorn
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from ec112 import __version__
-from ec112.agencies_file import AgenciesFileError, load_agencies
 from ec112.agi.intake_route import IntakeRoute
 from ec112.agi.ping_route import ping_route
 from ec112.agi.server import AgiServer
 from ec112.ami.client import AmiAuthError, AmiClient
 from ec112.ami.events import TypedEvents
 from ec112.ami.telephony import AmiTelephony
+from ec112.config.agencies_file import AgenciesFileError, load_agencies
+from ec112.config.exit_codes import EX_CONFIG
+from ec112.config.local_token import write_cli_token
+from ec112.config.settings import Settings
 from ec112.db.accounts import SqlAccountStore
 from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
-from ec112.exit_codes import EX_CONFIG
-from ec112.local_token import write_cli_token
 from ec112.location.geoloc_profile import parse_geoloc_profile
 from ec112.records import AsteriskRecords
 from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE
@@ -53,7 +54,6 @@ from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.ticket_desk import TicketDesk
-from ec112.settings import Settings
 from ec112.watchdog.heartbeat import heartbeat, mark_ready
 from ec112.web.app import WebDeps, create_app
 from ec112.web.auth import WebAuth

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ec112.config.settings import Settings
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
 from ec112.db.dispatches import SqlDispatchStore
@@ -37,7 +38,6 @@ from ec112.db.webhooks import SqlWebhookLog
 from ec112.services.accounts import UserAdmin
 from ec112.services.audit import AuditService
 from ec112.services.passwords import Passwords
-from ec112.settings import Settings
 
 
 @dataclass(frozen=True)

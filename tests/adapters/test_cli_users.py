@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from ec112 import wiring
 from ec112.cli import app, users
 from ec112.cli.api_client import api_token
-from ec112.exit_codes import EX_CONFIG
-from ec112.local_token import write_cli_token
-from ec112.settings import Settings
+from ec112.config.exit_codes import EX_CONFIG
+from ec112.config.local_token import write_cli_token
+from ec112.config.settings import Settings
 
 
 @pytest.fixture

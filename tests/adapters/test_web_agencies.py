@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 from web_stack import CLI_TOKEN, WebStack, logged_in, start_stack
 
-from ec112.agencies_file import load_agencies
 from ec112.cli import agencies, app
+from ec112.config.agencies_file import load_agencies
 
 SECRET_HOOK = "https://wa-gateway.example/hook?token=rahasia-damkar"
 EXTRA = """

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from web_stack import WebStack, logged_in, start_stack
 
-from ec112.agencies_file import load_agencies
+from ec112.config.agencies_file import load_agencies
 from ec112.db.tickets import SqlTicketRepository
 from ec112.domain.accounts import NewUser, Role
 from ec112.domain.location import Location, LocationSource

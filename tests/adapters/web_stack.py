@@ -20,7 +20,7 @@ import uvicorn
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ec112.agencies_file import Agencies, load_agencies
+from ec112.config.agencies_file import Agencies, load_agencies
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
 from ec112.db.dispatches import SqlDispatchStore

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ec112.config.settings import Settings
 from ec112.db.schema_status import AlembicSchemaProbe
 from ec112.domain.accounts import NewUser, Role
-from ec112.settings import Settings
 from ec112.wiring import Stores, open_stores
 
 

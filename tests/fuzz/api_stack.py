@@ -21,7 +21,7 @@ import uvicorn
 from prometheus_client import CollectorRegistry
 
 from ec112 import __version__
-from ec112.agencies_file import load_agencies
+from ec112.config.agencies_file import load_agencies
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
 from ec112.db.dispatches import SqlDispatchStore

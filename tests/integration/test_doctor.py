@@ -14,7 +14,7 @@ from conftest import Lab
 from harness import TakerPhone
 from harness.daemon import Ec112Daemon
 
-from ec112.local_token import read_cli_token
+from ec112.config.local_token import read_cli_token
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ec112.agencies_file import AgenciesFileError, load_agencies
+from ec112.config.agencies_file import AgenciesFileError, load_agencies
 from ec112.domain.categories import DEFAULT_CATEGORIES
 
 REGENCY = ["damkar", "bpbd", "dpupr", "dishub", "dinkes", "rsud", "dlh", "dp3ap2kb", "dinsos", "satpolpp",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from ec112.config.settings import Settings, load_settings
 from ec112.domain.kpi_ratings import KpiThresholds, Rating, Threshold, higher_pct, lower_pct, lower_seconds
 from ec112.domain.kpis import Kpis
-from ec112.settings import Settings, load_settings
 
 
 def _kpis(*, within_10s: float | None, abandon: float | None, avg: float | None, longest: float | None) -> Kpis:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from ec112.config.settings import load_settings
 from ec112.logs import (
     NOISY_LIBRARIES,
     TEXT_FORMAT,
@@ -26,7 +27,6 @@ from ec112.logs import (
     call_context,
     configure_logging,
 )
-from ec112.settings import load_settings
 
 LOGGER = "ec112.test_logs"
 

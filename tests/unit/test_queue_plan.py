@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ec112.config.settings import CallCenterSettings
 from ec112.lab.render import new_lab_config, render
 from ec112.routing.queue_plan import DEFAULT_PLAN, QueuePlan
-from ec112.settings import CallCenterSettings
 
 
 def test_the_settings_default_to_the_plan_and_feed_it() -> None:

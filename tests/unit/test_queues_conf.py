@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ec112.config.asterisk_queues import QueuesConfFile, read_sections, wrapuptime
 from ec112.lab.render import new_lab_config, render
-from ec112.queues_conf import QueuesConfFile, read_sections, wrapuptime
 
 
 def _wrapup(tmp_path: Path, text: str, queue: str = "112", **files: str) -> int | None:

@@ -145,7 +145,7 @@ async def test_health_names_missing_files_without_failing(tmp_path: Path, stack:
 def test_records_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     from pydantic import ValidationError
 
-    from ec112.settings import Settings
+    from ec112.config.settings import Settings
 
     monkeypatch.setenv("EC112_LAB_MODE", "1")
     monkeypatch.setenv("EC112_RECORDS__CDR_CSV", "")  # turned off

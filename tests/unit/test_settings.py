@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from ec112.settings import SAMPLE_AMI_SECRET, load_settings
+from ec112.config.settings import SAMPLE_AMI_SECRET, load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from ec112.settings import load_settings
+from ec112.config.settings import load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -9,9 +9,9 @@ import typer
 from pydantic import ValidationError
 
 from ec112.cli import agencies, agents, audit, doctor, lab, live, tickets, users
-from ec112.exit_codes import EX_CONFIG
+from ec112.config.exit_codes import EX_CONFIG
+from ec112.config.settings import Settings, load_settings
 from ec112.logs import configure_logging
-from ec112.settings import Settings, load_settings
 
 app = typer.Typer(help="ec112 — layanan panggilan darurat 112 / 112 emergency call handling.", no_args_is_help=True)
 app.add_typer(tickets.app, name="tickets")

@@ -69,7 +69,7 @@ def agencies(ctx: typer.Context, api: ApiOption = None, as_json: JsonOption = Fa
 @app.command("check")
 def check(file: FileArgument = None, config: ConfigOption = None) -> None:
     """Periksa berkas instansi tanpa daemon / check an agencies file offline (exit 0 ok, 1 mistakes)."""
-    from ec112.agencies_file import AgenciesFileError, load_agencies
+    from ec112.config.agencies_file import AgenciesFileError, load_agencies
 
     default_ack = 60
     if file is None:

@@ -10,7 +10,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from ec112.exit_codes import EXIT_FORBIDDEN, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNAUTHORIZED, EXIT_UNREACHABLE
+from ec112.config.exit_codes import EXIT_FORBIDDEN, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNAUTHORIZED, EXIT_UNREACHABLE
 
 DEFAULT_API = "http://127.0.0.1:8112"
 
@@ -22,11 +22,11 @@ def api_url(explicit: str | None) -> str:
 
 
 def api_token() -> str | None:
-    """EC112_API_TOKEN, else the daemon's local token in the settings' var_dir (see ``ec112.local_token``)."""
+    """EC112_API_TOKEN, else the daemon's local token in the settings' var_dir (see ``ec112.config.local_token``)."""
     if os.environ.get("EC112_API_TOKEN"):
         return os.environ["EC112_API_TOKEN"].strip()
-    from ec112.local_token import read_cli_token
-    from ec112.settings import load_settings
+    from ec112.config.local_token import read_cli_token
+    from ec112.config.settings import load_settings
 
     try:
         var_dir = load_settings().var_dir

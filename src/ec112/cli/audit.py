@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from ec112.cli.users import ConfigOption, load
+from ec112.config.exit_codes import EXIT_TAMPERED
+from ec112.config.settings import Settings
 from ec112.domain.audit import canonical_detail
-from ec112.exit_codes import EXIT_TAMPERED
-from ec112.settings import Settings
 
 if TYPE_CHECKING:  # the database stack is imported when a command runs, not at every `ec112 …` start
     from ec112.services.audit import AuditService

@@ -24,11 +24,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from ec112.cli.api_client import api_url
-from ec112.exit_codes import EX_CONFIG
+from ec112.config.exit_codes import EX_CONFIG
+from ec112.config.settings import Settings, load_settings
 from ec112.logs import configure_logging
 from ec112.services.doctor import Check, DaemonHealth, DoctorTarget, Status, exit_code
 from ec112.services.doctor_rules import settings_check
-from ec112.settings import Settings, load_settings
 
 _WILDCARD = frozenset({"", "0.0.0.0", "::"})  # listen-anywhere addresses: ask loopback
 LABELS = {
@@ -92,8 +92,8 @@ def _settings_detail(config: Path | None, settings: Settings) -> str:
 async def _diagnose(settings: Settings, target: DoctorTarget) -> list[Check]:
     # Imported here: every other `ec112` command would otherwise pay for SQLAlchemy and Alembic.
     from ec112.ami.doctor_probe import AmiDoctorProbe
+    from ec112.config.asterisk_queues import QueuesConfFile
     from ec112.db.schema_status import AlembicSchemaProbe
-    from ec112.queues_conf import QueuesConfFile
     from ec112.services.doctor_run import diagnose
 
     ami = AmiDoctorProbe(

@@ -19,10 +19,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from ec112.config.exit_codes import EX_CONFIG, EXIT_NOT_FOUND, EXIT_REFUSED
+from ec112.config.settings import Settings, load_settings
 from ec112.domain.accounts import CLI_PRINCIPAL, Language, NewUser, Role
 from ec112.domain.errors import DomainError, NotFound
-from ec112.exit_codes import EX_CONFIG, EXIT_NOT_FOUND, EXIT_REFUSED
-from ec112.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # the database stack is imported when a command runs, not at every `ec112 …` start
     from ec112.services.accounts import UserAdmin

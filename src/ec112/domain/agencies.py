@@ -1,6 +1,6 @@
 """Agencies (OPD) with authority over emergency categories, their posts and their responders (pure).
 
-The entities only. Loaded from the centre's agencies file (TOML, read by ``ec112.agencies_file``) so that
+The entities only. Loaded from the centre's agencies file (TOML, read by ``ec112.config.agencies_file``) so that
 changing who handles what needs no code change; the directory that answers the dispatcher's first question
 (which agencies have authority for this category, in the centre's order) and the proposal rules live in
 ``ec112.routing.agencies``.

@@ -14,9 +14,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from ec112.config.settings import Settings
 from ec112.domain.accounts import NewUser, Role
 from ec112.domain.errors import Conflict
-from ec112.settings import Settings
 
 ACCOUNTS_FILE = "lab-web-accounts.json"
 # username, role, SIP endpoint (the lab's pjsip.conf), display name, agency
@@ -77,7 +77,7 @@ async def _ensure(settings: Settings) -> list[dict[str, Any]]:
 
 def ensure_lab_accounts(var_dir: Path) -> list[dict[str, Any]]:
     """Create the demo accounts that are missing; return all of them with their passwords."""
-    from ec112.settings import load_settings
+    from ec112.config.settings import load_settings
 
     settings = load_settings(lab_mode=True, var_dir=var_dir.resolve())
     settings.var_dir.mkdir(parents=True, exist_ok=True)

@@ -5,5 +5,5 @@
 - ``queue_plan``: the queue, its member interface rule and wrap-up (one source for ec112 and queues.conf);
 - ``no_answer``: what to do with a call taker who let a 112 call ring out;
 - ``agencies``: the agency directory, its builder and the proposal rules (data files are read by adapters:
-  ``ec112.agencies_file``).
+  ``ec112.config.agencies_file``).
 """

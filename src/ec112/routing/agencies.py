@@ -7,7 +7,7 @@ What lives where:
   ``build_agencies`` (the directory and the category catalogue from the agencies file's rows, with every
   mistake between them reported at once), and the rules the dispatch service and the call taker's card share:
   what is proposed for a ticket, when a ticket may be dispatched or closed, an agency's acknowledgement time.
-- ``ec112.agencies_file``: the adapter at the edge. It reads the TOML file (I/O), checks its shape and
+- ``ec112.config.agencies_file``: the adapter at the edge. It reads the TOML file (I/O), checks its shape and
   hands the rows to ``build_agencies``.
 """
 

@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from ec112.exit_codes import EX_CONFIG
-from ec112.settings import WatchdogSettings
+from ec112.config.exit_codes import EX_CONFIG
+from ec112.config.settings import WatchdogSettings
 from ec112.watchdog.heartbeat import READY, WATCHDOG_FD_ENV
 from ec112.watchdog.sd_notify import SystemdNotifier, without_systemd
 

@@ -105,7 +105,7 @@ class CallCenterSettings(BaseModel):
     timezone: str = "Asia/Jakarta"  # WIB; WITA centres use Asia/Makassar, WIT Asia/Jayapura
     shift_hours: list[int] = Field(default_factory=lambda: [7, 15, 23])  # local hours a shift starts
     # Emergency categories, the agencies with authority for each, their posts and responders (TOML; see
-    # ec112.agencies_file and `ec112 agencies check`). None: the built-in default (ec112/data/agencies.toml).
+    # ec112.config.agencies_file and `ec112 agencies check`). None: the built-in default (ec112/data/agencies.toml).
     agencies_file: Path | None = None
     ack_timeout_seconds: int = Field(default=60, ge=1)  # an agency's time to acknowledge a dispatch, unless its own
 
