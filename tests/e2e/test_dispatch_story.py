@@ -177,7 +177,7 @@ def test_a_fire_call_is_dispatched_handled_in_the_field_and_closed(
         card.locator("input[name=address]").fill("Jl. Kenanga No. 7, RT 02/RW 04")
         card.locator("textarea[name=description]").fill("Dapur rumah terbakar, api menjalar ke atap")
         card.get_by_role("button", name="Simpan").click()
-        expect(card.locator(".cs-form-message")).to_have_text("Tersimpan.")
+        expect(card.locator('.cs-form-message[data-role="message"]')).to_have_text("Tersimpan.")
 
         # Her card now offers the agencies with authority for kebakaran, in /api/categories' order, Damkar first
         # and ticked; the others on request.
