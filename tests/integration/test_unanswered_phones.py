@@ -51,11 +51,14 @@ def queue_log(path: Path) -> list[QueueLogLine]:
 
 
 def three_desks(taker: Callable[..., TakerPhone], ec112: Ec112Daemon) -> tuple[TakerPhone, TakerPhone, TakerPhone]:
+    """taker01 answers, taker02 will die, taker03 rings and never answers; all three logged in and available."""
     working = taker("taker01", ring_ms=200, talk_ms=800)
     dead = taker("taker02", ring_ms=200, talk_ms=800)
     unattended = taker("taker03", unattended=True)
     for endpoint in ("taker01", "taker02", "taker03"):
         ec112.cli("agent", "login", endpoint)
+    ec112.wait_for("/api/agents", lambda a: all(agent_of(a, e)["state"] == "available"
+                                                for e in ("taker01", "taker02", "taker03")))
     return working, dead, unattended
 
 
@@ -128,8 +131,6 @@ def test_dead_and_unattended_phones_cost_a_caller_seconds_not_a_ring_cycle(
 ) -> None:
     sse = SseRecorder(ec112.base_url, ec112.auth_headers())
     _working, dead, unattended = three_desks(taker, ec112)
-    ec112.wait_for("/api/agents", lambda a: all(agent_of(a, e)["state"] == "available"
-                                                for e in ("taker01", "taker02", "taker03")))
     kill_and_see_unreachable(dead, ec112)
     shown = ec112.cli("agents").stdout
     assert "tak terjangkau" in next(line for line in shown.splitlines() if "taker02" in line), shown
@@ -169,8 +170,6 @@ def test_after_an_asterisk_restart_stale_contacts_are_not_offered_calls(
 ) -> None:
     sse = SseRecorder(ec112.base_url, ec112.auth_headers())
     _working, dead, unattended = three_desks(taker, ec112)
-    ec112.wait_for("/api/agents", lambda a: all(agent_of(a, e)["state"] == "available"
-                                                for e in ("taker01", "taker02", "taker03")))
     dead.kill()  # before the restart: its contact is in astdb, nothing answers there any more
 
     asterisk.process.stop()
