@@ -21,14 +21,17 @@ def event(raw: Mapping[str, str]) -> CallEvent:
 
 
 class Source:
-    def __init__(self, *, broken: bool = False) -> None:
+    def __init__(self, *, broken: bool = False, booting_reads: int = 0) -> None:
         self.reads = 0
         self.broken = broken
+        self.booting_reads = booting_reads  # Asterisk still loading app_queue for that many reads
 
     async def queue_status(self, queue: str) -> QueueSnapshot:
         self.reads += 1
         if self.broken:
             raise TimeoutError("QueueStatus not answered")
+        if self.reads <= self.booting_reads:
+            raise RuntimeError("Invalid/unknown command: QueueStatus")
         return queue_snapshot([{"Event": "QueueParams", "Queue": queue},
                                {"Event": "QueueMember", "Queue": queue, "Location": "PJSIP/taker01"}])
 
@@ -82,7 +85,19 @@ async def test_a_failing_sink_does_not_keep_events_from_the_next() -> None:
 
 
 async def test_unreadable_asterisk_state_still_announces_the_connect() -> None:
-    sink = Sink()
-    pipeline = AmiEventPipeline(Source(broken=True), [sink], queue="112", clock=lambda: NOW)
+    sink, source = Sink(), Source(broken=True)
+    pipeline = AmiEventPipeline(source, [sink], queue="112", clock=lambda: NOW, snapshot_attempts=3,
+                                snapshot_retry_seconds=0.01)
     await pipeline.handle(event({"Event": CONNECTED_EVENT}))
     assert sink.snapshots == [None]
+    assert source.reads == 3  # tried again before giving up
+
+
+async def test_a_still_booting_asterisk_is_read_again_until_it_answers() -> None:
+    sink, source = Sink(), Source(booting_reads=2)
+    pipeline = AmiEventPipeline(source, [sink], queue="112", clock=lambda: NOW, snapshot_retry_seconds=0.01)
+    await pipeline.handle(event({"Event": CONNECTED_EVENT}))
+    assert source.reads == 3
+    assert len(sink.snapshots) == 1
+    assert sink.snapshots[0] is not None
+    assert [m.interface for m in sink.snapshots[0].queue_status.members] == ["PJSIP/taker01"]

@@ -8,6 +8,7 @@ picture and Asterisk is asked once, not once per service. A failure in one sink 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,11 @@ async def take_snapshot(source: SnapshotSource, queue: str, clock: Callable[[], 
     return AsteriskSnapshot(queue_status, channels, clock(), asked_at)
 
 
+# Up to 10 s for a (re)started Asterisk to load app_queue after its AMI already accepts logins.
+SNAPSHOT_ATTEMPTS = 20
+SNAPSHOT_RETRY_SECONDS = 0.5
+
+
 class AmiEventPipeline:
     def __init__(
         self,
@@ -60,7 +66,11 @@ class AmiEventPipeline:
         queue: str,
         clock: Callable[[], datetime],
         on_applied: Callable[[CallEvent], None] = lambda _event: None,
+        snapshot_attempts: int = SNAPSHOT_ATTEMPTS,
+        snapshot_retry_seconds: float = SNAPSHOT_RETRY_SECONDS,
     ) -> None:
+        self._attempts = max(1, snapshot_attempts)
+        self._retry = snapshot_retry_seconds
         self._source = source
         self._sinks = tuple(sinks)
         self._queue = queue
@@ -83,11 +93,20 @@ class AmiEventPipeline:
         self._on_applied(event)
 
     async def _snapshot(self) -> AsteriskSnapshot | None:
-        try:
-            return await take_snapshot(self._source, self._queue, self._clock)
-        except Exception:
-            log.exception("could not read Asterisk's state after connecting; live events still apply")
-            return None
+        """Asterisk's state, read again for a while when it cannot answer yet: AMI accepts logins while Asterisk
+        is still booting, before app_queue is loaded ("Invalid/unknown command: QueueStatus"), and a view that
+        is not rebuilt then stays wrong (members restored from astdb send no event). Events wait meanwhile."""
+        for attempt in range(1, self._attempts + 1):
+            try:
+                return await take_snapshot(self._source, self._queue, self._clock)
+            except Exception as exc:
+                if attempt == self._attempts:
+                    log.error("could not read Asterisk's state after connecting (%s); live events still apply",
+                              exc, exc_info=exc)
+                    return None
+                log.info("Asterisk's state not readable yet (%s); again in %.1f s", exc, self._retry)
+                await asyncio.sleep(self._retry)
+        return None
 
     @staticmethod
     async def _safely(step: Awaitable[None], name: str) -> None:
