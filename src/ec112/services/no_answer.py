@@ -74,7 +74,9 @@ class NoAnswerGuard:
     async def apply(self, event: CallEvent) -> None:
         if isinstance(event, MemberRangOut) and event.queue == self._queue:
             await self._rang_out(event)
-        elif isinstance(event, MemberStatusChanged | MemberPaused) and event.queue == self._queue:
+        elif isinstance(event, MemberStatusChanged | MemberPaused) and event.queue == self._queue \
+                and _may_need_lifting(event):
+            # Only then read presence: a snapshot flushes its coalescing window, too dear for every member event.
             await self._lift_if_unreachable(endpoint_of(event.interface))
 
     async def resync(self, snapshot: AsteriskSnapshot | None) -> None:
@@ -127,3 +129,10 @@ class NoAnswerGuard:
             log.warning("could not %s %s: %s", "pause" if paused else "unpause", interface, exc)
             return False
         return True
+
+
+def _may_need_lifting(event: MemberStatusChanged | MemberPaused) -> bool:
+    """A no-answer pause is in play: set now (the phone may be gone already) or reported with a gone phone."""
+    if isinstance(event, MemberPaused):
+        return event.paused and event.reason == NO_ANSWER_REASON
+    return event.paused and event.paused_reason == NO_ANSWER_REASON and event.device is not None and event.device.gone
