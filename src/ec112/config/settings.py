@@ -102,7 +102,7 @@ class CallCenterSettings(BaseModel):
     # The queues.conf the running Asterisk loaded, as ec112 sees it: `ec112 doctor` compares its wrapuptime with
     # wrapup_seconds (no AMI action reports a queue's wrapuptime). Unreadable, or "" (off): not checked.
     queues_conf: Path | None = Path("/etc/asterisk/queues.conf")
-    timezone: str = "Asia/Jakarta"  # WIB; WITA centres use Asia/Makassar, WIT Asia/Jayapura
+    timezone: str = "Asia/Makassar"  # WITA (Penajam Paser Utara); WIB centres use Asia/Jakarta, WIT Asia/Jayapura
     shift_hours: list[int] = Field(default_factory=lambda: [7, 15, 23])  # local hours a shift starts
     # Emergency categories, the agencies with authority for each, their posts and responders (TOML; see
     # ec112.config.agencies_file and `ec112 agencies check`). None: the built-in default (ec112/data/agencies.toml).
@@ -180,6 +180,27 @@ class LogSettings(BaseModel):
     format: LogFormat = "text"
 
 
+class LocationSettings(BaseModel):
+    """Where the caller is (issue 12): boundaries, AML intake, PIDF-LO by reference."""
+
+    # A GeoJSON FeatureCollection of the regency's kabupaten/kecamatan/desa and its neighbours (format:
+    # docs/location.md). Empty: the packaged Penajam Paser Utara boundaries (cahyadsn/wilayah_boundaries, MIT).
+    boundaries_file: Path | None = None
+    regency_code: str = "64.09"  # the Kemendagri code of this centre's kabupaten/kota (64.09 = PPU)
+    # Extra named places for the gazetteer (landmarks): a TOML file, format in docs/location.md. Empty: none.
+    landmarks_file: Path | None = None
+    # AML over HTTPS (Android ELS): the shared HMAC-SHA1 key; empty = messages are taken without a MAC check.
+    aml_hmac_key: SecretStr = SecretStr("")
+    # AML over SMS: the bearer token the SMS gateway presents; empty = the SMS intake is closed (403).
+    aml_sms_token: SecretStr = SecretStr("")
+    # An AML attaches to the call of the same number that started at most this long before it arrived (and a
+    # call arriving this long after an unmatched AML picks it up).
+    aml_match_window_seconds: int = Field(default=600, ge=30, le=3600)
+    # PIDF-LO by reference: one GET, bounded in time and size; the intake never waits for it.
+    reference_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    reference_max_bytes: int = Field(default=65536, ge=1024, le=1048576)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EC112_", env_nested_delimiter="__", extra="ignore", validate_default=True
@@ -203,6 +224,7 @@ class Settings(BaseSettings):
     wallboard: WallboardSettings = Field(default_factory=WallboardSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     records: RecordsSettings = Field(default_factory=RecordsSettings)
+    location: LocationSettings = Field(default_factory=LocationSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ec112.domain.dispatch import Dispatch
+from ec112.domain.location import LocationReport, UnlocatedReport
 from ec112.domain.presence_views import ActiveCall, AgentView, QueueView
 from ec112.domain.tickets import Ticket
 
@@ -100,3 +101,14 @@ class NoAnswerAlert(DomainEvent):
     endpoint: str
     action: str
     ring_seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketLocated(DomainEvent):
+    """A ticket got a location (or a location it could not use yet): the network's, the handset's AML, a
+    fetched reference, or the call taker's pin/place. ``ticket`` carries the best current one; ``report`` is
+    the one that just arrived (None for an ``UnlocatedReport`` such as a reference that could not be fetched)."""
+
+    ticket: Ticket
+    report: LocationReport | None = None
+    unlocated: UnlocatedReport | None = None
