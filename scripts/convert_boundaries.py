@@ -31,7 +31,8 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping
 
 # ('64.09.01.1001','Tanjung Tengah',-1.38,116.66,'[[[lat,lng],...]]')
-_ROW = re.compile(r"\(\s*'([0-9.]+)'\s*,\s*'((?:[^']|'')*)'\s*,\s*(-?[0-9.]+)\s*,\s*(-?[0-9.]+)\s*,\s*'(\[[^']*\])'\s*\)")
+_ROW = re.compile(r"\(\s*'([0-9.]+)'\s*,\s*'((?:[^']|'')*)'\s*,"
+                  r"\s*(-?[0-9.]+)\s*,\s*(-?[0-9.]+)\s*,\s*'(\[[^']*\])'\s*\)")
 NEIGHBOUR_TOLERANCE = 0.001  # ~110 m: neighbours only name a point outside the regency
 GAP = 1e-4  # ~11 m: the source leaves slivers up to ~15 m wide between neighbouring desa
 
@@ -52,10 +53,7 @@ def _rings(rings: list[list[list[float]]]) -> Polygon:
 
 def geometry_of(path: Any) -> Polygon | MultiPolygon:
     """``path`` is a polygon (list of rings) or a multipolygon (list of polygons); coordinates are [lat, lng]."""
-    if isinstance(path[0][0][0], (int, float)):
-        polygons = [_rings(path)]
-    else:
-        polygons = [_rings(p) for p in path]
+    polygons = [_rings(path)] if isinstance(path[0][0][0], (int, float)) else [_rings(p) for p in path]
     shape = MultiPolygon(polygons) if len(polygons) > 1 else polygons[0]
     if not shape.is_valid:
         shape = shapely.make_valid(shape)
@@ -150,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(dump(collection), encoding="utf-8")
     levels = [f["properties"]["level"] for f in collection["features"]]
-    print(f"{args.output}: {len(levels)} features ({', '.join(f'{levels.count(x)} {x}' for x in dict.fromkeys(levels))}),"
-          f" {args.output.stat().st_size // 1024} KiB")
+    counts = ", ".join(f"{levels.count(x)} {x}" for x in dict.fromkeys(levels))
+    print(f"{args.output}: {len(levels)} features ({counts}), {args.output.stat().st_size // 1024} KiB")
     return 0
 
 
