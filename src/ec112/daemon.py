@@ -26,6 +26,7 @@ from ec112.ami.client import AmiAuthError, AmiClient
 from ec112.ami.events import TypedEvents
 from ec112.ami.telephony import AmiTelephony
 from ec112.config.agencies_file import AgenciesFileError, load_agencies
+from ec112.config.boundaries_file import BoundariesFileError, load_geography
 from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.local_token import write_cli_token
 from ec112.config.settings import Settings
@@ -109,6 +110,9 @@ async def run(settings: Settings) -> None:
     wh = settings.webhooks
     webhook_secrets = {code: secret.get_secret_value() for code, secret in wh.secrets.items()}
     check_webhooks(directory.agencies, webhook_secrets)  # a webhook_url without its secret: exit 78
+    # Boundaries, landmarks and the posts' coordinates: a bad boundary/landmarks file is exit 78 too.
+    geography = load_geography(settings.location, directory.agencies)
+    log.info("boundaries: %d areas (%s)", len(geography.boundaries), geography.source)
 
     # The engine (migrated) and the stores, from the factory `ec112 user|audit` use too; closed in the finally below.
     resources = contextlib.AsyncExitStack()
@@ -210,7 +214,7 @@ async def run(settings: Settings) -> None:
                 thresholds=settings.wallboard.thresholds(),
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
-                photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer)
+                photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer, geography=geography)
     )
     web = _EmbeddedUvicorn(
         uvicorn.Config(
@@ -282,6 +286,9 @@ def main(settings: Settings) -> int:
         log.critical("%s", group.exceptions[0])
         code = EX_CONFIG
     except* WebhookConfigError as group:
+        log.critical("%s", group.exceptions[0])
+        code = EX_CONFIG
+    except* BoundariesFileError as group:
         log.critical("%s", group.exceptions[0])
         code = EX_CONFIG
     return code

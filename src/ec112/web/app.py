@@ -24,6 +24,7 @@ from ec112.domain.errors import (
 )
 from ec112.domain.kpi_ratings import KpiThresholds
 from ec112.routing.agencies import AgencyDirectory
+from ec112.routing.geography import Geography
 from ec112.services.agents import AgentService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
@@ -39,6 +40,7 @@ from ec112.web.auth import AuthMiddleware, CurrentUser, KpiViewer, WebAuth, requ
 from ec112.web.console import ConsoleOptions, console_router
 from ec112.web.dispatch_api import dispatch_router
 from ec112.web.field_pages import field_router
+from ec112.web.geo_api import geo_router
 from ec112.web.i18n import WEB_DIR
 from ec112.web.live import live_router
 from ec112.web.live_feed import LiveFeed
@@ -76,6 +78,7 @@ class WebDeps:
     reports: DispatchReports | None = None  # chain KPIs, EIDO-style export
     photos: PhotoStore | None = None  # responders' photos (web/photos.py), under var_dir
     no_answer: NoAnswerGuard | None = None  # takers who rang out and were kept (wallboard alarms)
+    geography: Geography | None = None  # boundaries, gazetteer, jurisdiction (web/geo_api.py)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -90,6 +93,8 @@ def create_app(deps: WebDeps) -> FastAPI:
     app.include_router(tickets_router(deps.desk, prefix=deps.ticket_prefix, tz=deps.web.i18n.tz,
                                       directory=deps.directory))
     app.include_router(agencies_router(deps.directory, deps.desk.categories))
+    if deps.geography is not None:
+        app.include_router(geo_router(deps.geography, deps.directory))
     app.include_router(wallboard_router(deps.web, deps.presence, deps.kpis, deps.desk, deps.thresholds,
                                         dispatcher=deps.dispatcher, reports=deps.reports, no_answer=deps.no_answer))
     app.include_router(ticket_pages_router(deps.web, deps.desk, prefix=deps.ticket_prefix))
