@@ -90,7 +90,7 @@ def test_the_shipped_default_maps_the_regencys_categories_to_its_agencies() -> N
     assert load_agencies().unassigned_categories() == ["lainnya"]  # the call taker picks by hand
     for agency in directory.agencies:
         assert agency.posts, agency.code
-        assert all(p.lat is None and p.lon is None for p in agency.posts)  # no invented coordinates
+        assert all(p.lat is not None and p.lon is not None for p in agency.posts)  # demo points inside PPU
         assert agency.webhook_url is None
         assert directory.ack_timeout_seconds(agency) == 75
     assert directory.responders == ()
