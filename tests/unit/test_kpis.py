@@ -1,4 +1,5 @@
-"""Live KPIs: exact figures for a scripted set of calls, shift and day periods in Asia/Jakarta."""
+"""Live KPIs: exact figures for a scripted set of calls, shift and day periods (Asia/Makassar by default, and
+Asia/Jakarta for a WIB centre)."""
 
 from __future__ import annotations
 
@@ -141,8 +142,16 @@ def _wib(year: int, month: int, day: int, hour: int, minute: int = 0, second: in
     return datetime(year, month, day, hour, minute, second, tzinfo=WIB)
 
 
+def test_the_default_shifts_follow_wita() -> None:
+    wita = ZoneInfo("Asia/Makassar")  # Penajam Paser Utara, UTC+8: 07:00 WITA is 23:00 UTC the day before
+    start, end = Shifts().current_shift(datetime(2026, 11, 27, 10, 0, tzinfo=wita))
+    assert (start, end) == (datetime(2026, 11, 26, 23, 0, tzinfo=UTC), datetime(2026, 11, 27, 7, 0, tzinfo=UTC))
+    assert Shifts().today(datetime(2026, 11, 27, 16, 30, tzinfo=UTC)) == (  # 00:30 WITA on the 28th
+        datetime(2026, 11, 27, 16, 0, tzinfo=UTC), datetime(2026, 11, 28, 16, 0, tzinfo=UTC))
+
+
 def test_day_shift_in_jakarta_is_returned_in_utc() -> None:
-    start, end = Shifts().current_shift(_wib(2026, 11, 27, 10, 0))
+    start, end = Shifts(timezone=WIB).current_shift(_wib(2026, 11, 27, 10, 0))
     assert (start, end) == (datetime(2026, 11, 27, 0, 0, tzinfo=UTC), datetime(2026, 11, 27, 8, 0, tzinfo=UTC))
     assert start.tzinfo is UTC
     assert end.tzinfo is UTC
@@ -160,31 +169,31 @@ def test_day_shift_in_jakarta_is_returned_in_utc() -> None:
     ],
 )
 def test_night_shift_spans_midnight(now: datetime) -> None:
-    assert Shifts().current_shift(now) == (
+    assert Shifts(timezone=WIB).current_shift(now) == (
         datetime(2026, 11, 27, 16, 0, tzinfo=UTC),  # 23:00 WIB on the 27th
         datetime(2026, 11, 28, 0, 0, tzinfo=UTC),  # 07:00 WIB on the 28th
     )
 
 
 def test_shift_end_is_exclusive() -> None:
-    assert Shifts().current_shift(_wib(2026, 11, 28, 7, 0))[0] == datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
-    assert Shifts().current_shift(_wib(2026, 11, 27, 15, 0))[0] == datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    assert Shifts(timezone=WIB).current_shift(_wib(2026, 11, 28, 7, 0))[0] == datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
+    assert Shifts(timezone=WIB).current_shift(_wib(2026, 11, 27, 15, 0))[0] == datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 
 def test_today_follows_the_local_date_not_the_utc_date() -> None:
     # 18:00 UTC on the 27th is 01:00 WIB on the 28th.
-    assert Shifts().today(datetime(2026, 11, 27, 18, 0, tzinfo=UTC)) == (
+    assert Shifts(timezone=WIB).today(datetime(2026, 11, 27, 18, 0, tzinfo=UTC)) == (
         datetime(2026, 11, 27, 17, 0, tzinfo=UTC),
         datetime(2026, 11, 28, 17, 0, tzinfo=UTC),
     )
-    assert Shifts().today(_wib(2026, 11, 27, 23, 59)) == (
+    assert Shifts(timezone=WIB).today(_wib(2026, 11, 27, 23, 59)) == (
         datetime(2026, 11, 26, 17, 0, tzinfo=UTC),
         datetime(2026, 11, 27, 17, 0, tzinfo=UTC),
     )
 
 
 def test_jakarta_has_no_dst_every_shift_lasts_eight_hours_and_they_tile_the_year() -> None:
-    shifts = Shifts()
+    shifts = Shifts(timezone=WIB)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     previous: tuple[datetime, datetime] | None = None
     while now < datetime(2027, 1, 1, tzinfo=UTC):
@@ -212,12 +221,12 @@ def test_in_a_dst_zone_boundaries_stay_on_the_wall_clock() -> None:
 
 
 def test_configurable_boundaries() -> None:
-    twelve_hours = Shifts(hours=(8, 20))
+    twelve_hours = Shifts(hours=(8, 20), timezone=WIB)
     assert twelve_hours.current_shift(_wib(2026, 11, 28, 3, 0)) == (
         datetime(2026, 11, 27, 13, 0, tzinfo=UTC),
         datetime(2026, 11, 28, 1, 0, tzinfo=UTC),
     )
-    one_shift = Shifts(hours=(6,))
+    one_shift = Shifts(hours=(6,), timezone=WIB)
     start, end = one_shift.current_shift(_wib(2026, 11, 28, 5, 0))
     assert (start, end - start) == (datetime(2026, 11, 26, 23, 0, tzinfo=UTC), timedelta(hours=24))
 

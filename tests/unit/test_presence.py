@@ -190,9 +190,9 @@ def test_other_queues_are_ignored() -> None:
     assert presence.snapshot() == before
 
 
-def test_calls_today_counts_since_local_midnight_jakarta() -> None:
-    presence = Presence(QUEUE, wrapup_seconds=0, call_contexts=CALL_CONTEXTS)
-    before_midnight = datetime(2026, 11, 27, 16, 59, tzinfo=UTC)  # 23:59 WIB
+def test_calls_today_counts_since_local_midnight_wita() -> None:
+    presence = Presence(QUEUE, wrapup_seconds=0, call_contexts=CALL_CONTEXTS)  # the default zone: WITA (UTC+8)
+    before_midnight = datetime(2026, 11, 27, 15, 59, tzinfo=UTC)  # 23:59 WITA
     feed(presence, member_added("taker01", before_midnight.timestamp()), before_midnight)
     complete = {"Event": "AgentComplete", "Queue": QUEUE, "Interface": "PJSIP/taker01", "Linkedid": "x",
                 "Uniqueid": "x", "Timestamp": f"{before_midnight.timestamp()}"}

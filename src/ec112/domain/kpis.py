@@ -5,9 +5,9 @@ the queue and often forgives short abandons. A citizen calling 112 waits from th
 time below is measured from the ticket's ``arrived_at`` (call arrival at ec112), intake included, and no
 abandoned call is forgiven for being short.
 
-Periods are the centre's shifts (local wall-clock boundaries, default 07-15-23 in Asia/Jakarta) and the
-local day. Pure module: the caller loads the tickets of a period (``list_arrived_between``) and passes
-``now``.
+Periods are the centre's shifts (local wall-clock boundaries, default 07-15-23 in the centre's zone,
+``[callcenter] timezone``, Asia/Makassar (WITA) by default) and the local day. Pure module: the caller loads
+the tickets of a period (``list_arrived_between``) and passes ``now``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 from ec112.domain.tickets import CallOutcome, Ticket
 
 DEFAULT_SHIFT_HOURS: tuple[int, ...] = (7, 15, 23)
-DEFAULT_TIMEZONE = "Asia/Jakarta"
+DEFAULT_TIMEZONE = "Asia/Makassar"  # WITA, Penajam Paser Utara; the same default as [callcenter] timezone
 
 
-def _jakarta() -> ZoneInfo:
+def _default_zone() -> ZoneInfo:
     return ZoneInfo(DEFAULT_TIMEZONE)
 
 
@@ -40,11 +40,11 @@ class Shifts:
     The last shift of the day runs to the first boundary of the next day (23→07 spans midnight).
     Periods are returned as aware UTC datetimes, ``[start, end)``. Boundaries are local wall-clock
     times, so in a zone with daylight saving a shift crossing the change is an hour shorter or longer;
-    Asia/Jakarta (WIB, UTC+7) has none, so there every 07-15-23 shift lasts exactly 8 hours.
+    Indonesia's zones (WIB, WITA, WIT) have none, so there every 07-15-23 shift lasts exactly 8 hours.
     """
 
     hours: tuple[int, ...] = DEFAULT_SHIFT_HOURS
-    timezone: ZoneInfo = field(default_factory=_jakarta)
+    timezone: ZoneInfo = field(default_factory=_default_zone)
 
     def __post_init__(self) -> None:
         if not self.hours:

@@ -36,7 +36,7 @@ from ec112.domain.call_events import (
 )
 from ec112.domain.presence_rebuild import rebuild
 from ec112.domain.presence_views import (
-    JAKARTA,
+    DEFAULT_TZ,
     ActiveCall,
     AgentState,
     AgentView,
@@ -49,7 +49,7 @@ from ec112.domain.presence_views import (
     known_number,
 )
 
-__all__ = ["JAKARTA", "AgentState", "AgentView", "Presence", "PresenceSnapshot", "endpoint_of"]
+__all__ = ["DEFAULT_TZ", "AgentState", "AgentView", "Presence", "PresenceSnapshot", "endpoint_of"]
 _MAX_TICKETS_REMEMBERED = 4096
 
 
@@ -60,7 +60,7 @@ class Presence:
         *,
         wrapup_seconds: float,
         call_contexts: Collection[str],
-        tz: tzinfo = JAKARTA,
+        tz: tzinfo = DEFAULT_TZ,
     ) -> None:
         """``call_contexts``: the dialplan contexts a citizen's call lives in before the queue
         (``ec112.routing.dialplan.CALL_CONTEXTS``)."""

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from ec112.domain.call_events import DeviceState
 
 CallState = Literal["intake", "queued", "ringing", "talking"]
-JAKARTA = ZoneInfo("Asia/Jakarta")
+DEFAULT_TZ = ZoneInfo("Asia/Makassar")  # WITA; the daemon passes [callcenter] timezone
 _ENDPOINT = re.compile(r"^(?:[A-Za-z0-9]+/)?(?P<endpoint>[^/]+?)(?:-[0-9a-f]{8})?(?:;\d)?$")
 
 

@@ -27,7 +27,7 @@ from ec112.domain.events import (
     QueueChanged,
     TicketOpened,
 )
-from ec112.domain.presence import JAKARTA, AgentState, AgentView, Presence, PresenceSnapshot
+from ec112.domain.presence import DEFAULT_TZ, AgentState, AgentView, Presence, PresenceSnapshot
 from ec112.domain.tickets import Ticket
 from ec112.routing.dialplan import CALL_CONTEXTS
 from ec112.services.ami_pipeline import AsteriskSnapshot
@@ -52,7 +52,7 @@ class PresenceService:
         tickets: TicketLookup | None = None,
         ticket_prefix: str = "112",
         clock: Callable[[], datetime] = utcnow,
-        tz: tzinfo = JAKARTA,
+        tz: tzinfo = DEFAULT_TZ,
         coalesce_seconds: float = 0.0,
         bus: EventBus | None = None,
     ) -> None:
