@@ -57,15 +57,16 @@ class _Entry:
     own: bool  # in the regency
 
 
-def _score(query: str, key: str) -> float:
-    """3 exact, 2..2.5 prefix, 1..1.99 close spelling, 0 no match."""
+def _score(query: str, key: str, *, whole: bool = False) -> float:
+    """3 exact, 2..2.5 prefix, 1..1.99 close spelling, 0 no match. ``whole``: the text is a whole name (a civic
+    address field), not the start of one being typed."""
     q, k = query.replace(" ", ""), key.replace(" ", "")
     if q == k:
         return 3.0
     if k.startswith(q) or any(w.startswith(query) for w in key.split()):
         return 2.0 + len(q) / len(k) / 2
     ratio = SequenceMatcher(None, q, k, autojunk=False).ratio()
-    if len(q) < len(k):  # typed the start with a typo ("penajem pas")
+    if len(q) < len(k) and not whole:  # typed the start with a typo ("penajem pas")
         ratio = max(ratio, SequenceMatcher(None, q, k[: len(q)], autojunk=False).ratio() - 0.05)
     return 1.0 + ratio * 0.99 if ratio >= FUZZY_MIN and len(q) >= 3 else 0.0
 
@@ -116,8 +117,8 @@ class Gazetteer:
         return [e.place for _, e in ranked[:limit]]
 
     @staticmethod
-    def _best(entry: _Entry, query: str) -> float:
-        return max(_score(query, k) for k in entry.keys)
+    def _best(entry: _Entry, query: str, *, whole: bool = False) -> float:
+        return max(_score(query, k, whole=whole) for k in entry.keys)
 
     def find_civic(self, fields: Mapping[str, str]) -> Place | None:
         """A PIDF-LO civic address (RFC 5139: A2 kabupaten, A3 kecamatan, A4 desa/kelurahan, LMK landmark…) as
@@ -144,7 +145,7 @@ class Gazetteer:
         query = split_level(text)[0]
         if not query:
             return None
-        scored = [(self._best(e, query), e) for e in self._entries
+        scored = [(self._best(e, query, whole=True), e) for e in self._entries
                   if e.level == level and (parent is None or e.parent == parent)]
         # A civic field is a whole name: a prefix is not enough, a close spelling is.
         scored = [(s, e) for s, e in scored if s >= 3.0 or 1.0 < s < 2.0]
