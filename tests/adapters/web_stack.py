@@ -21,6 +21,8 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ec112.config.agencies_file import Agencies, load_agencies
+from ec112.config.boundaries_file import load_geography
+from ec112.config.settings import LocationSettings
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
 from ec112.db.dispatches import SqlDispatchStore
@@ -152,6 +154,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         deliveries=SqlWebhookLog(engine), dispatcher=dispatcher,
         reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer,
+        geography=load_geography(LocationSettings(), directory.agencies),  # the shipped boundaries
     ))
     port = _free_port()
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",
