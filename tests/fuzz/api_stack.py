@@ -22,6 +22,8 @@ from prometheus_client import CollectorRegistry
 
 from ec112 import __version__
 from ec112.config.agencies_file import load_agencies
+from ec112.config.boundaries_file import load_geography
+from ec112.config.settings import LocationSettings
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
 from ec112.db.dispatches import SqlDispatchStore
@@ -133,7 +135,7 @@ async def _build(tmp_path: Path) -> tuple[uvicorn.Server, tuple[str, ...], objec
         readiness, "112", CollectorRegistry(), KpiService(tickets, shifts), presence, feed, web,
         directory=directory, deliveries=SqlWebhookLog(engine), dispatcher=dispatcher,
         reports=DispatchReports(store, tickets, desk, directory, shifts, version=__version__),
-        photos=PhotoStore(tmp_path / "photos"),
+        photos=PhotoStore(tmp_path / "photos"), geography=load_geography(LocationSettings(), directory.agencies),
     ))
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_config=None, lifespan="off",
                                     access_log=False, timeout_graceful_shutdown=2))
