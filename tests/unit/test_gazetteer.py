@@ -112,3 +112,7 @@ def test_a_civic_address_without_a_known_desa_is_its_kecamatan_else_nothing(gaze
     landmark = gazetteer.find_civic({"LMK": "Pelabuhan Uji Coba"})
     assert landmark is not None
     assert landmark.kind == "landmark"
+
+
+def test_a_name_that_starts_like_a_level_word_keeps_it(gazetteer: Gazetteer) -> None:
+    assert _names(gazetteer.search("kampung baru")[:1]) == ["Kelurahan Kampung Baru"]

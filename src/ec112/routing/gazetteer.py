@@ -24,8 +24,7 @@ from ec112.routing.areas import Boundary, Landmark, display_name, short_name
 from ec112.routing.jurisdiction import haversine_m
 
 LEVEL_WORDS = {"desa": "desa", "ds": "desa", "kelurahan": "kelurahan", "kel": "kelurahan", "kec": "kecamatan",
-               "kecamatan": "kecamatan", "kab": "kabupaten", "kabupaten": "kabupaten", "kota": "kabupaten",
-               "kampung": "desa"}
+               "kecamatan": "kecamatan", "kab": "kabupaten", "kabupaten": "kabupaten", "kota": "kabupaten"}
 _SPELLING = (("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("nj", "ny"))
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 FUZZY_MIN = 0.75  # difflib ratio under which a name is not proposed
