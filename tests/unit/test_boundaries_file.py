@@ -181,3 +181,17 @@ def test_the_converter_swaps_lat_lng_keeps_the_regency_and_dissolves_kecamatan(
     # and the file it writes is one the daemon accepts
     boundaries, _geojson, _source = load_boundaries(out, "64.09")
     assert len(boundaries) == 5
+
+
+@pytest.mark.parametrize(("geometry", "problem"), [
+    ({"type": "Polygon"}, "geometry cannot be read (KeyError: 'coordinates')"),
+    ({"type": "Polygon", "coordinates": [[[116, -1], [117, -1]]]}, "geometry cannot be read (ValueError: "),
+    ({"type": "Polygon", "coordinates": []}, "geometry is empty"),
+    (None, "geometry must be a Polygon or MultiPolygon"),
+])
+def test_a_malformed_geometry_is_a_listed_mistake(tmp_path: Path, geometry: Any, problem: str) -> None:
+    data = _good()
+    data["features"][2]["geometry"] = geometry
+    with pytest.raises(BoundariesFileError) as caught:
+        load_boundaries(_write(tmp_path, data), "64.09")
+    assert caught.value.problems[0].startswith(f"feature #3 (64.09.01.2001): {problem}")

@@ -108,8 +108,8 @@ def _geometry(where: str, raw: Any, problems: list[str]) -> Any:
         return None
     try:
         geometry = shape(raw)
-    except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.ShapelyError) as exc:
-        problems.append(f"{where}: geometry cannot be read ({exc})")
+    except Exception as exc:  # noqa: BLE001 - malformed coordinates raise anything (KeyError, TypeError…)
+        problems.append(f"{where}: geometry cannot be read ({type(exc).__name__}: {exc})")
         return None
     if geometry.is_empty:
         problems.append(f"{where}: geometry is empty")
