@@ -18,7 +18,6 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import shapely
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shapely.geometry import shape
 from shapely.validation import explain_validity
