@@ -12,9 +12,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ec112.db.audit_chain import AuditChain
-from ec112.db.models import TicketEventRow, TicketRow
+from ec112.db.models import TicketEventRow, TicketLocationRow, TicketRow
 from ec112.domain.audit import AuditDraft
 from ec112.domain.errors import Conflict
+from ec112.domain.events import ASTERISK
 from ec112.domain.location import Location, LocationSource
 from ec112.domain.ticket_query import TicketQuery
 from ec112.domain.ticket_work import TicketEvent
@@ -43,24 +44,27 @@ class SqlTicketRepository:
         )
         async with self._sessions.begin() as session:
             new_id = (await session.execute(stmt)).scalar_one_or_none()
+            if new_id is not None and call.location is not None:
+                # The network's location is the ticket's first report too: its list of sources is complete.
+                session.add(location_row(new_id, call.location, actor=ASTERISK, received_at=call.arrived_at))
             row = (
                 await session.execute(select(TicketRow).where(TicketRow.linkedid == call.linkedid))
             ).scalar_one()
-            return _to_domain(row), new_id is not None
+            return to_domain(row), new_id is not None
 
     async def get(self, ticket_id: int) -> Ticket | None:
         if not 0 < ticket_id <= _MAX_ID:  # SQLite/asyncpg raise on an out-of-range integer: it is just unknown
             return None
         async with self._sessions() as session:
             row = await session.get(TicketRow, ticket_id)
-            return _to_domain(row) if row else None
+            return to_domain(row) if row else None
 
     async def get_by_linkedid(self, linkedid: str) -> Ticket | None:
         async with self._sessions() as session:
             row = (
                 await session.execute(select(TicketRow).where(TicketRow.linkedid == linkedid))
             ).scalar_one_or_none()
-            return _to_domain(row) if row else None
+            return to_domain(row) if row else None
 
     async def list_recent(self, *, limit: int, offset: int = 0) -> Sequence[Ticket]:
         async with self._sessions() as session:
@@ -69,7 +73,7 @@ class SqlTicketRepository:
                     select(TicketRow).order_by(TicketRow.id.desc()).limit(limit).offset(offset)
                 )
             ).scalars()
-            return [_to_domain(r) for r in rows]
+            return [to_domain(r) for r in rows]
 
     async def list_unended(self) -> Sequence[Ticket]:
         async with self._sessions() as session:
@@ -78,7 +82,7 @@ class SqlTicketRepository:
                     select(TicketRow).where(TicketRow.ended_at.is_(None)).order_by(TicketRow.id)
                 )
             ).scalars()
-            return [_to_domain(r) for r in rows]
+            return [to_domain(r) for r in rows]
 
     async def list_arrived_between(self, start: datetime, end: datetime) -> Sequence[Ticket]:
         """Tickets with ``start <= arrived_at < end``, oldest first (the calls of a KPI period)."""
@@ -89,7 +93,7 @@ class SqlTicketRepository:
             .order_by(TicketRow.arrived_at, TicketRow.id)
         )
         async with self._sessions() as session:
-            return [_to_domain(r) for r in (await session.execute(stmt)).scalars()]
+            return [to_domain(r) for r in (await session.execute(stmt)).scalars()]
 
     async def search(self, query: TicketQuery) -> tuple[Sequence[Ticket], int]:
         """One page of matching tickets, newest first, and how many match in all."""
@@ -98,7 +102,7 @@ class SqlTicketRepository:
         async with self._sessions() as session:
             total = (await session.execute(count)).scalar_one()
             page = stmt.order_by(TicketRow.id.desc()).limit(query.limit).offset(query.offset)
-            return [_to_domain(r) for r in (await session.execute(page)).scalars()], total
+            return [to_domain(r) for r in (await session.execute(page)).scalars()], total
 
     async def save_work(self, ticket: Ticket, event: TicketEvent, audit: AuditDraft | None = None) -> Ticket:
         """Store a call taker's change, its event and (when given) its audit entry together, if nobody changed
@@ -129,7 +133,7 @@ class SqlTicketRepository:
                     await self._audit.append_in(session, audit, event.at)
                 row = await session.get(TicketRow, ticket.id, populate_existing=True)
                 assert row is not None
-                return _to_domain(row)
+                return to_domain(row)
 
         return await (self._audit.retrying(transaction) if audit is not None else transaction())
 
@@ -142,12 +146,22 @@ class SqlTicketRepository:
             ]
 
     async def save(self, ticket: Ticket) -> None:
-        """Store the call's life (queue, answer, end, location): never the call taker's work (``save_work``)."""
+        """Store the call's life (queue, answer, end): never the call taker's work (``save_work``).
+
+        The location only when the ticket had none (an intake's location on a ticket another door opened):
+        later ones go through ``db.locations`` (all reports, fused), which a stale copy must not overwrite.
+        """
         async with self._sessions.begin() as session:
             row = await session.get(TicketRow, ticket.id)
             if row is None:
                 raise LookupError(f"ticket {ticket.id} does not exist")
-            for key, value in _ticket_values(ticket).items():
+            values = _ticket_values(ticket)
+            if row.loc_lat is None and ticket.location is not None:
+                session.add(location_row(ticket.id, ticket.location, actor=ASTERISK,
+                                         received_at=datetime.now(UTC)))
+            else:
+                values = {k: v for k, v in values.items() if not k.startswith("loc_")}
+            for key, value in values.items():
                 setattr(row, key, value)
 
     async def ping(self) -> None:
@@ -155,7 +169,7 @@ class SqlTicketRepository:
             await conn.execute(text("SELECT 1"))
 
 
-def _location_values(location: Location | None) -> dict[str, Any]:
+def location_values(location: Location | None) -> dict[str, Any]:
     if location is None:
         return dict.fromkeys(
             ("loc_lat", "loc_lon", "loc_radius_m", "loc_source", "loc_method", "loc_observed_at")
@@ -170,6 +184,16 @@ def _location_values(location: Location | None) -> dict[str, Any]:
     }
 
 
+def location_row(ticket_id: int, location: Location, *, actor: str, received_at: datetime) -> TicketLocationRow:
+    """A ``ticket_locations`` row (shared with ``db.locations``)."""
+    return TicketLocationRow(
+        ticket_id=ticket_id, source=location.source.value, lat=location.lat, lon=location.lon,
+        radius_m=location.radius_m, method=(location.method or None) and location.method[:32],
+        confidence=location.confidence, shape=(location.shape or None) and location.shape[:16],
+        label=(location.label or None) and location.label[:200], observed_at=location.observed_at.astimezone(UTC),
+        received_at=received_at.astimezone(UTC), actor=actor[:64])
+
+
 def _call_values(call: NewCall) -> dict[str, Any]:
     return {
         "linkedid": call.linkedid,
@@ -181,7 +205,7 @@ def _call_values(call: NewCall) -> dict[str, Any]:
         "intake": call.intake.value,
         "status": TicketStatus.NEW.value,
         "arrived_at": _to_utc(call.arrived_at),
-        **_location_values(call.location),
+        **location_values(call.location),
     }
 
 
@@ -195,7 +219,7 @@ def _ticket_values(t: Ticket) -> dict[str, Any]:
         "answered_by": t.answered_by,
         "ended_at": _to_utc(t.ended_at),
         "outcome": t.outcome.value if t.outcome else None,
-        **_location_values(t.location),
+        **location_values(t.location),
     }
 
 
@@ -252,7 +276,7 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _to_domain(row: TicketRow) -> Ticket:
+def to_domain(row: TicketRow) -> Ticket:
     location = None
     if row.loc_lat is not None and row.loc_lon is not None:
         location = Location(
