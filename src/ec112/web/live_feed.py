@@ -104,8 +104,8 @@ class LiveFeed:
             case TicketOpened(ticket=ticket) | TicketChanged(ticket=ticket):
                 return "ticket", self._ticket(ticket)
             case TicketLocated(ticket=ticket, report=report, unlocated=unlocated, count=count):
-                return "location", {"ticket_id": ticket.id, "number": ticket.number(self._prefix),
-                                    "best": location_json(ticket.location), "count": count,
+                return "location", {"ticket": ticket.number(self._prefix), "ticket_id": ticket.id,
+                                    "best": location_json(ticket.location, best=True), "count": count,
                                     "report": report_json(report) if report else None,
                                     "unlocated": unlocated_json(unlocated) if unlocated else None}
             case DispatchChanged(dispatch=dispatch):

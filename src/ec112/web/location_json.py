@@ -3,22 +3,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from ec112.domain.geography import Area, Jurisdiction
 from ec112.domain.location import Location, LocationReport, UnlocatedReport
 
 
-def location_json(loc: Location | None) -> dict[str, Any] | None:
+def location_json(loc: Location | None, *, id: int | None = None, received_at: datetime | None = None,
+                  best: bool = False) -> dict[str, Any] | None:
+    """LOC of docs/location.md; ``id``/``received_at`` are null for a location that is no stored report."""
     if loc is None:
         return None
-    return {"lat": loc.lat, "lon": loc.lon, "radius_m": loc.radius_m, "source": loc.source.value,
+    return {"id": id, "lat": loc.lat, "lon": loc.lon, "radius_m": loc.radius_m, "source": loc.source.value,
             "method": loc.method, "confidence": loc.confidence, "shape": loc.shape, "label": loc.label,
-            "observed_at": loc.observed_at.isoformat()}
+            "observed_at": loc.observed_at.isoformat(),
+            "received_at": received_at.isoformat() if received_at else None, "best": best}
 
 
-def report_json(report: LocationReport) -> dict[str, Any]:
-    return {"id": report.id, "received_at": report.received_at.isoformat(), **(location_json(report.location) or {})}
+def report_json(report: LocationReport, *, best: bool = False) -> dict[str, Any]:
+    return location_json(report.location, id=report.id, received_at=report.received_at, best=best) or {}
+
+
+def best_json(best: Location | None, reports: Sequence[LocationReport]) -> dict[str, Any] | None:
+    """The best location as LOC, with the id of the report it is (the first equal one, newest first)."""
+    found = next((r for r in reports if r.location == best), None)
+    if found is not None:
+        return report_json(found, best=True)
+    return location_json(best, best=True)
 
 
 def unlocated_json(report: UnlocatedReport) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from ec112.domain.tickets import ticket_number
 from ec112.services.locations import LocationService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.auth import TicketViewer, TicketWorker
-from ec112.web.location_json import jurisdiction_json, location_json, report_json, unlocated_json
+from ec112.web.location_json import best_json, jurisdiction_json, location_json, report_json, unlocated_json
 from ec112.web.schemas import ErrorOut
 
 MAX_RADIUS_M = 100_000.0
@@ -39,12 +39,14 @@ def locations_router(locations: LocationService, desk: TicketDesk, *, prefix: st
     async def body(ref: str) -> dict[str, Any]:
         ticket = await desk.find(ref)
         found = await locations.ticket_locations(ticket.id)
+        best = best_json(found.best, found.reports)
+        best_id = best["id"] if best else None
         return {
-            "ticket_id": ticket.id, "number": ticket.number(prefix),
-            "best": location_json(found.best),
-            "reports": [report_json(r) for r in found.reports],
+            "ticket": ticket.number(prefix), "ticket_id": ticket.id,
+            "best": best,
+            "reports": [report_json(r, best=r.id == best_id) for r in found.reports],
             "unlocated": [unlocated_json(u) for u in found.unlocated],
-            "hints": [{"ticket_id": h.ticket_id, "number": ticket_number(prefix, h.ticket_id, h.arrived_at),
+            "hints": [{"ticket": ticket_number(prefix, h.ticket_id, h.arrived_at),
                        "arrived_at": h.arrived_at.isoformat(), "age_seconds": round(h.age_seconds),
                        "location": location_json(h.location)} for h in found.hints],
             "jurisdiction": jurisdiction_json(found.jurisdiction),
@@ -67,7 +69,7 @@ def locations_router(locations: LocationService, desk: TicketDesk, *, prefix: st
                                 label=(data.label or "").strip() or None)
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from None
-        await locations.add(ticket.id, location, actor=user.username)
-        return await body(str(ticket.id))
+        report = await locations.add(ticket.id, location, actor=user.username)
+        return report_json(report, best=(await locations.ticket_locations(ticket.id)).best == report.location)
 
     return router
