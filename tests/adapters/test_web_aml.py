@@ -56,11 +56,13 @@ async def test_aml_https_with_a_valid_hmac_lands_on_the_call_and_is_announced_li
     body = seen.json()
     assert body["ticket"] == number
     assert (body["best"]["source"], body["best"]["lat"], body["best"]["radius_m"]) == ("aml", -1.25123, 12.0)
-    assert body["best"]["best"] is True and body["reports"][0]["id"] == body["best"]["id"]
+    assert body["best"]["best"] is True
+    assert body["reports"][0]["id"] == body["best"]["id"]
     message = await asyncio.wait_for(events.get(), 2)
     while message.kind != "location":
         message = await asyncio.wait_for(events.get(), 2)
-    assert message.data["ticket"] == number and message.data["count"] == 1
+    assert message.data["ticket"] == number
+    assert message.data["count"] == 1
     assert message.data["best"]["source"] == "aml"
 
 
@@ -75,7 +77,8 @@ async def test_wrong_or_missing_hmac_is_refused_and_nothing_is_stored(stack: Web
     assert stack.locations is not None
     assert await stack.locations.unmatched_aml() == []
     ticket = await SqlTicketRepository(stack.engine).get(1)
-    assert ticket is not None and ticket.location is None
+    assert ticket is not None
+    assert ticket.location is None
 
 
 async def test_malformed_messages_get_400_with_the_reason(stack: WebStack) -> None:
@@ -116,7 +119,9 @@ async def test_unmatched_aml_is_listed_for_supervisors_and_taken_by_the_next_cal
         assert [(a["caller_number"], a["channel"], a["location"]["lat"]) for a in listed] == [
             (NUMBER, "https", -1.25123)]
         page = await supervisor.get("/aml")
-        assert page.status_code == 200 and "AML tanpa panggilan" in page.text and NUMBER in page.text
+        assert page.status_code == 200
+        assert "AML tanpa panggilan" in page.text
+        assert NUMBER in page.text
         assert (await taker.get("/api/aml/unmatched")).status_code == 403
         assert (await taker.get("/aml")).status_code == 403
         # The call comes: opened through the intake, so TicketOpened reaches the location service.
@@ -153,6 +158,9 @@ async def test_call_taker_drops_a_pin_with_csrf_and_it_becomes_the_best(stack: W
     finally:
         await taker.aclose()
     assert no_csrf.status_code == 403
-    assert added.status_code == 201 and added.json()["best"] is True and added.json()["label"] == "depan masjid"
+    assert added.status_code == 201
+    assert added.json()["best"] is True
+    assert added.json()["label"] == "depan masjid"
     assert bad.status_code == 422
-    assert seen["best"]["source"] == "manual" and seen["reports"][0]["id"] == added.json()["id"]
+    assert seen["best"]["source"] == "manual"
+    assert seen["reports"][0]["id"] == added.json()["id"]
