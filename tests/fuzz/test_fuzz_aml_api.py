@@ -44,7 +44,8 @@ def _check(response: requests.Response) -> None:
     assert response.status_code in (200, 400, 403, 413), (response.status_code, response.text[:300])
     if response.status_code == 400:
         reasons = response.json()["reasons"]
-        assert reasons and set(reasons) <= REASONS, reasons
+        assert reasons, response.text
+        assert set(reasons) <= REASONS, reasons
     if response.status_code == 200:
         assert response.json()["status"] in ("matched", "kept")
 

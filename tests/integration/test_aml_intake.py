@@ -100,7 +100,7 @@ def test_aml_after_answer_lands_on_the_call_and_a_wrong_hmac_is_refused(
         while time.monotonic() < deadline and not [d for k, d in live.events if k == "location"]:
             time.sleep(0.05)
         [event] = [d for k, d in live.events if k == "location"]
-        assert event["ticket"] == ticket["number"] and event["count"] == 2 and event["best"]["source"] == "aml"
+        assert (event["ticket"], event["count"], event["best"]["source"]) == (ticket["number"], 2, "aml")
         assert live.error is None
         assert call.wait(timeout=40) == 0, call.diagnostics()
     finally:
