@@ -143,6 +143,7 @@ async def _open_through_bus(stack: WebStack) -> str:
                                         datetime.now(UTC), IntakeChannel.AGI))
     assert stack.locations is not None
     await stack.locations.on_ticket_opened(TicketOpened(at=datetime.now(UTC), actor=ASTERISK, ticket=ticket))
+    await stack.locations.drain()
     return ticket.number("112")
 
 

@@ -133,6 +133,7 @@ async def test_an_aml_for_no_call_is_kept_then_the_call_of_that_number_takes_it(
     event = TicketOpened(at=NOW, actor=ASTERISK, ticket=ticket)
     await locations.on_ticket_opened(event)
     await locations.on_ticket_opened(event)  # twice (a second door): attached once
+    await locations.drain()
     seen = await locations.ticket_locations(ticket.id)
     assert [r.location.source for r in seen.reports] == [LocationSource.AML]
     assert [a.caller_number_e164 for a in await locations.unmatched_aml()] == [None]

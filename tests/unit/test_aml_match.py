@@ -58,6 +58,13 @@ def test_a_new_call_takes_the_waiting_aml_of_its_number_within_the_window_oldest
     assert [a.id for a in found] == [2, 3]
 
 
+def test_a_late_opened_ticket_takes_what_it_would_have_matched_and_nothing_later() -> None:
+    backfilled = ticket(9, arrived=0, ended=60)
+    found = attachable([waiting(1, 30), waiting(2, 60 + 299), waiting(3, 60 + 301), waiting(4, 601)], backfilled,
+                       window=WINDOW)
+    assert [a.id for a in found] == [1, 2]
+
+
 def test_a_call_without_a_number_takes_nothing() -> None:
     assert attachable([waiting(1, -10)], ticket(9, arrived=0, number=None), window=WINDOW) == []
 

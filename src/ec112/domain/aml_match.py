@@ -10,7 +10,9 @@ second fix later; the SMS gateway or the ELS HTTPS POST tells its number. The ru
   to a new call of the same phone (it is kept, and the next call picks it up), while a fix a few minutes after
   hang-up still helps the call taker who calls back or dispatches;
 * an AML that matches no call is kept as *unmatched*; a call of that number that arrives at most ``window``
-  after the AML was received picks up every unmatched AML of its number (``attachable``).
+  after the AML was received picks up every unmatched AML of its number (``attachable``) — and, for a ticket
+  opened late (the AMI tracker, the backfill), those received up to ``window`` after its arrival and not
+  more than ``ENDED_GRACE`` after its end, the same rule as ``matching_ticket`` seen from the other side.
 """
 
 from __future__ import annotations
@@ -61,9 +63,10 @@ def matching_ticket(candidates: Iterable[Ticket], received_at: datetime, *, wind
 
 def attachable(waiting: Iterable[UnmatchedAml], ticket: Ticket, *, window: timedelta) -> list[UnmatchedAml]:
     """The unmatched AML messages a newly opened ticket takes: same number, received at most ``window`` before
-    its call arrived (or after it: an AML stored while the ticket was being written). Oldest first."""
+    its call arrived, or after it while the call could still have matched them. Oldest first."""
     if ticket.caller_number_e164 is None:
         return []
     found = [a for a in waiting if a.caller_number_e164 == ticket.caller_number_e164
-             and a.received_at >= ticket.arrived_at - window]
+             and ticket.arrived_at - window <= a.received_at <= ticket.arrived_at + window
+             and (ticket.ended_at is None or a.received_at <= ticket.ended_at + ENDED_GRACE)]
     return sorted(found, key=lambda a: (a.received_at, a.id))

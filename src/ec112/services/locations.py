@@ -208,20 +208,26 @@ class LocationService:
         return list(await self._repo.unmatched_aml())
 
     async def on_ticket_opened(self, event: TicketOpened) -> None:
-        """Bus subscriber: a new call takes the unmatched AML of its number received within the window."""
-        ticket = event.ticket
-        if ticket.caller_number_e164 is None:
-            return
-        waiting = await self._repo.unmatched_aml(caller_e164=ticket.caller_number_e164,
-                                                 since=ticket.arrived_at - self._window)
-        for aml in attachable(waiting, ticket, window=self._window):
-            if await self._repo.claim_aml(aml.id, ticket.id, self._clock()):
-                log.info("AML %d (%s) attached to new ticket %d", aml.id, aml.channel, ticket.id)
-                await self.add(ticket.id, aml.location, actor=f"aml-{aml.channel}")
+        """Bus subscriber: a new call takes the unmatched AML of its number received within the window. In a
+        tracked task: the FastAGI intake awaits the TicketOpened subscribers, and a 112 call must not wait."""
+        if event.ticket.caller_number_e164 is not None:
+            self._spawn(self._attach_waiting(event.ticket))
+
+    async def _attach_waiting(self, ticket: Ticket) -> None:
+        assert ticket.caller_number_e164 is not None
+        try:
+            waiting = await self._repo.unmatched_aml(caller_e164=ticket.caller_number_e164,
+                                                     since=ticket.arrived_at - self._window)
+            for aml in attachable(waiting, ticket, window=self._window):
+                if await self._repo.claim_aml(aml.id, ticket.id, self._clock()):
+                    log.info("AML %d (%s) attached to new ticket %d", aml.id, aml.channel, ticket.id)
+                    await self.add(ticket.id, aml.location, actor=f"aml-{aml.channel}")
+        except Exception:
+            log.exception("ticket %d: attaching the waiting AML failed", ticket.id)
 
     # --- background work -------------------------------------------------------------------------------------
     async def drain(self) -> None:
-        """Wait for the reference fetches in flight (tests, shutdown)."""
+        """Wait for the background work in flight: reference fetches, waiting AML attached (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
