@@ -50,21 +50,21 @@ class SqlTicketRepository:
             row = (
                 await session.execute(select(TicketRow).where(TicketRow.linkedid == call.linkedid))
             ).scalar_one()
-            return to_domain(row), new_id is not None
+            return _to_domain(row), new_id is not None
 
     async def get(self, ticket_id: int) -> Ticket | None:
         if not 0 < ticket_id <= _MAX_ID:  # SQLite/asyncpg raise on an out-of-range integer: it is just unknown
             return None
         async with self._sessions() as session:
             row = await session.get(TicketRow, ticket_id)
-            return to_domain(row) if row else None
+            return _to_domain(row) if row else None
 
     async def get_by_linkedid(self, linkedid: str) -> Ticket | None:
         async with self._sessions() as session:
             row = (
                 await session.execute(select(TicketRow).where(TicketRow.linkedid == linkedid))
             ).scalar_one_or_none()
-            return to_domain(row) if row else None
+            return _to_domain(row) if row else None
 
     async def list_recent(self, *, limit: int, offset: int = 0) -> Sequence[Ticket]:
         async with self._sessions() as session:
@@ -73,7 +73,7 @@ class SqlTicketRepository:
                     select(TicketRow).order_by(TicketRow.id.desc()).limit(limit).offset(offset)
                 )
             ).scalars()
-            return [to_domain(r) for r in rows]
+            return [_to_domain(r) for r in rows]
 
     async def list_unended(self) -> Sequence[Ticket]:
         async with self._sessions() as session:
@@ -82,7 +82,7 @@ class SqlTicketRepository:
                     select(TicketRow).where(TicketRow.ended_at.is_(None)).order_by(TicketRow.id)
                 )
             ).scalars()
-            return [to_domain(r) for r in rows]
+            return [_to_domain(r) for r in rows]
 
     async def list_arrived_between(self, start: datetime, end: datetime) -> Sequence[Ticket]:
         """Tickets with ``start <= arrived_at < end``, oldest first (the calls of a KPI period)."""
@@ -93,7 +93,7 @@ class SqlTicketRepository:
             .order_by(TicketRow.arrived_at, TicketRow.id)
         )
         async with self._sessions() as session:
-            return [to_domain(r) for r in (await session.execute(stmt)).scalars()]
+            return [_to_domain(r) for r in (await session.execute(stmt)).scalars()]
 
     async def search(self, query: TicketQuery) -> tuple[Sequence[Ticket], int]:
         """One page of matching tickets, newest first, and how many match in all."""
@@ -102,7 +102,7 @@ class SqlTicketRepository:
         async with self._sessions() as session:
             total = (await session.execute(count)).scalar_one()
             page = stmt.order_by(TicketRow.id.desc()).limit(query.limit).offset(query.offset)
-            return [to_domain(r) for r in (await session.execute(page)).scalars()], total
+            return [_to_domain(r) for r in (await session.execute(page)).scalars()], total
 
     async def save_work(self, ticket: Ticket, event: TicketEvent, audit: AuditDraft | None = None) -> Ticket:
         """Store a call taker's change, its event and (when given) its audit entry together, if nobody changed
@@ -133,7 +133,7 @@ class SqlTicketRepository:
                     await self._audit.append_in(session, audit, event.at)
                 row = await session.get(TicketRow, ticket.id, populate_existing=True)
                 assert row is not None
-                return to_domain(row)
+                return _to_domain(row)
 
         return await (self._audit.retrying(transaction) if audit is not None else transaction())
 
@@ -169,7 +169,7 @@ class SqlTicketRepository:
             await conn.execute(text("SELECT 1"))
 
 
-def location_values(location: Location | None) -> dict[str, Any]:
+def _location_values(location: Location | None) -> dict[str, Any]:
     if location is None:
         return dict.fromkeys(
             ("loc_lat", "loc_lon", "loc_radius_m", "loc_source", "loc_method", "loc_observed_at")
@@ -205,7 +205,7 @@ def _call_values(call: NewCall) -> dict[str, Any]:
         "intake": call.intake.value,
         "status": TicketStatus.NEW.value,
         "arrived_at": _to_utc(call.arrived_at),
-        **location_values(call.location),
+        **_location_values(call.location),
     }
 
 
@@ -219,7 +219,7 @@ def _ticket_values(t: Ticket) -> dict[str, Any]:
         "answered_by": t.answered_by,
         "ended_at": _to_utc(t.ended_at),
         "outcome": t.outcome.value if t.outcome else None,
-        **location_values(t.location),
+        **_location_values(t.location),
     }
 
 
@@ -276,7 +276,7 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def to_domain(row: TicketRow) -> Ticket:
+def _to_domain(row: TicketRow) -> Ticket:
     location = None
     if row.loc_lat is not None and row.loc_lon is not None:
         location = Location(
@@ -312,3 +312,8 @@ def to_domain(row: TicketRow) -> Ticket:
         classified_at=_utc(row.classified_at),
         revision=row.revision or 0,
     )
+
+
+# Shared with db/locations.py (the ticket's best location is written there too).
+to_domain = _to_domain
+location_values = _location_values
