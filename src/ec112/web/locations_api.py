@@ -58,7 +58,7 @@ def locations_router(locations: LocationService, desk: TicketDesk, *, prefix: st
         return await body(ticket_ref)
 
     @router.post("/tickets/{ticket_ref}/locations", status_code=201,
-                 responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+                 responses={400: {}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
     async def add_location(ticket_ref: str, data: LocationIn, user: TicketWorker) -> dict[str, Any]:
         """The call taker's pin (``manual``) or a place she picked in the gazetteer (``gazetteer``)."""
         ticket = await desk.find(ticket_ref)
