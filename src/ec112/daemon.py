@@ -33,6 +33,7 @@ from ec112.config.settings import Settings
 from ec112.db.accounts import SqlAccountStore
 from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
+from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.geoloc_profile import parse_geoloc_profile
 from ec112.records import AsteriskRecords
 from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE
@@ -49,6 +50,7 @@ from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
 from ec112.services.intake import IntakeService, utcnow
 from ec112.services.kpis import KpiService
+from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
@@ -56,6 +58,7 @@ from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.ticket_desk import TicketDesk
 from ec112.watchdog.heartbeat import heartbeat, mark_ready
+from ec112.web.aml_api import AmlOptions
 from ec112.web.app import WebDeps, create_app
 from ec112.web.auth import WebAuth
 from ec112.web.console import ConsoleOptions
@@ -199,10 +202,21 @@ async def run(settings: Settings) -> None:
     dispatcher = DispatchService(dispatch_store, desk, directory, bus=bus, audit=audit,
                                  ack_timeout=timedelta(seconds=cc.ack_timeout_seconds))
     feed = LiveFeed(ticket_prefix=cc.ticket_prefix)
+    loc = settings.location
+    # Every location of a ticket, fused; AML matched to its call; civic addresses placed and points located
+    # (kecamatan, desa, nearest posts) on the regency's own map.
+    locations = LocationService(stores.locations, tickets, default_region=cc.default_region,
+                                match_window=timedelta(seconds=loc.aml_match_window_seconds),
+                                reference_timeout=loc.reference_timeout_seconds, bus=bus,
+                                place_civic=geography.gazetteer.find_civic, locate=geography.jurisdiction.locate)
+    aml = AmlOptions(parse_https=lambda body, at: parse_aml_https(body, received_at=at),
+                     parse_sms=lambda text, at: parse_aml_sms(text, received_at=at),
+                     hmac_key=loc.aml_hmac_key.get_secret_value(), sms_token=loc.aml_sms_token.get_secret_value())
     # Subscribers, in order: a ticket is settled by the tracker (its caller may have hung up before the insert
     # committed) and shown by presence before the live stream announces it; agencies hear of their dispatches.
     bus.subscribe(TicketOpened, tracker.on_ticket_opened)
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
+    bus.subscribe(TicketOpened, locations.on_ticket_opened)  # an AML that came before its call
     bus.subscribe(DispatchChanged, AgencyNotifications(directory, notifier, ticket_prefix=cc.ticket_prefix,
                                                        category_label=desk.category_label).on_dispatch_changed)
     bus.subscribe(DomainEvent, feed.on_event)
@@ -214,7 +228,8 @@ async def run(settings: Settings) -> None:
                 thresholds=settings.wallboard.thresholds(),
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
-                photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer, geography=geography)
+                photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
+                locations=locations, aml=aml, geography=geography)
     )
     web = _EmbeddedUvicorn(
         uvicorn.Config(
@@ -224,6 +239,9 @@ async def run(settings: Settings) -> None:
             log_config=None,
             access_log=False,
             lifespan="off",
+            # HTTPS of its own when configured (AML from handsets; otherwise a TLS proxy in front).
+            ssl_certfile=settings.web.tls_certificate,
+            ssl_keyfile=settings.web.tls_key,
         )
     )
 
@@ -266,6 +284,7 @@ async def run(settings: Settings) -> None:
             await agi.close(SHUTDOWN_GRACE)
             web.should_exit = True
             await ami.close()
+            await locations.close(SHUTDOWN_GRACE)  # reference fetches in flight
             await bus.close(SHUTDOWN_GRACE)  # subscribers still at work (e.g. a webhook being queued)
             await notifier.close(SHUTDOWN_GRACE)  # what is still in flight stays pending for the next start
             for task in endless:

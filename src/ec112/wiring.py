@@ -32,6 +32,7 @@ from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
 from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
+from ec112.db.locations import SqlLocationRepository
 from ec112.db.records import SqlRecordStore
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
@@ -51,6 +52,7 @@ class Stores:
     dispatches: SqlDispatchStore
     records: SqlRecordStore  # Asterisk's call records already read (the backfill)
     webhooks: SqlWebhookLog  # the deliveries to agencies
+    locations: SqlLocationRepository  # every location of a ticket, references, AML messages
 
     def user_admin(self, passwords: Passwords | None = None) -> UserAdmin:
         """Account administration (``ec112 user …``; the panel's admin pages get theirs with the web auth)."""
@@ -71,6 +73,7 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
             dispatches=SqlDispatchStore(engine),
             records=SqlRecordStore(engine),
             webhooks=SqlWebhookLog(engine),
+            locations=SqlLocationRepository(engine),
         )
     finally:
         await engine.dispose()

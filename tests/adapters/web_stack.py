@@ -27,6 +27,7 @@ from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
 from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
+from ec112.db.locations import SqlLocationRepository
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.accounts import NewUser, Role
@@ -34,6 +35,7 @@ from ec112.domain.call_events import ChannelRow, QueueSnapshot
 from ec112.domain.events import DomainEvent, TicketOpened
 from ec112.domain.kpi_ratings import KpiThresholds
 from ec112.domain.kpis import Shifts
+from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.services.accounts import UserAdmin
 from ec112.services.agents import AgentService
 from ec112.services.audit import AuditService
@@ -42,12 +44,14 @@ from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
 from ec112.services.kpis import KpiService
+from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.ticket_desk import TicketDesk
+from ec112.web.aml_api import AmlOptions
 from ec112.web.app import WebDeps, create_app
 from ec112.web.auth import WebAuth
 from ec112.web.i18n import I18n
@@ -55,6 +59,8 @@ from ec112.web.live_feed import LiveFeed
 from ec112.web.photos import PhotoStore
 
 CLI_TOKEN = "local-cli-token-for-tests"
+AML_HMAC_KEY = "aml-hmac-key-for-tests"
+AML_SMS_TOKEN = "aml-sms-token-for-tests"
 PASSWORDS = {"admin": "admin-sandi-1", "spv": "spv-sandi-12", "taker01": "taker01-sandi", "taker02": "taker02-sandi",
              "officer": "officer-sandi", "responder": "responder-sandi"}
 
@@ -110,6 +116,8 @@ class WebStack:
     presence: PresenceService | None = None  # feed it AMI events to see the live panels change
     dispatcher: DispatchService | None = None  # dispatch to agencies (escalate_overdue() by hand: no loop here)
     no_answer: NoAnswerGuard | None = None  # feed it AgentRingNoAnswer to pause a desk that rang out
+    locations: LocationService | None = None  # every location of a ticket, AML matching
+    feed: LiveFeed | None = None  # the live stream (subscribe to see the events a panel gets)
 
 
 async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
@@ -144,7 +152,13 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     dispatches = SqlDispatchStore(engine)
     dispatcher = DispatchService(dispatches, desk, directory, ack_timeout=timedelta(seconds=60), bus=bus, audit=audit)
     no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, bus, queue="112")
+    locations = LocationService(SqlLocationRepository(engine), tickets, default_region="ID",
+                                match_window=timedelta(seconds=600), reference_timeout=1.0, bus=bus)
+    aml = AmlOptions(parse_https=lambda body, at: parse_aml_https(body, received_at=at),
+                     parse_sms=lambda text, at: parse_aml_sms(text, received_at=at),
+                     hmac_key=AML_HMAC_KEY, sms_token=AML_SMS_TOKEN)
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
+    bus.subscribe(TicketOpened, locations.on_ticket_opened)
     bus.subscribe(DomainEvent, feed.on_event)
     app = create_app(WebDeps(
         desk, agents, readiness, "112",
@@ -153,7 +167,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         presence, feed, web, thresholds=thresholds or KpiThresholds(), directory=directory,
         deliveries=SqlWebhookLog(engine), dispatcher=dispatcher,
         reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
-        photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer,
+        photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
         geography=load_geography(LocationSettings(), directory.agencies),  # the shipped boundaries
     ))
     port = _free_port()
@@ -164,7 +178,8 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         async with asyncio.timeout(10):
             while not server.started:
                 await asyncio.sleep(0.01)
-        yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer)
+        yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer,
+                       locations, feed)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)

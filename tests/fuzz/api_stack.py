@@ -28,15 +28,17 @@ from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
 from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
+from ec112.db.locations import SqlLocationRepository
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.accounts import NewUser, Role
 from ec112.domain.call_events import ChannelRow, QueueSnapshot
-from ec112.domain.events import DomainEvent
+from ec112.domain.events import DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.domain.location import Location, LocationSource
 from ec112.domain.ticket_work import Classification, ClassificationInput
 from ec112.domain.tickets import IntakeChannel, NewCall
+from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.services.accounts import UserAdmin
 from ec112.services.agents import AgentService
 from ec112.services.audit import AuditService
@@ -45,11 +47,13 @@ from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
 from ec112.services.kpis import KpiService
+from ec112.services.locations import LocationService
 from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.ticket_desk import TicketDesk
+from ec112.web.aml_api import AmlOptions
 from ec112.web.app import WebDeps, create_app
 from ec112.web.auth import WebAuth
 from ec112.web.i18n import I18n
@@ -57,6 +61,8 @@ from ec112.web.live_feed import LiveFeed
 from ec112.web.photos import PhotoStore
 
 CLI_TOKEN = "local-cli-token-for-fuzzing"
+AML_HMAC_KEY = "aml-hmac-key-for-fuzzing"
+AML_SMS_TOKEN = "aml-sms-token-for-fuzzing"
 TZ = "Asia/Jakarta"
 ACCOUNTS = [("admin", Role.ADMIN, None), ("spv", Role.SUPERVISOR, None), ("taker01", Role.CALL_TAKER, "taker01"),
             ("officer", Role.AGENCY_OFFICER, None), ("responder", Role.RESPONDER, None)]
@@ -122,6 +128,9 @@ async def _build(tmp_path: Path) -> tuple[uvicorn.Server, tuple[str, ...], objec
     desk = TicketDesk(tickets, categories=categories, ticket_prefix="112", bus=bus)
     store = SqlDispatchStore(engine)
     dispatcher = DispatchService(store, desk, directory, ack_timeout=timedelta(seconds=90), bus=bus, audit=audit)
+    locations = LocationService(SqlLocationRepository(engine), tickets, default_region="ID",
+                                match_window=timedelta(seconds=600), reference_timeout=1.0, bus=bus)
+    bus.subscribe(TicketOpened, locations.on_ticket_opened)
     bus.subscribe(DomainEvent, feed.on_event)
     shifts = Shifts((7, 15, 23), I18n(TZ).tz)
     numbers = await _seed(tickets, desk, dispatcher, users)
@@ -135,7 +144,11 @@ async def _build(tmp_path: Path) -> tuple[uvicorn.Server, tuple[str, ...], objec
         readiness, "112", CollectorRegistry(), KpiService(tickets, shifts), presence, feed, web,
         directory=directory, deliveries=SqlWebhookLog(engine), dispatcher=dispatcher,
         reports=DispatchReports(store, tickets, desk, directory, shifts, version=__version__),
-        photos=PhotoStore(tmp_path / "photos"), geography=load_geography(LocationSettings(), directory.agencies),
+        photos=PhotoStore(tmp_path / "photos"), locations=locations,
+        aml=AmlOptions(parse_https=lambda body, at: parse_aml_https(body, received_at=at),
+                       parse_sms=lambda text, at: parse_aml_sms(text, received_at=at),
+                       hmac_key=AML_HMAC_KEY, sms_token=AML_SMS_TOKEN),
+        geography=load_geography(LocationSettings(), directory.agencies),
     ))
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_config=None, lifespan="off",
                                     access_log=False, timeout_graceful_shutdown=2))

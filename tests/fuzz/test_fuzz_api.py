@@ -37,6 +37,7 @@ from .budget import EXAMPLES, GAPS, budget, ran
 
 STREAMING = re.compile(r"/events$|/stream$")  # SSE (/api/events, the field stream): never ends by design
 OPEN = {"/healthz", "/readyz"}  # liveness/readiness answer without a credential (web/auth.py OPEN_PATHS)
+OWN_CREDENTIAL = {"/api/aml", "/api/aml/sms"}  # machine clients: their own HMAC / token, 403 when wrong
 REQUEST_TIMEOUT = 10.0
 PER_OPERATION = max(5, EXAMPLES // 15)  # positive cases per operation (negative: half); ~33 operations
 
@@ -128,7 +129,7 @@ def test_without_a_valid_credential_every_api_operation_is_401(api: ApiStack, ht
                 response = http.request(method.upper(), url, headers=headers, timeout=REQUEST_TIMEOUT,
                                         json={} if method.upper() != "GET" else None, stream=True)
                 response.close()
-                expected = {200, 503} if path in OPEN else {401}
+                expected = {200, 503} if path in OPEN else {403} if path in OWN_CREDENTIAL else {401}
                 assert response.status_code in expected, (method, path, headers, response.status_code)
                 checked += 1
     assert checked >= 100

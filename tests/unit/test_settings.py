@@ -56,3 +56,16 @@ def test_relative_sqlite_lands_under_var_dir(tmp_path: Path, monkeypatch: pytest
 def test_secret_is_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EC112_AMI__SECRET", "s3cr3t-value")
     assert "s3cr3t-value" not in repr(load_settings())
+
+
+def test_tls_certificate_and_key_go_together(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("EC112_LAB_MODE", "1")
+    assert (load_settings().web.tls_certificate, load_settings().web.tls_key) == (None, None)
+    monkeypatch.setenv("EC112_WEB__TLS_CERTIFICATE", str(tmp_path / "cert.pem"))
+    with pytest.raises(ValidationError, match="both or neither"):
+        load_settings()
+    monkeypatch.setenv("EC112_WEB__TLS_KEY", str(tmp_path / "key.pem"))
+    assert load_settings().web.tls_key == tmp_path / "key.pem"
+    monkeypatch.setenv("EC112_WEB__TLS_CERTIFICATE", "")
+    monkeypatch.setenv("EC112_WEB__TLS_KEY", " ")
+    assert load_settings().web.tls_certificate is None

@@ -60,6 +60,21 @@ class WebSettings(BaseModel):
     # attribution. Empty: no tiles are fetched; the map shows the caller's point, its uncertainty circle and a scale.
     map_tile_url: str = ""
     map_attribution: str = ""
+    # HTTPS served by ec112 itself (PEM files; both or neither): the AML intake must be HTTPS for handsets.
+    # Empty: plain HTTP (behind a TLS proxy, or on the loopback).
+    tls_certificate: Path | None = None
+    tls_key: Path | None = None
+
+    @field_validator("tls_certificate", "tls_key", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> WebSettings:
+        if (self.tls_certificate is None) != (self.tls_key is None):
+            raise ValueError("web.tls_certificate and web.tls_key go together: set both or neither")
+        return self
 
 
 class DatabaseSettings(BaseModel):

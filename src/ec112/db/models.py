@@ -210,3 +210,66 @@ class RecordedCallRow(Base):
         Index("ix_recorded_calls_settled_at", "settled_at"),
         Index("ix_recorded_calls_updated_at", "updated_at"),
     )
+
+
+class TicketLocationRow(Base):
+    """One location a ticket was given (PIDF-LO, AML, a fetched reference, a civic address placed, a pin…);
+    never updated. The ticket's ``loc_*`` columns hold the best one (``domain.location.best_location``)."""
+
+    __tablename__ = "ticket_locations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    radius_m: Mapped[float | None] = mapped_column(Float)
+    method: Mapped[str | None] = mapped_column(String(32))
+    confidence: Mapped[int | None] = mapped_column(Integer)
+    shape: Mapped[str | None] = mapped_column(String(16))
+    label: Mapped[str | None] = mapped_column(String(200))
+    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+
+
+class TicketUnlocatedRow(Base):
+    """What the network said about where the caller is without usable coordinates (a reference URI, a civic
+    address the gazetteer could not place): kept and shown, its status moves pending → resolved | failed."""
+
+    __tablename__ = "ticket_unlocated"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AmlMessageRow(Base):
+    """An Advanced Mobile Location message as received (HTTPS or SMS), matched to its ticket or kept."""
+
+    __tablename__ = "aml_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str] = mapped_column(String(8))  # https | sms
+    caller_number_e164: Mapped[str | None] = mapped_column(String(20))
+    caller_number_raw: Mapped[str | None] = mapped_column(String(64))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    radius_m: Mapped[float | None] = mapped_column(Float)
+    method: Mapped[str | None] = mapped_column(String(32))
+    confidence: Mapped[int | None] = mapped_column(Integer)
+    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    matched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notes: Mapped[str | None] = mapped_column(String(400))  # the parser's dropped fields (names, never values)
+
+    __table_args__ = (
+        Index("ix_aml_messages_caller_received", "caller_number_e164", "received_at"),
+        Index("ix_aml_messages_unmatched", "ticket_id", "received_at"),
+    )

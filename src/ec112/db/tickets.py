@@ -12,9 +12,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ec112.db.audit_chain import AuditChain
-from ec112.db.models import TicketEventRow, TicketRow
+from ec112.db.models import TicketEventRow, TicketLocationRow, TicketRow
 from ec112.domain.audit import AuditDraft
 from ec112.domain.errors import Conflict
+from ec112.domain.events import ASTERISK
 from ec112.domain.location import Location, LocationSource
 from ec112.domain.ticket_query import TicketQuery
 from ec112.domain.ticket_work import TicketEvent
@@ -43,6 +44,9 @@ class SqlTicketRepository:
         )
         async with self._sessions.begin() as session:
             new_id = (await session.execute(stmt)).scalar_one_or_none()
+            if new_id is not None and call.location is not None:
+                # The network's location is the ticket's first report too: its list of sources is complete.
+                session.add(location_row(new_id, call.location, actor=ASTERISK, received_at=call.arrived_at))
             row = (
                 await session.execute(select(TicketRow).where(TicketRow.linkedid == call.linkedid))
             ).scalar_one()
@@ -142,12 +146,22 @@ class SqlTicketRepository:
             ]
 
     async def save(self, ticket: Ticket) -> None:
-        """Store the call's life (queue, answer, end, location): never the call taker's work (``save_work``)."""
+        """Store the call's life (queue, answer, end): never the call taker's work (``save_work``).
+
+        The location only when the ticket had none (an intake's location on a ticket another door opened):
+        later ones go through ``db.locations`` (all reports, fused), which a stale copy must not overwrite.
+        """
         async with self._sessions.begin() as session:
             row = await session.get(TicketRow, ticket.id)
             if row is None:
                 raise LookupError(f"ticket {ticket.id} does not exist")
-            for key, value in _ticket_values(ticket).items():
+            values = _ticket_values(ticket)
+            if row.loc_lat is None and ticket.location is not None:
+                session.add(location_row(ticket.id, ticket.location, actor=ASTERISK,
+                                         received_at=datetime.now(UTC)))
+            else:
+                values = {k: v for k, v in values.items() if not k.startswith("loc_")}
+            for key, value in values.items():
                 setattr(row, key, value)
 
     async def ping(self) -> None:
@@ -168,6 +182,16 @@ def _location_values(location: Location | None) -> dict[str, Any]:
         "loc_method": location.method,
         "loc_observed_at": _to_utc(location.observed_at),
     }
+
+
+def location_row(ticket_id: int, location: Location, *, actor: str, received_at: datetime) -> TicketLocationRow:
+    """A ``ticket_locations`` row (shared with ``db.locations``)."""
+    return TicketLocationRow(
+        ticket_id=ticket_id, source=location.source.value, lat=location.lat, lon=location.lon,
+        radius_m=location.radius_m, method=(location.method or None) and location.method[:32],
+        confidence=location.confidence, shape=(location.shape or None) and location.shape[:16],
+        label=(location.label or None) and location.label[:200], observed_at=location.observed_at.astimezone(UTC),
+        received_at=received_at.astimezone(UTC), actor=actor[:64])
 
 
 def _call_values(call: NewCall) -> dict[str, Any]:
@@ -288,3 +312,8 @@ def _to_domain(row: TicketRow) -> Ticket:
         classified_at=_utc(row.classified_at),
         revision=row.revision or 0,
     )
+
+
+# Shared with db/locations.py (the ticket's best location is written there too).
+to_domain = _to_domain
+location_values = _location_values

@@ -112,3 +112,4 @@ class TicketLocated(DomainEvent):
     ticket: Ticket
     report: LocationReport | None = None
     unlocated: UnlocatedReport | None = None
+    count: int = 0  # how many located reports the ticket has now (the console's "n sources")

@@ -78,6 +78,7 @@ class AmlMessage:
     mcc: str | None = None
     mnc: str | None = None
     emergency_number: str | None = None
+    device_number: str | None = field(default=None, repr=False)  # HTTPS ``device_number``: the handset's MSISDN
     imsi: str | None = field(default=None, repr=False)  # personal data: never logged
     imei: str | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()  # what was malformed and dropped (field names, never values)
@@ -114,6 +115,7 @@ def parse_aml_https(body: str | bytes, *, received_at: datetime) -> AmlMessage:
         mcc=_ident(fields.get("cell_network_mcc"), "mcc", notes, "cell_network_mcc"),
         mnc=_ident(fields.get("cell_network_mnc"), "mnc", notes, "cell_network_mnc"),
         emergency_number=_ident(fields.get("emergency_number"), "number", notes, "emergency_number"),
+        device_number=_ident(fields.get("device_number"), "number", notes, "device_number"),
         imsi=_ident(fields.get("device_imsi"), "imsi", notes, "device_imsi"),
         imei=_ident(fields.get("device_imei"), "imei", notes, "device_imei"),
         notes=tuple(notes),

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from ec112.domain.aml_match import AmlDraft, UnmatchedAml
 from ec112.domain.audit import AuditDraft
 from ec112.domain.call_events import ChannelRow, QueueSnapshot
+from ec112.domain.location import Location, LocationReport, UnlocatedReport, UnlocatedStatus
 from ec112.domain.ticket_query import TicketQuery
 from ec112.domain.ticket_work import TicketEvent
 from ec112.domain.tickets import NewCall, Ticket
@@ -67,3 +69,40 @@ class AuditLog(Protocol):
     """Appends one audit entry on its own (``services.audit.AuditService``); never raises."""
 
     async def record(self, actor: str, action: str, target: str | None = None, **detail: Any) -> None: ...
+
+
+class LocationRepository(Protocol):
+    """Every location of a ticket, what could not be placed, and the AML messages received (db/locations.py)."""
+
+    async def add(self, ticket_id: int, location: Location, *, actor: str,
+                  received_at: datetime) -> tuple[LocationReport, Ticket]:
+        """Store a report and, in the same transaction, write ``best_location()`` of all the ticket's reports as
+        the ticket's location; the report and the ticket as it now is. ``LookupError``: no such ticket."""
+
+    async def reports(self, ticket_id: int) -> Sequence[LocationReport]:
+        """Newest first."""
+
+    async def add_unlocated(self, ticket_id: int, report: UnlocatedReport) -> int: ...
+
+    async def update_unlocated(self, report_id: int, status: UnlocatedStatus, reason: str | None,
+                               at: datetime) -> None: ...
+
+    async def unlocated(self, ticket_id: int) -> Sequence[UnlocatedReport]:
+        """Newest first."""
+
+    async def previous_located(self, caller_e164: str, *, before_ticket_id: int, since: datetime,
+                               limit: int) -> Sequence[Ticket]:
+        """Earlier tickets of this number (arrived at or after ``since``) that have a location, newest first."""
+
+    async def calls_of(self, caller_e164: str, *, arrived_from: datetime, arrived_to: datetime) -> Sequence[Ticket]:
+        """Tickets of this number with arrived_from <= arrived_at <= arrived_to."""
+
+    async def add_aml(self, draft: AmlDraft) -> int:
+        """Store a received AML message (unmatched); its id."""
+
+    async def claim_aml(self, aml_id: int, ticket_id: int, at: datetime) -> bool:
+        """Put an unmatched AML message on a ticket; False when it is on one already (someone else took it)."""
+
+    async def unmatched_aml(self, *, caller_e164: str | None = None, since: datetime | None = None,
+                            limit: int = 200) -> Sequence[UnmatchedAml]:
+        """AML messages on no ticket, newest first (of one number / received at or after ``since``)."""

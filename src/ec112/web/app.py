@@ -30,12 +30,14 @@ from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.health import Readiness
 from ec112.services.kpis import KpiService
+from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.notifications import DeliveryLog
 from ec112.services.presence import PresenceService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.admin_api import admin_router
 from ec112.web.agencies_api import agencies_router
+from ec112.web.aml_api import AmlOptions, aml_router
 from ec112.web.auth import AuthMiddleware, CurrentUser, KpiViewer, WebAuth, require
 from ec112.web.console import ConsoleOptions, console_router
 from ec112.web.dispatch_api import dispatch_router
@@ -44,6 +46,7 @@ from ec112.web.geo_api import geo_router
 from ec112.web.i18n import WEB_DIR
 from ec112.web.live import live_router
 from ec112.web.live_feed import LiveFeed
+from ec112.web.locations_api import locations_router
 from ec112.web.pages import pages_router
 from ec112.web.photos import PhotoStore, photos_router
 from ec112.web.reports_api import reports_router
@@ -79,6 +82,8 @@ class WebDeps:
     photos: PhotoStore | None = None  # responders' photos (web/photos.py), under var_dir
     no_answer: NoAnswerGuard | None = None  # takers who rang out and were kept (wallboard alarms)
     geography: Geography | None = None  # boundaries, gazetteer, jurisdiction (web/geo_api.py)
+    locations: LocationService | None = None  # every location of a ticket (web/locations_api.py)
+    aml: AmlOptions | None = None  # the AML intakes (web/aml_api.py); needs ``locations``
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -109,6 +114,10 @@ def create_app(deps: WebDeps) -> FastAPI:
             app.include_router(photos_router(deps.dispatcher, deps.photos))
     if deps.reports is not None:
         app.include_router(reports_router(deps.reports))
+    if deps.locations is not None:
+        app.include_router(locations_router(deps.locations, deps.desk, prefix=deps.ticket_prefix))
+        if deps.aml is not None:
+            app.include_router(aml_router(deps.locations, deps.web, deps.aml))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(DomainError)

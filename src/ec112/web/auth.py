@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "ec112_session"
 SCOPE_KEY = "ec112.auth"
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/login"})
+# The AML intakes are machine clients with their own credential (an HMAC, the SMS gateway's token: aml_api.py).
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/login", "/api/aml", "/api/aml/sms"})
 OPEN_PREFIXES = ("/static/",)
 API_PREFIXES = ("/api/", "/metrics", "/openapi.json")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

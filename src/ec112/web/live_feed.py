@@ -1,7 +1,8 @@
 """The live stream's edge: every domain event serialised ONCE into an SSE message, fanned out to every client.
 
 A subscriber of the event bus (wired in the composition root). Each message has an increasing id, its kind
-(``agent``, ``queue``, ``call``, ``call_ended``, ``ami``, ``reload``, ``ticket``, ``dispatch``, ``alert``) and its
+(``agent``, ``queue``, ``call``, ``call_ended``, ``ami``, ``reload``, ``ticket``, ``dispatch``, ``alert``,
+``location``) and its
 JSON text, made once for all clients. Clients get bounded queues: one that falls behind gets a single
 ``reload`` instead of an ever-growing backlog (the page then refetches the state).
 """
@@ -27,9 +28,11 @@ from ec112.domain.events import (
     PresenceRebuilt,
     QueueChanged,
     TicketChanged,
+    TicketLocated,
     TicketOpened,
 )
 from ec112.domain.tickets import Ticket
+from ec112.web.location_json import location_json, report_json, unlocated_json
 
 SUBSCRIBER_BUFFER = 256
 
@@ -100,6 +103,11 @@ class LiveFeed:
                 return "reload", {}
             case TicketOpened(ticket=ticket) | TicketChanged(ticket=ticket):
                 return "ticket", self._ticket(ticket)
+            case TicketLocated(ticket=ticket, report=report, unlocated=unlocated, count=count):
+                return "location", {"ticket": ticket.number(self._prefix), "ticket_id": ticket.id,
+                                    "best": location_json(ticket.location, best=True), "count": count,
+                                    "report": report_json(report) if report else None,
+                                    "unlocated": unlocated_json(unlocated) if unlocated else None}
             case DispatchChanged(dispatch=dispatch):
                 return "dispatch", _dispatch(dispatch)
             case NoAnswerAlert(endpoint=endpoint, action=action, ring_seconds=ring_seconds, at=at):
