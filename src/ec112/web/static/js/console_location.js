@@ -123,6 +123,17 @@
       return li;
     }
 
+    // Every report says whether it is the best one (the API's "best" flag, else the same place, source and time).
+    function marked(answer) {
+      var b = answer.best;
+      (answer.reports || []).forEach(function (loc) {
+        if (typeof loc.best === "boolean") return;
+        loc.best = !!b && (b.id != null ? b.id === loc.id : b.lat === loc.lat && b.lon === loc.lon &&
+          b.source === loc.source && b.observed_at === loc.observed_at);
+      });
+      return answer;
+    }
+
     // --- one card ---------------------------------------------------------------------------------------------
     function attach(card) {
       var section = card.querySelector('[data-role="location"]');
@@ -181,7 +192,7 @@
           })
           .then(function (answer) {
             if (!card.isConnected && controllers.get(card) !== ctl) return;
-            data = answer;
+            data = marked(answer);
             render();
           });
       });
@@ -364,7 +375,8 @@
       // An SSE `location` event: the sections of that ticket read again (nothing else of the card).
       onEvent: function (d) {
         controllers.forEach(function (ctl, card) {
-          if (card.dataset.number !== d.ticket && Number(card.dataset.ticketId) !== Number(d.ticket_id)) return;
+          var number = d.ticket || d.number;
+          if (card.dataset.number !== number && Number(card.dataset.ticketId) !== Number(d.ticket_id)) return;
           ctl.refresh();
           if (!card.hidden) ctl.announce(d.best);
         });
