@@ -54,7 +54,7 @@
       p.appendChild(el("span", null, " " + radius(loc)));
       var rest = [sourceName(loc.source)];
       if (loc.method) rest.push(loc.method);
-      if (loc.label) rest.push(loc.label);
+      if (loc.label && loc.label !== sourceName(loc.source)) rest.push(loc.label);
       rest.push(age(loc.observed_at));
       p.appendChild(el("span", "muted cs-small", " · " + rest.join(" · ")));
       return p;
@@ -91,7 +91,7 @@
       li.appendChild(document.createTextNode(" " + coords(loc) + " " + radius(loc)));
       var rest = [];
       if (loc.method) rest.push(loc.method);
-      if (loc.label) rest.push(loc.label);
+      if (loc.label && loc.label !== sourceName(loc.source)) rest.push(loc.label);
       rest.push(age(loc.observed_at));
       li.appendChild(el("span", "muted cs-small", " · " + rest.join(" · ")));
       if (loc.best) li.appendChild(el("span", "cs-loc-best-tag", " " + T.bestTag));

@@ -54,20 +54,31 @@
   }
 
   var STYLES = {
-    kabupaten: {color: "#8a8f98", weight: 2, dashArray: "6 4", fillColor: "#d9dde2", fillOpacity: 0.25},
+    // land over a sea-blue background (css): the coast reads at once; the neighbours a shade darker
+    kabupaten: {color: "#8a8f98", weight: 2, dashArray: "6 4", fillColor: "#e4e2d6", fillOpacity: 1},
+    regency: {color: "#3d4650", weight: 3, fillColor: "#f8f6ee", fillOpacity: 1},
     kecamatan: {color: "#3d4650", weight: 2.5, fill: false},
     desa: {color: "#9aa3ad", weight: 1, dashArray: "2 3", fill: false}
   };
 
   // The boundary layers of a map: outlines (never clickable: the map's click drops her pin) and their names.
-  function drawBoundaries(map, collection) {
+  function drawBoundaries(map, collection, tiled) {
     var names = {kabupaten: L.layerGroup(), kecamatan: L.layerGroup(), desa: L.layerGroup()};
     var regency = L.latLngBounds([]);
+    var regencyCodes = {}; // the kabupaten whose kecamatan the file holds: the regency itself
+    collection.features.forEach(function (f) {
+      if (f.properties && f.properties.level === "kecamatan" && f.properties.parent) regencyCodes[f.properties.parent] = true;
+    });
     ["kabupaten", "desa", "kecamatan"].forEach(function (level) { // kecamatan lines over the desa ones
       L.geoJSON(collection, {
         interactive: false,
         filter: function (f) { return f.properties && f.properties.level === level; },
-        style: function () { return L.extend({interactive: false, className: "cs-map-area cs-map-" + level}, STYLES[level]); },
+        style: function (f) {
+          var own = level === "kabupaten" && regencyCodes[f.properties.code];
+          var style = L.extend({interactive: false, className: "cs-map-area cs-map-" + level}, STYLES[own ? "regency" : level]);
+          if (tiled && level === "kabupaten") style.fillOpacity = 0.05; // the tiles show the land
+          return style;
+        },
         onEachFeature: function (feature, layer) {
           names[level].addLayer(label(labelPoint(feature, layer), feature.properties.name, level));
           if (level === "kecamatan") regency.extend(layer.getBounds());
@@ -113,7 +124,7 @@
 
     geo().then(function (g) {
       if (removed) return;
-      regency = drawBoundaries(map, g.boundaries);
+      regency = drawBoundaries(map, g.boundaries, !!tiles);
       drawPosts(map, g.posts);
       sources.bringToFront();
       if (!framed) frame();
@@ -124,8 +135,9 @@
     function frame() {
       if (last && last.reports && last.reports.length) {
         var best = last.best;
-        var around = best && best.radius_m ? L.latLng(best.lat, best.lon).toBounds(best.radius_m * 2.5)
-          : best ? L.latLng(best.lat, best.lon).toBounds(600) : sources.getBounds();
+        // the best location with its circle and enough around it to read the desa names
+        var around = best ? L.latLng(best.lat, best.lon).toBounds(Math.max((best.radius_m || 0) * 2.5, 1500))
+          : sources.getBounds();
         map.fitBounds(around, {padding: [16, 16], maxZoom: 17});
         framed = true;
       } else if (regency && regency.isValid()) {
