@@ -116,6 +116,10 @@ def test_map_without_tiles_shows_the_regency_the_circle_and_the_nearest_posts(
     shown = post.get_attribute("data-post-for") or ""
     expect(post).to_contain_text(nearest[shown])
     screenshot(page, "console-location-dispatch")
+
+    # The ticket's own page says where too.
+    page.goto(f"{ec112.base_url}/tickets/{number}")
+    expect(page.locator("#ticket-area")).to_have_text(re.compile(r"^Kecamatan Penajam · Desa/Kelurahan Penajam"))
     call.stop()
     assert browser_context.blocked == []
 

@@ -26,7 +26,7 @@
   var dispatch = window.ec112Dispatch || {busy: function () { return false; }, refresh: function () {},
                                           carry: function () {}};
   var locations = window.ec112Location ? window.ec112Location({messages: M, lang: root.dataset.lang})
-    : {attach: function () { return null; }, onEvent: function () {}, posts: function () {}};
+    : {attach: function () { return null; }, onEvent: function () {}, posts: function () {}, refreshAll: function () {}};
   var form = window.ec112ConsoleForm({
     messages: M, dispatch: dispatch, changed: renderTabs,
     timeFormat: new Intl.DateTimeFormat(root.dataset.lang || "id", {timeStyle: "medium", timeZone: root.dataset.tz})
@@ -68,6 +68,7 @@
   function onState(event) {
     var state = live.parse(event);
     if (!state || !state.agents) return;
+    if (event.type === "snapshot") locations.refreshAll(); // a location sent while the stream was down
     onAgent(state.agents.filter(function (a) { return a.endpoint === endpoint; })[0] || null);
   }
 

@@ -328,6 +328,8 @@
               part("location-pin-label").value = "";
             }
           });
+        } else if (target.dataset.role === "pin-centre" && mapView) { // without a mouse: pan with the arrows, then this
+          dropPin(mapView.map.getCenter());
         } else if (target.dataset.role === "pin-cancel") {
           clearPin();
         } else if (target.dataset.useHint) {
@@ -381,6 +383,8 @@
           if (!card.hidden) ctl.announce(d.best);
         });
       },
+      // The stream (re)connected: events may have been missed meanwhile.
+      refreshAll: function () { controllers.forEach(function (ctl) { ctl.refresh(); }); },
       posts: function (card) {
         var ctl = controllers.get(card);
         if (ctl) ctl.fillPosts();
