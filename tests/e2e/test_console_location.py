@@ -82,7 +82,7 @@ def test_map_without_tiles_shows_the_regency_the_circle_and_the_nearest_posts(
     # The map, without a single tile: the caller's circle (a Leaflet path) and pin, the desa names around it.
     expect(mapbox.locator("path.cs-map-source-best")).to_have_count(1)
     expect(mapbox.locator("path.cs-map-source-best")).to_be_visible()
-    expect(mapbox.locator(".cs-map-best-pin")).to_be_visible()
+    expect(mapbox.locator(".leaflet-marker-icon.cs-map-best-pin")).to_be_visible()
     expect(mapbox.locator(".cs-map-legend")).to_contain_text("Jaringan (PIDF-LO)")
     desa = mapbox.locator(".cs-map-label-desa", has_text=re.compile(r"^Penajam$"))
     expect(desa).to_have_count(1)
@@ -168,7 +168,7 @@ def test_she_places_the_caller_by_name_and_by_pin_and_a_late_aml_fix_arrives_whi
     mapbox.click(position={"x": size["width"] * 0.7, "y": size["height"] * 0.35})
     pin = section.locator('[data-role="location-pin"]')
     expect(pin).to_be_visible()
-    expect(mapbox.locator(".cs-map-own-pin")).to_be_visible()
+    expect(mapbox.locator(".leaflet-marker-icon.cs-map-own-pin")).to_be_visible()
     pin.locator("select").select_option("25")
     pin.get_by_role("button", name="Gunakan pin ini sebagai lokasi").click()
     expect(message).to_have_text("Lokasi ditambahkan.")
@@ -187,7 +187,7 @@ def test_she_places_the_caller_by_name_and_by_pin_and_a_late_aml_fix_arrives_whi
     page.evaluate("(n) => { document.querySelector(`.cs-ticket-card[data-number='${n}']`).__same = true; }", number)
     now_ms = int(time.time() * 1000)
     aml = (f"v=3&emergency_number=112&source=call&time={now_ms}&location_latitude={SEPAKU[0]}"
-           f"&location_longitude={SEPAKU[1]}&location_time={now_ms - 2000}&location_accuracy=12"
+           f"&location_longitude={SEPAKU[1]}&location_time={now_ms}&location_accuracy=12"
            f"&location_source=gps&location_certainty=83&device_number=%2B{CALLER[1:]}")
     answer = httpx.post(f"{ec112.base_url}/api/aml", content=aml, timeout=5,
                         headers={"Content-Type": "application/x-www-form-urlencoded"})

@@ -95,12 +95,22 @@
     return regency;
   }
 
+  // The posts: a dot at each place, the short names of the agencies there under it (several agencies often
+  // share a building: one marker, so that no name hides another).
   function drawPosts(map, posts) {
+    var places = {};
     posts.forEach(function (p) {
-      L.marker([p.lat, p.lon], {keyboard: false, title: p.agency_name + " · " + p.post, icon: L.divIcon({
-        className: "cs-map-post cs-map-post-" + esc(p.agency), iconSize: null,
-        html: "<span>" + esc(p.agency_name) + "</span>"})})
-        .bindPopup("<strong>" + esc(p.agency_name) + "</strong><br>" + esc(p.post)).addTo(map);
+      var key = p.lat.toFixed(5) + "," + p.lon.toFixed(5);
+      (places[key] = places[key] || []).push(p);
+    });
+    Object.keys(places).forEach(function (key) {
+      var here = places[key];
+      L.marker([here[0].lat, here[0].lon], {keyboard: false,
+        title: here.map(function (p) { return p.agency_name + " · " + p.post; }).join("\n"),
+        icon: L.divIcon({className: "cs-map-post", iconSize: null, html: "<i></i><span>" +
+          here.map(function (p) { return esc(p.agency_name); }).join("<br>") + "</span>"})})
+        .bindPopup(here.map(function (p) { return "<strong>" + esc(p.agency_name) + "</strong> " + esc(p.post); })
+          .join("<br>")).addTo(map);
     });
   }
 
@@ -131,6 +141,9 @@
     }, function () { /* no boundaries: the sources alone */ });
 
     map.on("click", function (event) { if (options.onClick) options.onClick(event.latlng); });
+    function far() { box.classList.toggle("cs-map-far", map.getZoom() < DESA_LABEL_ZOOM); } // posts: dots only
+    map.on("zoomend", far);
+    far();
 
     function frame() {
       if (last && last.reports && last.reports.length) {
