@@ -7,7 +7,8 @@ Asterisk and SIPp phones, with no map tiles and no internet.
 2. A call without any location: she types "sepaku" and picks the place (keyboard only), then drops a pin on the
    map and confirms it; each becomes a location source of the ticket (list, map, the API's best one). While she
    types the description, an AML message from the caller's handset arrives (POST /api/aml): only the location
-   section changes, announced politely; her text, her focus and the card stay.
+   section changes, announced politely; her text, her focus and the card stay. The same number calls again:
+   the last location is offered as a hint with its age, and used only when she says so.
 """
 
 from __future__ import annotations
@@ -88,6 +89,11 @@ def test_map_without_tiles_shows_the_regency_the_circle_and_the_nearest_posts(
     expect(desa).to_have_count(1)
     assert inside(mapbox, desa)
     assert mapbox.locator(".leaflet-tile").count() == 0
+    mapbox.locator("path.cs-map-dot-pidf-lo").dispatch_event("click")  # each source's popup: what, how, how sure
+    expect(mapbox.locator(".leaflet-popup-content")).to_contain_text("Jaringan (PIDF-LO) · terbaik")
+    expect(mapbox.locator(".leaflet-popup-content")).to_contain_text("± 150 m")
+    expect(mapbox.locator(".leaflet-popup-content")).to_contain_text(re.compile(r"detik yang lalu|sekarang"))
+    mapbox.locator(".leaflet-popup-close-button").click()
     assert mapbox.locator("path.cs-map-desa").count() > 40  # the regency's desa outlines (54 desa/kelurahan)
     # Zoomed out: the kecamatan of the regency and the neighbouring kabupaten, named on the map itself.
     for _ in range(4):
@@ -128,7 +134,7 @@ def test_she_places_the_caller_by_name_and_by_pin_and_a_late_aml_fix_arrives_whi
     ec112: Ec112Daemon, taker: Callable[..., TakerPhone], citizen_call: Callable[..., CitizenCall],
     browser_context: GuardedContext, page: Page,
 ) -> None:
-    taker("taker01", ring_ms=300, talk_ms=90_000, max_calls=1)
+    taker("taker01", ring_ms=300, talk_ms=20_000, max_calls=2)
     join_queue_and_take(page, ec112, "rina")
     call = citizen_call(caller_number=CALLER, name="unlocated")
     number, card = popped_card(page)
@@ -205,5 +211,27 @@ def test_she_places_the_caller_by_name_and_by_pin_and_a_late_aml_fix_arrives_whi
     description.press_sequentially(" — dua rumah", delay=20)
     expect(description).to_have_value("Asap tebal di belakang pasar — dua rumah")
     screenshot(page, "console-location-live")
-    call.stop()
+
+    # The same number calls again, without a location: the last one is offered as a hint, never used by itself.
+    assert call.wait(timeout=60) == 0, call.diagnostics()
+    again = citizen_call(caller_number=CALLER, name="again")
+    page.wait_for_function("(n) => [...document.querySelectorAll('.cs-ticket-card')].some((c) => !c.hidden &&"
+                           " c.dataset.number !== n)", arg=number, timeout=40_000)
+    second, card2 = popped_card(page)
+    assert second != number
+    section2 = card2.locator('[data-role="location"]')
+    hint = section2.locator(".cs-loc-hints li")
+    expect(hint).to_have_count(1)
+    expect(hint).to_contain_text("Lokasi panggilan dari nomor ini")
+    expect(hint).to_contain_text(number)
+    expect(hint).to_contain_text(re.compile(r"(detik|menit) yang lalu"))
+    expect(hint).to_contain_text("-0.84926, 116.71897 ± 12 m")
+    expect(section2.locator(".cs-no-location")).to_be_visible()
+    assert locations(ec112, second)["best"] is None  # shown, not applied
+    hint.get_by_role("button", name="Gunakan").click()
+    expect(section2.locator(".cs-loc-source-best")).to_contain_text(f"Lokasi sebelumnya ({number})")
+    best = locations(ec112, second)["best"]
+    assert (best["source"], best["lat"], best["radius_m"]) == ("manual", SEPAKU[0], 12.0)
+    expect(card.locator("textarea[name=description]")).to_have_value("Asap tebal di belakang pasar — dua rumah")
+    again.stop()
     assert browser_context.blocked == []

@@ -175,12 +175,16 @@
       var reports = (data.reports || []).slice().reverse(); // oldest first: the newest drawn on top
       reports.forEach(function (loc) {
         var c = colour(loc.source);
-        var style = {color: c, fillColor: c, weight: loc.best ? 3.5 : 1.5, fillOpacity: loc.best ? 0.18 : 0.06,
-                     dashArray: loc.best ? null : "4 3",
-                     className: "cs-map-source cs-map-source-" + loc.source + (loc.best ? " cs-map-source-best" : "")};
-        var shape = loc.radius_m ? L.circle([loc.lat, loc.lon], L.extend({radius: loc.radius_m}, style))
-          : L.circleMarker([loc.lat, loc.lon], L.extend({radius: 6}, style));
-        sources.addLayer(shape.bindPopup(popup(loc)));
+        // The circle is not clickable (a click in it drops her pin, even in a kecamatan-wide one); its centre
+        // dot opens the popup.
+        if (loc.radius_m) {
+          sources.addLayer(L.circle([loc.lat, loc.lon], {radius: loc.radius_m, color: c, fillColor: c,
+            weight: loc.best ? 3.5 : 1.5, fillOpacity: loc.best ? 0.18 : 0.06, dashArray: loc.best ? null : "4 3",
+            interactive: false,
+            className: "cs-map-source cs-map-source-" + loc.source + (loc.best ? " cs-map-source-best" : "")}));
+        }
+        sources.addLayer(L.circleMarker([loc.lat, loc.lon], {radius: loc.radius_m ? 4 : 6, color: "#fff", weight: 1.5,
+          fillColor: c, fillOpacity: 1, className: "cs-map-dot cs-map-dot-" + loc.source}).bindPopup(popup(loc)));
         seen[loc.source] = true;
       });
       if (data.best) {
