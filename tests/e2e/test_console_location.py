@@ -3,7 +3,9 @@ Asterisk and SIPp phones, with no map tiles and no internet.
 
 1. A 112 call carrying a PIDF-LO circle in Kelurahan Penajam: the map draws the regency's boundaries with their
    names (no tile at all), the caller's circle and pin; the card says the kecamatan and desa; once the call is
-   an emergency, each proposed agency shows its nearest post. Screenshot: artifacts/e2e/console-location-map.png.
+   an emergency, each proposed agency shows its nearest post; the ticket page names the kecamatan and desa.
+   Locations added by a colleague on a desa border, in Balikpapan and at sea are said so, live.
+   Screenshot: artifacts/e2e/console-location-map.png.
 2. A call without any location: she types "sepaku" and picks the place (keyboard only), then drops a pin on the
    map and confirms it; each becomes a location source of the ticket (list, map, the API's best one). While she
    types the description, an AML message from the caller's handset arrives (POST /api/aml): only the location
@@ -32,6 +34,9 @@ pytestmark = pytest.mark.e2e
 CALLER = "+6281234500412"
 PENAJAM = (-1.256254, 116.768377)  # Kelurahan Penajam, Kecamatan Penajam (the shipped boundaries' label point)
 SEPAKU = (-0.849258, 116.718974)  # Kelurahan Sepaku
+ON_BORDER = (-1.284776, 116.727223)  # on the line between Nipah-Nipah and Nenang
+BALIKPAPAN = (-1.156666, 116.872291)  # Kota Balikpapan, across the bay
+AT_SEA = (-1.35, 117.1)  # Makassar Strait
 
 
 def join_queue_and_take(page: Page, ec112: Ec112Daemon, username: str) -> None:
@@ -124,8 +129,22 @@ def test_map_without_tiles_shows_the_regency_the_circle_and_the_nearest_posts(
     screenshot(page, "console-location-dispatch")
 
     # The ticket's own page says where too.
-    page.goto(f"{ec112.base_url}/tickets/{number}")
-    expect(page.locator("#ticket-area")).to_have_text(re.compile(r"^Kecamatan Penajam · Desa/Kelurahan Penajam"))
+    detail = page.context.new_page()
+    detail.goto(f"{ec112.base_url}/tickets/{number}")
+    expect(detail.locator("#ticket-area")).to_have_text(re.compile(r"^Kecamatan Penajam · Desa/Kelurahan Penajam"))
+    detail.close()
+
+    # A colleague places the caller elsewhere (another session): on a desa border, in the next kabupaten, at sea.
+    area = section.locator(".cs-loc-area")
+    for (lat, lon), said in ((ON_BORDER, "Desa/Kelurahan Nipah-Nipah · di perbatasan dengan Nenang"),
+                             (BALIKPAPAN, "di luar kabupaten: Kota Balikpapan"),
+                             (AT_SEA, "di laut / di luar wilayah yang dikenal")):
+        added = httpx.post(f"{ec112.base_url}/api/tickets/{number}/locations", headers=ec112.auth_headers(),
+                           json={"source": "manual", "lat": lat, "lon": lon, "radius_m": 30, "label": "rekan"},
+                           timeout=5)
+        assert added.status_code == 201, added.text
+        expect(area).to_contain_text(said)
+    expect(section.locator(".cs-loc-sources li")).to_have_count(4)
     call.stop()
     assert browser_context.blocked == []
 
