@@ -26,7 +26,8 @@
   var dispatch = window.ec112Dispatch || {busy: function () { return false; }, refresh: function () {},
                                           carry: function () {}};
   var locations = window.ec112Location ? window.ec112Location({messages: M, lang: root.dataset.lang})
-    : {attach: function () { return null; }, onEvent: function () {}, posts: function () {}, refreshAll: function () {}};
+    : {attach: function () { return null; }, onEvent: function () {}, posts: function () {},
+       refreshAll: function () {}};
   var form = window.ec112ConsoleForm({
     messages: M, dispatch: dispatch, changed: renderTabs,
     timeFormat: new Intl.DateTimeFormat(root.dataset.lang || "id", {timeStyle: "medium", timeZone: root.dataset.tz})

@@ -14,114 +14,21 @@
 (function () {
   "use strict";
   var live = window.ec112Live;
-  var DEBOUNCE_MS = 200;
-  var PLACES = 8;
 
   window.ec112Location = function (ctx) {
     var M = ctx.messages;
     var T = M.location;
     var lang = ctx.lang || "id";
-    var km = new Intl.NumberFormat(lang, {maximumFractionDigits: 1, minimumFractionDigits: 1});
-    var relative = new Intl.RelativeTimeFormat(lang, {numeric: "auto"});
     var controllers = new Map(); // card element -> controller
     var texts = {expired: M.sessionEnded, failed: M.notDone, offline: M.offline};
 
-    function age(iso) {
-      var seconds = (Date.parse(iso) - Date.now()) / 1000;
-      if (!isFinite(seconds)) return "";
-      var units = [["day", 86400], ["hour", 3600], ["minute", 60]];
-      for (var i = 0; i < units.length; i += 1) {
-        if (Math.abs(seconds) >= units[i][1]) return relative.format(Math.round(seconds / units[i][1]), units[i][0]);
-      }
-      return relative.format(Math.round(seconds), "second");
-    }
-    function ageOf(seconds) { return age(new Date(Date.now() - seconds * 1000).toISOString()); }
-    function radius(loc) { return loc.radius_m != null ? "± " + Math.round(loc.radius_m) + " m" : T.radiusUnknown; }
-    function coords(loc) { return loc.lat.toFixed(5) + ", " + loc.lon.toFixed(5); }
-    function sourceName(s) { return T.sourceLabels[s] || s; }
-    function el(tag, className, text) {
-      var e = document.createElement(tag);
-      if (className) e.className = className;
-      if (text != null) e.textContent = text;
-      return e;
-    }
-    function distance(m) { return m < 1000 ? Math.round(m) + " m" : km.format(m / 1000) + " km"; }
-
-    // --- what the section says ----------------------------------------------------------------------------
-    function bestLine(loc) {
-      var p = el("p", "cs-coords");
-      p.appendChild(el("span", "cs-coords-value", coords(loc)));
-      p.appendChild(el("span", null, " " + radius(loc)));
-      var rest = [sourceName(loc.source)];
-      if (loc.method) rest.push(loc.method);
-      if (loc.label && loc.label !== sourceName(loc.source)) rest.push(loc.label);
-      rest.push(age(loc.observed_at));
-      p.appendChild(el("span", "muted cs-small", " · " + rest.join(" · ")));
-      return p;
-    }
-
-    function areaLine(jur) {
-      var p = el("p", "cs-loc-area");
-      if (!jur.kabupaten) {
-        p.textContent = T.atSea;
-        p.classList.add("cs-loc-outside");
-      } else if (!jur.inside_regency) {
-        p.textContent = live.fmt(T.outside, {name: jur.kabupaten.name});
-        p.classList.add("cs-loc-outside");
-      } else {
-        var parts = [];
-        if (jur.kecamatan) parts.push(live.fmt(T.kecamatan, {name: jur.kecamatan.name}));
-        if (jur.desa) parts.push(live.fmt(T.desa, {name: jur.desa.name}));
-        p.textContent = parts.join(" · ");
-        if (jur.border_with && jur.border_with.length) {
-          p.appendChild(el("span", "cs-loc-border", " · " + live.fmt(T.borderWith, {names: jur.border_with.map(
-            function (a) { return a.name; }).join(", ")})));
-        }
-      }
-      return p;
-    }
-
-    function sourceItem(loc, colour) {
-      var li = el("li", "cs-loc-source" + (loc.best ? " cs-loc-source-best" : ""));
-      li.dataset.source = loc.source;
-      var swatch = el("i", "cs-loc-swatch");
-      swatch.style.background = colour(loc.source);
-      li.appendChild(swatch);
-      li.appendChild(el("strong", null, sourceName(loc.source)));
-      li.appendChild(document.createTextNode(" " + coords(loc) + " " + radius(loc)));
-      var rest = [];
-      if (loc.method) rest.push(loc.method);
-      if (loc.label && loc.label !== sourceName(loc.source)) rest.push(loc.label);
-      rest.push(age(loc.observed_at));
-      li.appendChild(el("span", "muted cs-small", " · " + rest.join(" · ")));
-      if (loc.best) li.appendChild(el("span", "cs-loc-best-tag", " " + T.bestTag));
-      return li;
-    }
-
-    function unlocatedItem(u) {
-      if (u.status === "resolved") return null;
-      var li = el("li", "cs-loc-unlocated cs-loc-unlocated-" + u.status);
-      if (u.kind === "reference") {
-        li.textContent = u.status === "pending" ? live.fmt(T.refPending, {uri: u.text})
-          : live.fmt(T.refFailed, {uri: u.text, reason: u.reason || "?"});
-      } else {
-        li.textContent = live.fmt(T.civicFailed, {text: u.text});
-      }
-      return li;
-    }
-
-    function hintItem(h) {
-      var li = el("li", "cs-loc-hint");
-      li.appendChild(el("span", null, live.fmt(T.hint, {age: ageOf(h.age_seconds), ticket: h.ticket}) + " "));
-      li.appendChild(el("span", "cs-small", coords(h.location) + " " + radius(h.location) + " · " +
-        sourceName(h.location.source) + (h.location.label ? " · " + h.location.label : "")));
-      var use = el("button", "button cs-button-secondary cs-small", T.useHint);
-      use.type = "button";
-      use.dataset.useHint = h.ticket;
-      li.appendChild(document.createTextNode(" "));
-      li.appendChild(use);
-      return li;
-    }
+    var V = window.ec112LocationView(T, lang); // how each thing is said (console_location_view.js)
+    var age = V.age;
+    var coords = V.coords;
+    var distance = V.distance;
+    var el = V.el;
+    var sourceName = V.sourceName;
+    var radius = V.radius;
 
     // Every report says whether it is the best one (the API's "best" flag, else the same place, source and time).
     function marked(answer) {
@@ -151,22 +58,24 @@
         var best = part("location-best");
         best.replaceChildren();
         if (data.best) {
-          best.appendChild(bestLine(data.best));
+          best.appendChild(V.bestLine(data.best));
         } else {
           var none = el("p", "alert cs-no-location");
           none.appendChild(el("strong", null, M.location.none));
           none.appendChild(document.createTextNode(" " + M.location.askCaller));
           best.appendChild(none);
         }
-        part("location-area").replaceChildren(data.best && data.jurisdiction ? areaLine(data.jurisdiction) : "");
+        part("location-area").replaceChildren(data.best && data.jurisdiction ? V.areaLine(data.jurisdiction) : "");
         var colour = window.ec112Map ? window.ec112Map.colour : function () { return "#444"; };
         var list = part("location-sources");
-        list.replaceChildren.apply(list, (data.reports || []).map(function (loc) { return sourceItem(loc, colour); }));
+        list.replaceChildren.apply(list, (data.reports || []).map(function (loc) {
+          return V.sourceItem(loc, colour);
+        }));
         part("location-sources-box").hidden = !(data.reports || []).length;
-        var unl = (data.unlocated || []).map(unlocatedItem).filter(Boolean);
+        var unl = (data.unlocated || []).map(V.unlocatedItem).filter(Boolean);
         part("location-unlocated").replaceChildren.apply(part("location-unlocated"), unl);
         part("location-unlocated").hidden = !unl.length;
-        var hints = (data.hints || []).map(hintItem);
+        var hints = (data.hints || []).map(V.hintItem);
         part("location-hints").replaceChildren.apply(part("location-hints"), hints);
         part("location-hints-box").hidden = !hints.length;
         if (mapView) mapView.show(data);
@@ -178,7 +87,8 @@
         var posts = (data && data.jurisdiction && data.jurisdiction.nearest_posts) || [];
         card.querySelectorAll("[data-post-for]").forEach(function (span) {
           var post = posts.filter(function (p) { return p.agency === span.dataset.postFor; })[0];
-          span.textContent = post ? live.fmt(T.nearestPost, {post: post.post, distance: distance(post.distance_m)}) : "";
+          span.textContent = post
+            ? live.fmt(T.nearestPost, {post: post.post, distance: distance(post.distance_m)}) : "";
           span.hidden = !post;
         });
       }
@@ -231,89 +141,15 @@
         part("location-pin").hidden = true;
       }
 
-      // --- the place search (a combobox over the gazetteer) -------------------------------------------------
+      // --- the place search (console_places.js) ------------------------------------------------------------
       var input = section.querySelector('[data-role="place-input"]');
-      var listbox = section.querySelector('[data-role="place-list"]');
-      var places = [];
-      var active = -1;
-      var timer = null;
-      var asked = 0;
-
-      function closeList() {
-        places = [];
-        active = -1;
-        listbox.replaceChildren();
-        listbox.hidden = true;
-        input.setAttribute("aria-expanded", "false");
-        input.removeAttribute("aria-activedescendant");
-      }
-      function highlight(i) {
-        active = i;
-        Array.prototype.forEach.call(listbox.children, function (li, n) {
-          li.setAttribute("aria-selected", n === i ? "true" : "false");
-        });
-        if (i >= 0) input.setAttribute("aria-activedescendant", listbox.children[i].id);
-        else input.removeAttribute("aria-activedescendant");
-      }
-      function suggest() {
-        var q = input.value.trim();
-        var mine = ++asked;
-        if (q.length < 2) { closeList(); return; }
-        fetch("/api/geo/places?q=" + encodeURIComponent(q) + "&limit=" + PLACES,
-              {credentials: "same-origin", headers: {"Accept": "application/json"}})
-          .then(function (r) { return r.ok ? r.json() : []; }, function () { return []; })
-          .then(function (found) {
-            if (mine !== asked) return; // she typed on meanwhile
-            closeList();
-            places = found || [];
-            if (!places.length) {
-              listbox.appendChild(el("li", "cs-place-none muted", T.noPlace));
-            }
-            places.forEach(function (p, i) {
-              var li = el("li", "cs-place-option");
-              li.id = input.id + "-option-" + i;
-              li.setAttribute("role", "option");
-              li.setAttribute("aria-selected", "false");
-              li.dataset.index = String(i);
-              li.appendChild(el("strong", null, p.name));
-              li.appendChild(el("span", "muted cs-small", " · " + [p.kind, p.context].filter(Boolean).join(" · ") +
-                " · ± " + distance(p.radius_m)));
-              listbox.appendChild(li);
-            });
-            listbox.hidden = false;
-            input.setAttribute("aria-expanded", places.length ? "true" : "false");
+      window.ec112PlaceSearch(input, section.querySelector('[data-role="place-list"]'), {
+        noPlace: T.noPlace, distance: distance,
+        pick: function (p) {
+          add({source: "gazetteer", lat: p.lat, lon: p.lon, radius_m: p.radius_m, label: p.name}).then(function (ok) {
+            if (ok) input.value = "";
           });
-      }
-      function pick(i) {
-        var p = places[i];
-        if (!p) return;
-        closeList();
-        add({source: "gazetteer", lat: p.lat, lon: p.lon, radius_m: p.radius_m, label: p.name}).then(function (ok) {
-          if (ok) input.value = "";
-        });
-      }
-      input.addEventListener("input", function () {
-        clearTimeout(timer);
-        timer = setTimeout(suggest, DEBOUNCE_MS);
-      });
-      input.addEventListener("keydown", function (event) {
-        if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-          event.preventDefault();
-          if (!places.length) return;
-          var step = event.key === "ArrowDown" ? 1 : -1;
-          highlight((active + step + places.length) % places.length);
-        } else if (event.key === "Enter") {
-          event.preventDefault(); // never submits anything else
-          if (active >= 0) pick(active); else if (places.length === 1) pick(0);
-        } else if (event.key === "Escape") {
-          closeList();
         }
-      });
-      input.addEventListener("blur", function () { setTimeout(function () { if (!listbox.contains(document.activeElement)) closeList(); }, 200); });
-      listbox.addEventListener("mousedown", function (event) { event.preventDefault(); }); // keep the focus in the input
-      listbox.addEventListener("click", function (event) {
-        var li = event.target.closest("[data-index]");
-        if (li) pick(Number(li.dataset.index));
       });
 
       section.addEventListener("click", function (event) {

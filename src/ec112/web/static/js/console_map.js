@@ -67,7 +67,8 @@
     var regency = L.latLngBounds([]);
     var regencyCodes = {}; // the kabupaten whose kecamatan the file holds: the regency itself
     collection.features.forEach(function (f) {
-      if (f.properties && f.properties.level === "kecamatan" && f.properties.parent) regencyCodes[f.properties.parent] = true;
+      var p = f.properties || {};
+      if (p.level === "kecamatan" && p.parent) regencyCodes[p.parent] = true;
     });
     ["kabupaten", "desa", "kecamatan"].forEach(function (level) { // kecamatan lines over the desa ones
       L.geoJSON(collection, {
@@ -75,7 +76,8 @@
         filter: function (f) { return f.properties && f.properties.level === level; },
         style: function (f) {
           var own = level === "kabupaten" && regencyCodes[f.properties.code];
-          var style = L.extend({interactive: false, className: "cs-map-area cs-map-" + level}, STYLES[own ? "regency" : level]);
+          var style = L.extend({interactive: false, className: "cs-map-area cs-map-" + level},
+                               STYLES[own ? "regency" : level]);
           if (tiled && level === "kabupaten") style.fillOpacity = 0.05; // the tiles show the land
           return style;
         },
@@ -131,6 +133,7 @@
     var ownPin = null;
     var removed = false;
     var lastBest = null;
+    var pendingFrame = false;
 
     geo().then(function (g) {
       if (removed) return;
@@ -146,6 +149,10 @@
     far();
 
     function frame() {
+      if (!box.offsetWidth) { // a hidden card: framed when it is shown (Leaflet needs the size)
+        pendingFrame = true;
+        return;
+      }
       if (last && last.reports && last.reports.length) {
         var best = last.best;
         // the best location with its circle and enough around it to read the desa names
@@ -217,7 +224,10 @@
     }
 
     return {map: map, show: show, pin: pin, unpin: unpin, colour: colour,
-            refit: function () { map.invalidateSize(); },
+            refit: function () {
+              map.invalidateSize();
+              if (pendingFrame) { pendingFrame = false; frame(); }
+            },
             remove: function () { removed = true; map.remove(); }};
   }
 
