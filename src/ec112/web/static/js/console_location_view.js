@@ -90,7 +90,7 @@
       var li = el("li", "cs-loc-unlocated cs-loc-unlocated-" + u.status);
       if (u.kind === "reference") {
         li.textContent = u.status === "pending" ? live.fmt(T.refPending, {uri: u.text})
-          : live.fmt(T.refFailed, {uri: u.text, reason: u.reason || "?"});
+          : live.fmt(T.refFailed, {uri: u.text, reason: T.refReasons[u.reason] || u.reason || "?"});
       } else {
         li.textContent = live.fmt(T.civicFailed, {text: u.text});
       }
