@@ -65,7 +65,7 @@
           none.appendChild(document.createTextNode(" " + M.location.askCaller));
           best.appendChild(none);
         }
-        part("location-area").replaceChildren(data.best && data.jurisdiction ? V.areaLine(data.jurisdiction) : "");
+        part("location-area").replaceChildren(data.best && data.jurisdiction ? V.areaLine(data.jurisdiction, data.best) : "");
         var colour = window.ec112Map ? window.ec112Map.colour : function () { return "#444"; };
         var list = part("location-sources");
         list.replaceChildren.apply(list, (data.reports || []).map(function (loc) {

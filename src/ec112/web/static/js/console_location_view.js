@@ -8,6 +8,7 @@
 (function () {
   "use strict";
   var live = window.ec112Live;
+  var DESA_PRECISION_M = 5000;
 
   window.ec112LocationView = function (T, lang) {
     var km = new Intl.NumberFormat(lang, {maximumFractionDigits: 1, minimumFractionDigits: 1});
@@ -47,7 +48,9 @@
       return p;
     }
 
-    function areaLine(jur) {
+    // Where the location is. A guess kilometres wide (a kecamatan picked by name) names no desa: that would be
+    // precision it does not have.
+    function areaLine(jur, loc) {
       var p = el("p", "cs-loc-area");
       if (!jur.kabupaten) {
         p.textContent = T.atSea;
@@ -58,9 +61,10 @@
       } else {
         var parts = [];
         if (jur.kecamatan) parts.push(live.fmt(T.kecamatan, {name: jur.kecamatan.name}));
-        if (jur.desa) parts.push(live.fmt(T.desa, {name: jur.desa.name}));
+        var wide = !!loc && loc.radius_m > DESA_PRECISION_M;
+        if (jur.desa && !wide) parts.push(live.fmt(T.desa, {name: jur.desa.name}));
         p.textContent = parts.join(" · ");
-        if (jur.border_with && jur.border_with.length) {
+        if (jur.border_with && jur.border_with.length && !wide) {
           p.appendChild(el("span", "cs-loc-border", " · " + live.fmt(T.borderWith, {names: jur.border_with.map(
             function (a) { return a.name; }).join(", ")})));
         }
