@@ -16,9 +16,10 @@
       if (!j.kabupaten) { dd.textContent = d.sea; return; }
       if (!j.inside_regency) { dd.textContent = fmt(d.outside, {name: j.kabupaten.name}); return; }
       var parts = [];
+      var wide = !!data.best && data.best.radius_m > 5000; // a kecamatan-wide guess names no desa (as the console)
       if (j.kecamatan) parts.push(fmt(d.kecamatan, {name: j.kecamatan.name}));
-      if (j.desa) parts.push(fmt(d.desa, {name: j.desa.name}));
-      if (j.border_with && j.border_with.length) {
+      if (j.desa && !wide) parts.push(fmt(d.desa, {name: j.desa.name}));
+      if (j.border_with && j.border_with.length && !wide) {
         parts.push(fmt(d.border, {names: j.border_with.map(function (a) { return a.name; }).join(", ")}));
       }
       dd.textContent = parts.join(" · ");
