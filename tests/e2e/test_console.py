@@ -159,8 +159,8 @@ def test_ticket_pops_up_within_a_second_and_is_classified_with_the_keyboard(
     expect(card.locator(".cs-caller-number")).to_have_text(CALLER)
     expect(card.locator(".cs-coords")).to_contain_text("-6.21460, 106.84510")
     expect(card.locator(".cs-coords")).to_contain_text("± 150 m")
-    expect(card.locator(".leaflet-marker-icon")).to_be_visible()
-    expect(card.locator("path.leaflet-interactive")).to_be_visible()  # the uncertainty circle
+    expect(card.locator(".leaflet-marker-icon.cs-map-best-pin")).to_be_visible()
+    expect(card.locator("path.cs-map-source-best")).to_be_visible()  # the uncertainty circle
     expect(card.locator(".leaflet-control-scale")).to_be_visible()
     expect(card.locator(".cs-ticket-previous")).to_contain_text("ini panggilan pertama dari nomor ini")
     screenshot(page, "console-ticket-with-map")

@@ -2,7 +2,9 @@
    No framework, nothing from the internet; htmx and its SSE extension refresh the server-rendered state
    fragments, this file listens to the same stream (through the extension's public htmx:sseOpen event).
    Its helpers: live_cards.js (fragment reads, the busy check), console_form.js (the classification form,
-   drafts, keyboard shortcuts), console_dispatch.js (a card's dispatch section).
+   drafts, keyboard shortcuts), console_dispatch.js (a card's dispatch section), console_location.js (a card's
+   location section: sources, hints, her pin and place search; a `location` event reads it again) and
+   console_map.js (its offline map).
 
    The rule it keeps: a live update never replaces what the taker typed. A ticket card is only ever inserted
    (when her current call's ticket changes) or replaced while it has no unsaved edits; a card with unsaved
@@ -23,6 +25,9 @@
   var problem = document.getElementById("ticket-problem");
   var dispatch = window.ec112Dispatch || {busy: function () { return false; }, refresh: function () {},
                                           carry: function () {}};
+  var locations = window.ec112Location ? window.ec112Location({messages: M, lang: root.dataset.lang})
+    : {attach: function () { return null; }, onEvent: function () {}, posts: function () {},
+       refreshAll: function () {}};
   var form = window.ec112ConsoleForm({
     messages: M, dispatch: dispatch, changed: renderTabs,
     timeFormat: new Intl.DateTimeFormat(root.dataset.lang || "id", {timeStyle: "medium", timeZone: root.dataset.tz})
@@ -30,7 +35,7 @@
 
   var current = root.dataset.ticket || null; // the ticket of her current call, as the server last said
   var shown = null; // the number of the card on screen
-  var cards = new Map(); // number -> card {el, number, revision, seen, dirty, edits, saving, map}
+  var cards = new Map(); // number -> card {el, number, revision, seen, dirty, edits, saving, loc}
   var loading = new Map(); // number -> Promise
 
   // --- the live stream ------------------------------------------------------------------------------------
@@ -54,12 +59,17 @@
     dispatch: function (event) {
       var d = live.parse(event);
       if (d && dispatch.onDispatch) dispatch.onDispatch(d);
+    },
+    location: function (event) { // only the card's location section and map read again
+      var d = live.parse(event);
+      if (d) locations.onEvent(d);
     }
   });
 
   function onState(event) {
     var state = live.parse(event);
     if (!state || !state.agents) return;
+    if (event.type === "snapshot") locations.refreshAll(); // a location sent while the stream was down
     onAgent(state.agents.filter(function (a) { return a.endpoint === endpoint; })[0] || null);
   }
 
@@ -120,10 +130,10 @@
         if (!el) throw new Error("no ticket card");
         var old = cards.get(number);
         if (replacing && old !== replacing) return; // replaced meanwhile
-        if (old && (old.dirty || old.saving)) return; // she typed meanwhile: keep hers
+        if (old && (old.dirty || old.saving || (old.loc && old.loc.busy()))) return; // she typed meanwhile: keep hers
         el.hidden = true;
         if (old) {
-          if (old.map) old.map.remove();
+          if (old.loc) old.loc.remove();
           dispatch.carry(old.el, el); // agencies she ticked, a false-call reason she is writing
           area.replaceChild(el, old.el);
         } else {
@@ -140,10 +150,11 @@
 
   function adopt(el) {
     var card = {el: el, number: el.dataset.number, revision: Number(el.dataset.revision), dirty: false,
-                edits: 0, saving: false, map: null};
+                edits: 0, saving: false, loc: null};
     card.seen = card.revision;
     cards.set(card.number, card);
     form.bind(card);
+    card.loc = locations.attach(el);
     return card;
   }
 
@@ -152,10 +163,10 @@
     if (!card) return;
     cards.forEach(function (other, n) {
       if (n === number) return;
-      if (other.dirty || other.saving || dispatch.busy(other.el)) {
+      if (other.dirty || other.saving || dispatch.busy(other.el) || (other.loc && other.loc.busy())) {
         other.el.hidden = true;
       } else {
-        if (other.map) other.map.remove();
+        if (other.loc) other.loc.remove();
         other.el.remove();
         cards.delete(n);
       }
@@ -163,7 +174,7 @@
     card.el.hidden = false;
     empty.hidden = true;
     shown = number;
-    drawMap(card);
+    if (card.loc) card.loc.show(); // its map, drawn once the card is visible (Leaflet needs its size)
     renderTabs();
     if (focus) card.el.querySelector("h2").focus();
   }
@@ -196,6 +207,7 @@
 
   // The dispatch section read the ticket's revision: a dispatch moves it without a `ticket` event. Take it when no
   // change by someone else is pending (card.seen), so that her next save is not refused for her own dispatch.
+  dispatch.onMerged = locations.posts; // the proposed agencies' nearest posts, written in again
   dispatch.onRevision = function (el, revision) {
     var card = cards.get(el.dataset.number);
     if (!card || card.el !== el || card.saving || card.seen > card.revision || !(revision > card.revision)) return;
@@ -204,29 +216,6 @@
     el.dataset.revision = String(revision);
     if (card.dirty) form.keepDraft(card);
   };
-
-  // --- map ------------------------------------------------------------------------------------------------
-  function drawMap(card) {
-    var box = card.el.querySelector(".cs-ticket-map");
-    if (!box || !window.L) return;
-    if (card.map) {
-      card.map.invalidateSize();
-      return;
-    }
-    var center = L.latLng(Number(box.dataset.lat), Number(box.dataset.lon));
-    var radius = box.dataset.radius === "" ? 0 : Number(box.dataset.radius);
-    var tiles = box.dataset.tileUrl;
-    var map = L.map(box, {attributionControl: !!tiles, scrollWheelZoom: false, keyboard: true});
-    map.setView(center, 16);
-    if (tiles) L.tileLayer(tiles, {attribution: box.dataset.attribution, maxZoom: 19}).addTo(map);
-    L.control.scale({imperial: false}).addTo(map);
-    L.marker(center, {keyboard: false}).addTo(map);
-    if (radius > 0) {
-      var circle = L.circle(center, {radius: radius, color: "#b3121b", weight: 2, fillOpacity: 0.12}).addTo(map);
-      map.fitBounds(circle.getBounds(), {padding: [24, 24], maxZoom: 17});
-    }
-    card.map = map;
-  }
 
   // --- the state fragment: the wrap-up countdown ------------------------------------------------------------
   var countdown = null;

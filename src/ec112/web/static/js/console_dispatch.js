@@ -62,6 +62,7 @@
       .then(function (fresh) {
         if (!fresh || !card.isConnected) return;
         merge(card, fresh);
+        if (api.onMerged) api.onMerged(card);
         if (api.onRevision) api.onRevision(card, Number(fresh.dataset.revision));
       });
   });
@@ -137,6 +138,7 @@
     refresh: refresh,
     carry: carry,
     onRevision: null, // set by console.js: the ticket's revision as the section last read it
+    onMerged: null, // set by console.js: the section was read again (its nearest posts are filled in)
     onDispatch: function (d) { // an SSE `dispatch` event
       document.querySelectorAll('.cs-ticket-card[data-ticket-id="' + Number(d.ticket_id) + '"]').forEach(refresh);
     }
