@@ -1,6 +1,6 @@
 """The ticket pages in a real headless Chromium, for tickets made by real 112 calls through Asterisk: the list
 (search, status, date range, paging) and one ticket's full timeline — arrival, location, queue, answer, end,
-classification — with who did each step and when, in the centre's zone (WIB), in Indonesian and English."""
+classification — with who did each step and when, in the centre's zone (WITA, the shipped default), in Indonesian and English."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from .wallboard_support import add_user, api_session, browser_login
 
 pytestmark = pytest.mark.e2e
 
-WIB = ZoneInfo("Asia/Jakarta")
+WITA = ZoneInfo("Asia/Makassar")  # the shipped [callcenter] timezone
 PASSWORDS = {"spv03": "spv03-sandi-tiket", "siti": "siti-sandi-tiket", "maria": "maria-password-en"}
 ANSWERED_CALLER = "+6281377770001"
 ABANDONED_CALLER = "+6281377770002"
@@ -31,7 +31,7 @@ def _rows(page: Page) -> list[str]:
 
 
 def _local(iso: str) -> datetime:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(WIB)
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(WITA)
 
 
 def test_ticket_list_and_timeline_of_real_calls(
@@ -104,7 +104,7 @@ def test_ticket_list_and_timeline_of_real_calls(
     page.get_by_role("link", name="Lebih baru").click()
     assert _rows(page) == [second["number"]]
 
-    # The answered call's ticket: the whole timeline, who and when (WIB).
+    # The answered call's ticket: the whole timeline, who and when (WITA).
     page.goto(f"{base}/tickets?q={first['number']}")
     page.get_by_role("link", name=first["number"]).click()
     expect(page).to_have_url(f"{base}/tickets/{first['number']}")
