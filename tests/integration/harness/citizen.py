@@ -3,7 +3,8 @@
 Why generated: caller number, display name, location shape and how the call ends vary per test,
 so the scenario is filled from tests/sipp/uac_112.xml into the test's temp dir. The location is
 sent the RFC 6442 way: `Geolocation: <cid:...>` plus a multipart/mixed body holding the SDP and a
-PIDF-LO (RFC 4119) with a GML Point or a GeoShape Circle (RFC 5491), as carriers forward it.
+PIDF-LO (RFC 4119) with a GML Point or Polygon, a GeoShape Circle or Ellipse (RFC 5491), or a civic
+address (RFC 5139), as carriers forward it; or by reference, a `Geolocation: <https://...>` header alone.
 """
 
 from __future__ import annotations
@@ -92,7 +93,61 @@ class PidfCircle:
                 f'<gs:radius uom="urn:ogc:def:uom:EPSG::9001">{self.radius_m}</gs:radius></gs:Circle>')
 
 
-Location = PidfPoint | PidfCircle
+@dataclass(frozen=True)
+class PidfEllipse:
+    """A GeoShape Ellipse: centre, semi-major/minor axes (metres), orientation (degrees from north)."""
+
+    lat: float
+    lon: float
+    semi_major_m: float
+    semi_minor_m: float
+    orientation_deg: float = 30.0
+    method: str = "Cell"
+
+    def shape_xml(self) -> str:
+        return (f'<gs:Ellipse xmlns:gs="{GEOSHAPE_NS}" srsName="urn:ogc:def:crs:EPSG::4326">'
+                f"<gml:pos>{self.lat} {self.lon}</gml:pos>"
+                f'<gs:semiMajorAxis uom="urn:ogc:def:uom:EPSG::9001">{self.semi_major_m}</gs:semiMajorAxis>'
+                f'<gs:semiMinorAxis uom="urn:ogc:def:uom:EPSG::9001">{self.semi_minor_m}</gs:semiMinorAxis>'
+                f'<gs:orientation uom="urn:ogc:def:uom:EPSG::9102">{self.orientation_deg}</gs:orientation>'
+                "</gs:Ellipse>")
+
+
+@dataclass(frozen=True)
+class PidfPolygon:
+    """A GML Polygon (a cell sector): its exterior ring as (lat, lon) vertices, first vertex repeated last."""
+
+    vertices: tuple[tuple[float, float], ...]
+    method: str = "Cell"
+
+    def shape_xml(self) -> str:
+        ring = [*self.vertices, self.vertices[0]]
+        pos_list = " ".join(f"{lat} {lon}" for lat, lon in ring)
+        return ('<gml:Polygon srsName="urn:ogc:def:crs:EPSG::4326"><gml:exterior><gml:LinearRing>'
+                f"<gml:posList>{pos_list}</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon>")
+
+
+@dataclass(frozen=True)
+class PidfCivic:
+    """An RFC 5139 civic address: (element, value) pairs in document order (country, A1..A6, RD, HNO...)."""
+
+    fields: tuple[tuple[str, str], ...]
+    method: str = "Manual"
+
+    def shape_xml(self) -> str:
+        inner = "".join(f"<ca:{name}>{value}</ca:{name}>" for name, value in self.fields)
+        return (f'<ca:civicAddress xmlns:ca="urn:ietf:params:xml:ns:pidf:geopriv10:civicAddr" '
+                f'xml:lang="id">{inner}</ca:civicAddress>')
+
+
+@dataclass(frozen=True)
+class ByReference:
+    """PIDF-LO by reference: only a `Geolocation: <uri>` header, no location body (RFC 6442 §4.1)."""
+
+    uri: str
+
+
+Location = PidfPoint | PidfCircle | PidfEllipse | PidfPolygon | PidfCivic
 
 
 def pidf_lo(location: Location, entity: str) -> str:
@@ -123,7 +178,7 @@ class CitizenCall:
     """One SIPp UAC placing a single 112 call; `wait()` gives SIPp's exit code (0 = call OK)."""
 
     def __init__(self, asterisk_sip_port: int, workdir: Path, *, caller_number: str = "+6281234567890",
-                 caller_name: str = "Warga Test", location: Location | None = None,
+                 caller_name: str = "Warga Test", location: Location | ByReference | None = None,
                  hang_up_after_ms: int | None = None, wait_for_bye_ms: int = 60000,
                  name: str = "citizen", exten: str = "112") -> None:
         if not _NUMBER.fullmatch(caller_number):
@@ -139,6 +194,11 @@ class CitizenCall:
             lifetime_s = hang_up_after_ms // 1000 + 30
         if location is None:
             headers, content_type, body = "X-EC112-Test: no-location", "application/sdp", SDP + "\n"
+        elif isinstance(location, ByReference):
+            if any(ch in location.uri for ch in "<>\r\n \""):
+                raise ValueError(f"reference {location.uri!r} cannot go into a Geolocation header")
+            headers = f"Geolocation: <{location.uri}>\nGeolocation-Routing: no"
+            content_type, body = "application/sdp", SDP + "\n"
         else:
             cid = f"loc-{caller_number.lstrip('+')}@carrier.example"
             headers = f"Geolocation: <cid:{cid}>\nGeolocation-Routing: no"
