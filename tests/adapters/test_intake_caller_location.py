@@ -1,0 +1,138 @@
+"""The `intake` route with every kind of caller location Asterisk hands over (fake Asterisk, real SQLite).
+
+A geodetic shape goes onto the ticket with it; a civic address and a location by reference go to the location
+service only after EC112_TICKET is set, and nothing the service does can hold the call past the deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+import pytest
+from agi_fakes import FakeAsterisk, agi_header, channel_responder
+
+from ec112.agi.intake_route import IntakeRoute
+from ec112.agi.server import AgiServer
+from ec112.db.engine import create_engine, migrate
+from ec112.db.tickets import SqlTicketRepository
+from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
+from ec112.services.intake import IntakeService
+
+CALL_READ = "CHANNEL(linkedid)}|${PJSIP_HEADER(read,Geolocation)"
+GEOLOC_READ = "GEOLOC_PROFILE(format)}|${GEOLOC_PROFILE(method)}|${GEOLOC_PROFILE(location_info)"
+LINKEDID = "ec112lab-1795820610.9"
+CIVIC = ('civicAddress|Manual|lang="id",country="ID",A1="Kalimantan Timur",A2="Penajam Paser Utara",'
+         'A3="Penajam",A4="Sotek",RD="Jl. Provinsi",HNO="Km 5"')
+
+
+class FakeLocations:
+    """The location service's two intake calls; records them and whether EC112_TICKET was already set."""
+
+    def __init__(self, channel: Mapping[str, str], *, hang: bool = False, fail: bool = False) -> None:
+        self.channel = channel
+        self.hang = hang
+        self.fail = fail
+        self.calls: list[tuple[str, int, str, dict[str, str] | None, str, bool]] = []
+
+    async def _act(self) -> None:
+        if self.fail:
+            raise ConnectionError("location store down")
+        if self.hang:
+            await asyncio.sleep(3600)
+
+    async def add_reference(self, ticket_id: int, uri: str, *, actor: str) -> None:
+        self.calls.append(("reference", ticket_id, uri, None, actor, "EC112_TICKET" in self.channel))
+        await self._act()
+
+    async def add_civic(self, ticket_id: int, text: str, fields: Mapping[str, str], *, actor: str) -> None:
+        self.calls.append(("civic", ticket_id, text, dict(fields), actor, "EC112_TICKET" in self.channel))
+        await self._act()
+
+
+@pytest.fixture
+async def repo(tmp_path: Path) -> AsyncIterator[SqlTicketRepository]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 't.sqlite3'}")
+    await migrate(engine)
+    yield SqlTicketRepository(engine)
+    await engine.dispose()
+
+
+async def _call(repo: SqlTicketRepository, variables: dict[str, str], *, deadline: float = 3.0,
+                **fake: bool) -> tuple[dict[str, str], FakeLocations, float]:
+    channel = dict(variables)
+    locations = FakeLocations(channel, **fake)
+    intake = IntakeService(repo, default_region="ID", ticket_prefix="112")
+    route = IntakeRoute(intake, read_location=read_geoloc_profile, deadline=deadline, locations=locations,
+                        header_reference=reference_from_header)
+    server = AgiServer("127.0.0.1", 0, {"intake": route}, command_timeout=5.0)
+    await server.start()
+    started = time.perf_counter()
+    try:
+        asterisk = await FakeAsterisk.connect(server.port)
+        try:
+            await asterisk.send(agi_header("intake"))
+            await asterisk.serve(channel_responder(channel))
+        finally:
+            await asterisk.close()
+    finally:
+        await server.close()
+    return channel, locations, time.perf_counter() - started
+
+
+async def test_civic_address_goes_to_the_service_after_the_ticket_variable(repo: SqlTicketRepository) -> None:
+    channel, locations, _ = await _call(repo, {CALL_READ: f"{LINKEDID}|<cid:loc@carrier.example>",
+                                               GEOLOC_READ: CIVIC})
+    ticket = await repo.get_by_linkedid(LINKEDID)
+    assert ticket is not None
+    assert channel["EC112_TICKET"] == ticket.number("112")
+    assert ticket.location is None  # no coordinates yet: the gazetteer places it
+    assert locations.calls == [(
+        "civic", ticket.id, "Jl. Provinsi Km 5, Sotek, Penajam, Penajam Paser Utara, Kalimantan Timur, ID",
+        {"country": "ID", "A1": "Kalimantan Timur", "A2": "Penajam Paser Utara", "A3": "Penajam", "A4": "Sotek",
+         "RD": "Jl. Provinsi", "HNO": "Km 5"}, "asterisk", True)]
+
+
+async def test_reference_goes_to_the_service_after_the_ticket_variable(repo: SqlTicketRepository) -> None:
+    uri = "https://lis.carrier.example/loc/abc123"
+    _, locations, _ = await _call(repo, {CALL_READ: f"{LINKEDID}|<{uri}>", GEOLOC_READ: f'URI||URI="{uri}"'})
+    ticket = await repo.get_by_linkedid(LINKEDID)
+    assert ticket is not None
+    assert locations.calls == [("reference", ticket.id, uri, None, "asterisk", True)]
+
+
+async def test_reference_in_the_header_is_kept_when_asterisk_has_no_profile(repo: SqlTicketRepository) -> None:
+    _, locations, _ = await _call(repo, {CALL_READ: f"{LINKEDID}|<sip:loc@lis.example>;inserted-by=x",
+                                         GEOLOC_READ: "||"})
+    assert [(c[0], c[2]) for c in locations.calls] == [("reference", "sip:loc@lis.example")]
+
+
+async def test_polygon_is_kept_as_its_covering_circle_with_its_shape(repo: SqlTicketRepository) -> None:
+    info = 'GML|Cell|shape="Polygon",crs="2d",posList="-1.011 116.607 -1.02 116.598 -1.029 116.607 -1.02 116.616"'
+    _, locations, _ = await _call(repo, {CALL_READ: f"{LINKEDID}|<cid:loc@carrier.example>", GEOLOC_READ: info})
+    ticket = await repo.get_by_linkedid(LINKEDID)
+    assert ticket is not None
+    assert ticket.location is not None
+    assert (ticket.location.lat, ticket.location.lon) == (pytest.approx(-1.02), pytest.approx(116.607))
+    assert ticket.location.radius_m == pytest.approx(1000.8, abs=1.0)  # 0.009° to the farthest vertex
+    assert ticket.location.method == "Cell"
+    assert locations.calls == []
+
+
+async def test_a_hanging_location_service_never_holds_the_call(repo: SqlTicketRepository) -> None:
+    uri = "http://127.0.0.1:9/never"
+    channel, locations, took = await _call(repo, {CALL_READ: f"{LINKEDID}|<{uri}>", GEOLOC_READ: f'URI||URI="{uri}"'},
+                                           deadline=0.5, hang=True)
+    assert "EC112_TICKET" in channel  # set before the hand-over: the dialplan queues the call with it
+    assert len(locations.calls) == 1
+    assert took < 1.5
+
+
+async def test_a_failing_location_service_leaves_the_ticket(repo: SqlTicketRepository) -> None:
+    channel, locations, _ = await _call(repo, {CALL_READ: f"{LINKEDID}|<cid:loc@carrier.example>",
+                                               GEOLOC_READ: CIVIC}, fail=True)
+    assert "EC112_TICKET" in channel
+    assert await repo.get_by_linkedid(LINKEDID) is not None
+    assert len(locations.calls) == 1
