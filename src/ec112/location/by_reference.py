@@ -8,7 +8,8 @@ scheme, and the body through the hardened PIDF-LO parser. The location service r
 after the ticket is open: the intake never waits for it.
 
 Every failure raises ``ReferenceFetchError`` (a ``ValueError``) with a stable ``code``: ``unsupported_scheme``,
-``bad_uri``, ``timeout``, ``unreachable``, ``too_many_redirects``, ``http_<status>``, ``too_large``; or the
+``bad_uri``, ``timeout``, ``unreachable``, ``too_many_redirects``, ``bad_redirect``, ``http_<status>``,
+``too_large``, ``bad_answer``; or the
 parser's ``LocationParseError`` codes (``malformed_xml``, ``forbidden_dtd``, ``no_location``, ...).
 """
 
@@ -50,6 +51,10 @@ def _checked(uri: str) -> str:
         raise ReferenceFetchError("unsupported_scheme", f"scheme {parts.scheme[:20]!r} is not http/https")
     if not parts.hostname:
         raise ReferenceFetchError("bad_uri", "the reference has no host")
+    try:
+        httpx.URL(uri.strip())
+    except httpx.InvalidURL:
+        raise ReferenceFetchError("bad_uri", "the reference is not a URL httpx accepts") from None
     return uri.strip()
 
 
@@ -82,10 +87,14 @@ class ReferenceFetcher:
             raise ReferenceFetchError("timeout", f"no complete answer within {self._timeout:g} s") from None
         except httpx.TimeoutException:
             raise ReferenceFetchError("timeout", f"no complete answer within {self._timeout:g} s") from None
+        except httpx.UnsupportedProtocol:
+            raise ReferenceFetchError("unsupported_scheme", "redirected to a scheme other than http/https") from None
         except httpx.TransportError as exc:
             raise ReferenceFetchError("unreachable", type(exc).__name__) from None
-        except httpx.HTTPError as exc:  # e.g. a malformed URL httpx refuses
-            raise ReferenceFetchError("bad_uri", type(exc).__name__) from None
+        except httpx.InvalidURL:  # the URI itself passed _checked: httpx refused a redirect target
+            raise ReferenceFetchError("bad_redirect", "redirected to a URL that is not one") from None
+        except httpx.HTTPError as exc:
+            raise ReferenceFetchError("bad_answer", type(exc).__name__) from None
         log.debug("location reference fetched: %s (%d bytes)", url, len(body))  # a URI may identify the caller
         return parse_pidf_lo(body, received_at=self._clock(), source=LocationSource.PIDF_LO_REF)
 
