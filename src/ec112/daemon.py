@@ -32,7 +32,8 @@ from ec112.config.settings import Settings
 from ec112.db.accounts import SqlAccountStore
 from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
-from ec112.location.geoloc_profile import parse_geoloc_profile
+from ec112.location.by_reference import ReferenceFetcher
+from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
 from ec112.records import AsteriskRecords
 from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE
 from ec112.services.accounts import UserAdmin
@@ -149,10 +150,17 @@ async def run(settings: Settings) -> None:
     backfill.check_files()  # a missing file: WARNING now and in /readyz, never a failed start
     agents = AgentService(telephony, queue=cc.queue, member_interface=cc.member_interface,
                           pause_reasons=cc.pause_reasons, audit=stores.audit)
+    # PIDF-LO by reference: the LocationService's ReferenceFetcher port (fetches in its own tracked task).
+    reference_fetcher = ReferenceFetcher(timeout=settings.location.reference_timeout_seconds,
+                                         max_bytes=settings.location.reference_max_bytes)
+    resources.push_async_callback(reference_fetcher.aclose)
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
-        {INTAKE_ROUTE: IntakeRoute(intake, deadline=settings.agi.intake_deadline, read_location=parse_geoloc_profile,
+        # TODO(coordinator, issue 12 merge): locations=<the LocationService built with reference_fetcher.fetch>;
+        # until then a civic address or a reference is logged as not kept (intake_route._hand_over).
+        {INTAKE_ROUTE: IntakeRoute(intake, deadline=settings.agi.intake_deadline, read_location=read_geoloc_profile,
+                                   header_reference=reference_from_header, locations=None,
                                    observe=intake_seconds.observe),
          PING_ROUTE: ping_route},
         header_timeout=settings.agi.header_timeout,
