@@ -7,7 +7,8 @@ queues the call anyway. Whatever happens here, the caller reaches a call taker.
 
 The caller's location rides along: a geodetic PIDF-LO shape is written with the ticket; a civic address or a
 location by reference is handed to the location service only after ``EC112_TICKET`` is set (the service places
-the address / fetches the reference in its own tracked task), so a dead location server never delays the call.
+the address / fetches the reference in its own tracked task), so a dead location server never delays the call;
+the AGI session is even ended before that hand-over, so not even its database write sits before ``Queue()``.
 
 Every log record made while it runs carries the call (``ec112.logs``): the channel's uniqueid at first,
 its Linkedid once read, and the ticket number once the ticket is written.
@@ -122,6 +123,7 @@ class IntakeRoute:
         if not session.hung_up:
             await session.set_variable(TICKET_VARIABLE, number)
         if created and isinstance(found, CivicAddress | LocationReference):  # once per call, not per retry
+            session.end()  # the dialplan queues the call now; storing the report needs no more AGI commands
             await self._hand_over(ticket.id, found)
 
     async def _hand_over(self, ticket_id: int, found: CivicAddress | LocationReference) -> None:
