@@ -143,3 +143,19 @@ def test_pidf_lo_location_is_readable_on_the_queued_channel(
     assert caller == ("+6281298765432", "Budi Santoso")  # from P-Asserted-Identity
     assert fallback == "1"  # no ec112: queued by the fail-open branch
     assert call.wait(timeout=15) == 0, call.diagnostics()
+
+
+def test_pidf_lo_without_usage_rules_crashes_asterisk(
+        asterisk: Lab, citizen_call: Callable[..., CitizenCall]) -> None:
+    """A KNOWN ASTERISK BUG, pinned so that a fixed version shows up here (then update docs/location.md):
+    res_geolocation (geoloc_eprofile.c, var_list_from_node(NULL)) dereferences NULL when the PIDF-LO's
+    <gp:geopriv> has no <gp:usage-rules> (mandatory in RFC 4119, but one malformed INVITE from the trunk takes
+    the whole 112 PBX down). Seen on 16.28 and 22.10. An empty <gp:usage-rules/> is fine."""
+    assert asterisk.process.running
+    call = citizen_call(caller_number="+6281298765432", location=PidfPoint(-1.1178021, 116.523176),
+                        hang_up_after_ms=1000, usage_rules=False)
+    deadline = time.monotonic() + 10
+    while asterisk.process.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    call.stop()
+    assert not asterisk.process.running, "Asterisk survived a PIDF-LO without usage-rules: fixed? see docs"

@@ -28,6 +28,7 @@ def test_each_geodetic_demo_call_parses_to_its_desa_point(shape: str) -> None:
     scenario = demo_scenario(shape)
     assert "Geolocation: <cid:loc[call_number]@caller.example>" in scenario
     assert "{{" not in scenario
+    assert "<gp:usage-rules>" in scenario  # without it Asterisk 16.28 and 22.10 crash (docs/location.md)
     location = parse_pidf_lo(_pidf(scenario), received_at=NOW)
     lat, lon, radius = EXPECTED[shape]
     assert (location.lat, location.lon) == (pytest.approx(lat), pytest.approx(lon))

@@ -50,13 +50,16 @@ SHAPE_NAMES = (*SHAPES, "reference")
 
 
 def _pidf(location_info: str, method: str) -> str:
+    # <gp:usage-rules> is mandatory (RFC 4119) and Asterisk 16.28 and 22.10 crash without it (docs/location.md).
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:gp="urn:ietf:params:xml:ns:pidf:geopriv10" \
-xmlns:gml="http://www.opengis.net/gml" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" \
+xmlns:gbp="urn:ietf:params:xml:ns:pidf:geopriv10:basicPolicy" xmlns:gml="http://www.opengis.net/gml" \
+xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" \
 entity="pres:+6281234567890@caller.example">
   <dm:device id="handset1">
     <gp:geopriv>
       <gp:location-info>{location_info}</gp:location-info>
+      <gp:usage-rules><gbp:retransmission-allowed>false</gbp:retransmission-allowed></gp:usage-rules>
       <gp:method>{method}</gp:method>
     </gp:geopriv>
     <dm:timestamp>2026-12-01T12:00:00+08:00</dm:timestamp>

@@ -150,8 +150,17 @@ class ByReference:
 Location = PidfPoint | PidfCircle | PidfEllipse | PidfPolygon | PidfCivic
 
 
-def pidf_lo(location: Location, entity: str) -> str:
-    """A PIDF-LO document (device element) carrying one shape and its positioning method."""
+USAGE_RULES = """<gp:usage-rules>
+<gbp:retransmission-allowed>false</gbp:retransmission-allowed>
+</gp:usage-rules>
+"""
+
+
+def pidf_lo(location: Location, entity: str, *, usage_rules: bool = True) -> str:
+    """A PIDF-LO document (device element) carrying one shape and its positioning method.
+
+    ``usage_rules=False`` leaves out ``<gp:usage-rules>`` (mandatory in RFC 4119): Asterisk crashes on that."""
+    rules = USAGE_RULES if usage_rules else ""
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <presence xmlns="urn:ietf:params:xml:ns:pidf"
  xmlns:gp="urn:ietf:params:xml:ns:pidf:geopriv10"
@@ -163,10 +172,7 @@ def pidf_lo(location: Location, entity: str) -> str:
 <gp:location-info>
 {location.shape_xml()}
 </gp:location-info>
-<gp:usage-rules>
-<gbp:retransmission-allowed>false</gbp:retransmission-allowed>
-</gp:usage-rules>
-<gp:method>{location.method}</gp:method>
+{rules}<gp:method>{location.method}</gp:method>
 </gp:geopriv>
 <dm:deviceID>mac:00112233aabb</dm:deviceID>
 <dm:timestamp>2026-01-01T12:00:00Z</dm:timestamp>
@@ -180,7 +186,7 @@ class CitizenCall:
     def __init__(self, asterisk_sip_port: int, workdir: Path, *, caller_number: str = "+6281234567890",
                  caller_name: str = "Warga Test", location: Location | ByReference | None = None,
                  hang_up_after_ms: int | None = None, wait_for_bye_ms: int = 60000,
-                 name: str = "citizen", exten: str = "112") -> None:
+                 name: str = "citizen", exten: str = "112", usage_rules: bool = True) -> None:
         if not _NUMBER.fullmatch(caller_number):
             raise ValueError(f"caller number {caller_number!r}: digits with an optional leading +")
         if not caller_name.isascii() or any(ch in caller_name for ch in '"\\\r\n<>]'):
@@ -205,7 +211,7 @@ class CitizenCall:
             content_type = f"multipart/mixed;boundary={_BOUNDARY}"
             body = (f"--{_BOUNDARY}\nContent-Type: application/sdp\n\n{SDP}\n"
                     f"--{_BOUNDARY}\nContent-Type: application/pidf+xml\nContent-ID: <{cid}>\n\n"
-                    f"{pidf_lo(location, caller_number)}\n--{_BOUNDARY}--")
+                    f"{pidf_lo(location, caller_number, usage_rules=usage_rules)}\n--{_BOUNDARY}--")
         values = {"caller_number": caller_number, "caller_name": caller_name,
                   "geolocation_headers": headers, "content_type": content_type, "body": body,
                   "ending": ending}
