@@ -61,7 +61,7 @@ async def repo(tmp_path: Path) -> AsyncIterator[SqlTicketRepository]:
 
 
 async def _call(repo: SqlTicketRepository, variables: dict[str, str], *, deadline: float = 3.0,
-                **fake: bool) -> tuple[dict[str, str], FakeLocations, float]:
+                caller_left_at_set: bool = False, **fake: bool) -> tuple[dict[str, str], FakeLocations, float]:
     """One call; returns the channel after, the fake service, and how long Asterisk was held (header → EOF)."""
     channel = dict(variables)
     locations = FakeLocations(channel, **fake)
@@ -75,7 +75,9 @@ async def _call(repo: SqlTicketRepository, variables: dict[str, str], *, deadlin
         asterisk = await FakeAsterisk.connect(server.port)
         try:
             await asterisk.send(agi_header("intake"))
-            await asterisk.serve(channel_responder(channel))
+            answer = channel_responder(channel)
+            await asterisk.serve(lambda command: b"511 Command Not Permitted on a dead channel\n"
+                                 if caller_left_at_set and command.startswith("SET") else answer(command))
             held = time.perf_counter() - started
         finally:
             await asterisk.close()
@@ -138,3 +140,13 @@ async def test_a_failing_location_service_leaves_the_ticket(repo: SqlTicketRepos
     assert "EC112_TICKET" in channel
     assert await repo.get_by_linkedid(LINKEDID) is not None
     assert len(locations.calls) == 1
+
+
+async def test_a_caller_gone_before_the_ticket_variable_still_has_the_location_kept(
+        repo: SqlTicketRepository) -> None:
+    channel, locations, _ = await _call(repo, {CALL_READ: f"{LINKEDID}|<cid:loc@carrier.example>",
+                                               GEOLOC_READ: CIVIC}, caller_left_at_set=True)
+    assert "EC112_TICKET" not in channel
+    ticket = await repo.get_by_linkedid(LINKEDID)
+    assert ticket is not None
+    assert [(c[0], c[1], c[5]) for c in locations.calls] == [("civic", ticket.id, False)]

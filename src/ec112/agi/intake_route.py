@@ -120,11 +120,18 @@ class IntakeRoute:
         number = self._intake.number(ticket)
         bind_call(ticket=number)
         # Set only now: the COMMIT has returned, so a ticket the dialplan was told about survives a kill -9.
-        if not session.hung_up:
-            await session.set_variable(TICKET_VARIABLE, number)
-        if created and isinstance(found, CivicAddress | LocationReference):  # once per call, not per retry
+        # A civic address or a reference goes to the location service once per call (not again on a retry).
+        hand_over = found if created and isinstance(found, CivicAddress | LocationReference) else None
+        try:
+            if not session.hung_up:
+                await session.set_variable(TICKET_VARIABLE, number)
+        except AgiError as exc:
+            if hand_over is None:
+                raise
+            log.info("EC112_TICKET not set (%s); the caller's location is kept anyway", type(exc).__name__)
+        if hand_over is not None:
             session.end()  # the dialplan queues the call now; storing the report needs no more AGI commands
-            await self._hand_over(ticket.id, found)
+            await self._hand_over(ticket.id, hand_over)
 
     async def _hand_over(self, ticket_id: int, found: CivicAddress | LocationReference) -> None:
         """After EC112_TICKET: the service stores the report and returns; placing/fetching runs in its task."""
@@ -159,9 +166,9 @@ class IntakeRoute:
                     # No profile on the channel (e.g. an endpoint without geoloc_incoming_call_profile): a
                     # reference in the raw header is still kept; a cid: body Asterisk could not parse is lost.
                     found = self._header_reference(geolocation_header)
+                if found is None:
+                    log.warning("caller sent a Geolocation header but Asterisk exposed no location")
             except ValueError as exc:
                 log.warning("caller location unusable (%s); ticket opened without it",
                             getattr(exc, "code", type(exc).__name__))
-            if found is None:
-                log.warning("caller sent a Geolocation header but Asterisk exposed no location")
         return linkedid, found
