@@ -84,6 +84,10 @@ EXPECTED_LOCATION = {
     "circle": (PidfCircle(-6.2088, 106.8456, 850.0, method="Cell"),
                {"format": "GML", "method": "Cell",
                 "location_info": 'shape="Circle",crs="2d",pos="-6.2088 106.8456",radius="850.0"'}),
+    # RFC 7459 confidence next to the shape: its own GEOLOC_PROFILE(confidence) field, the shape unchanged
+    "circle-confidence": (PidfCircle(-1.2559024, 116.4960648, 500.0, method="Cell", confidence=90),
+                          {"format": "GML", "method": "Cell", "confidence": 'pdf="normal",value="90"',
+                           "location_info": 'shape="Circle",crs="2d",pos="-1.2559024 116.4960648",radius="500.0"'}),
     "circle-urn-namespace": (PidfCircle(-6.2088, 106.8456, 850.0, namespace=GEOSHAPE_NS_URN), NO_LOCATION),
     "ellipse": (PidfEllipse(-1.5375, 116.5134, 800.0, 300.0, 30.0, method="Cell"),
                 {"format": "GML", "method": "Cell",
@@ -120,7 +124,7 @@ def test_pidf_lo_location_is_readable_on_the_queued_channel(
     try:
         seen = {field: ami.getvar(channel, f"GEOLOC_PROFILE({field})")
                 for field in ("format", "method", "location_info", "location_source",
-                              "effective_location")}
+                              "effective_location", "confidence")}
         header = ami.getvar(channel, "PJSIP_HEADER(read,Geolocation)")
         linkedid = ami.getvar(channel, "CHANNEL(linkedid)")
         uniqueid = ami.getvar(channel, "CHANNEL(uniqueid)")
@@ -136,6 +140,7 @@ def test_pidf_lo_location_is_readable_on_the_queued_channel(
     # effective_location is empty on 16.28, a copy of location_info on 22.
     assert seen["effective_location"] in ("", seen["location_info"])
     assert seen["location_source"] == ""
+    assert "confidence" in expected or seen["confidence"] == ""
     assert header.strip("<>") == (location.uri if isinstance(location, ByReference) else
                                   "cid:loc-6281298765432@carrier.example")
     assert linkedid == uniqueid  # the citizen's channel starts the call: it is the ticket identity

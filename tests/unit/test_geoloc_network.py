@@ -74,3 +74,15 @@ def test_gml_keeps_its_shape_and_observed_at_is_the_arrival(shape: str, info: st
 def test_reference_from_the_raw_header(header: str, uri: str | None) -> None:
     found = reference_from_header(header)
     assert (found.uri if found else None) == uri
+
+
+@pytest.mark.parametrize(("confidence", "percent"), [
+    ('pdf="normal",value="90"', 90), ('pdf="unknown",value="67.5"', 68), ("", None), (None, None),
+    ('pdf="normal",value="150"', None), ('value="abc"', None), ('pdf="normal"', None), ("garbage", None),
+])
+def test_confidence_goes_to_the_location_and_never_loses_it(confidence: str | None, percent: int | None) -> None:
+    location = read_geoloc_profile('shape="Circle",crs="2d",pos="-1.2559 116.4961",radius="500.0"', format="GML",
+                                   method="Cell", received_at=RECEIVED, confidence=confidence)
+    assert isinstance(location, Location)
+    assert location.confidence == percent
+    assert location.radius_m == 500.0

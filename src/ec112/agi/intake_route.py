@@ -43,8 +43,8 @@ class LocationReader(Protocol):
     reference; raises ValueError (with a ``code``) when it is unusable. The location adapter's parser, handed
     over by the composition root."""
 
-    def __call__(self, location_info: str, *, format: str, method: str | None,
-                 received_at: datetime) -> NetworkLocation | None: ...
+    def __call__(self, location_info: str, *, format: str, method: str | None, received_at: datetime,
+                 confidence: str | None = None) -> NetworkLocation | None: ...
 
 
 class HeaderReference(Protocol):
@@ -158,10 +158,11 @@ class IntakeRoute:
         found: NetworkLocation | None = None
         if geolocation_header.strip():
             profile = await session.get_full_variable(GEOLOC_READ) or ""
-            fmt, _, rest = profile.partition("|")
-            method, _, info = rest.partition("|")
+            # location_info last: it is the only part that may hold a "|" (a civic value)
+            fmt, method, confidence, info = [*profile.split("|", 3), "", "", ""][:4]
             try:
-                found = self._read_location(info, format=fmt, method=method or None, received_at=arrived_at)
+                found = self._read_location(info, format=fmt, method=method or None, received_at=arrived_at,
+                                            confidence=confidence or None)
                 if found is None and self._header_reference is not None:
                     # No profile on the channel (e.g. an endpoint without geoloc_incoming_call_profile): a
                     # reference in the raw header is still kept; a cid: body Asterisk could not parse is lost.

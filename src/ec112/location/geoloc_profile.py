@@ -54,17 +54,19 @@ _RADIUS_KEY = {
 
 
 def parse_geoloc_profile(
-    location_info: str, *, format: str, method: str | None, received_at: datetime
+    location_info: str, *, format: str, method: str | None, received_at: datetime, confidence: str | None = None
 ) -> Location | None:
     """The geodetic part only: a ``Location``, or None for no profile, a civic address or a URI."""
-    found = read_geoloc_profile(location_info, format=format, method=method, received_at=received_at)
+    found = read_geoloc_profile(location_info, format=format, method=method, received_at=received_at,
+                                confidence=confidence)
     return found if isinstance(found, Location) else None
 
 
 def read_geoloc_profile(
-    location_info: str, *, format: str, method: str | None, received_at: datetime
+    location_info: str, *, format: str, method: str | None, received_at: datetime, confidence: str | None = None
 ) -> NetworkLocation | None:
-    """Parse ``GEOLOC_PROFILE(location_info)`` read together with ``GEOLOC_PROFILE(format)``/``(method)``.
+    """Parse ``GEOLOC_PROFILE(location_info)`` read together with ``GEOLOC_PROFILE(format)``/``(method)``/
+    ``(confidence)`` (``pdf="normal",value="95"``: the percentage goes to ``Location.confidence``).
 
     GML → a ``Location`` (its ``shape`` kept; a non-circular shape as the circle covering it), civicAddress →
     a ``CivicAddress``, URI → a ``LocationReference``; None for an empty string (no profile on the channel).
@@ -114,7 +116,20 @@ def read_geoloc_profile(
         observed_at=received_at,
         method=method_text,
         shape=shape,
+        confidence=_confidence(confidence),
     )
+
+
+def _confidence(text: str | None) -> int | None:
+    """RFC 7459 confidence as Asterisk renders it; anything unreadable is no confidence, not a lost location."""
+    if not text or len(text) > 200:
+        return None
+    try:
+        values = dict(_split_pairs(text.strip()))
+        percent = float(values.get("value", ""))
+    except (LocationParseError, ValueError):
+        return None
+    return round(percent) if 0 <= percent <= 100 else None
 
 
 def reference_from_header(header: str) -> LocationReference | None:

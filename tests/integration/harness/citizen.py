@@ -79,18 +79,23 @@ class PidfPoint:
 
 @dataclass(frozen=True)
 class PidfCircle:
-    """A GeoShape Circle: centre ("lat lon") and radius in metres (EPSG::9001)."""
+    """A GeoShape Circle: centre ("lat lon") and radius in metres (EPSG::9001), with an optional RFC 7459
+    confidence (percent) after it in the location-info."""
 
     lat: float
     lon: float
     radius_m: float
     method: str = "Cell"
     namespace: str = GEOSHAPE_NS
+    confidence: int | None = None
 
     def shape_xml(self) -> str:
+        confidence = "" if self.confidence is None else (
+            '<con:confidence xmlns:con="urn:ietf:params:xml:ns:geopriv:conf" pdf="normal">'
+            f"{self.confidence}</con:confidence>")
         return (f'<gs:Circle xmlns:gs="{self.namespace}" srsName="urn:ogc:def:crs:EPSG::4326">'
                 f"<gml:pos>{self.lat} {self.lon}</gml:pos>"
-                f'<gs:radius uom="urn:ogc:def:uom:EPSG::9001">{self.radius_m}</gs:radius></gs:Circle>')
+                f'<gs:radius uom="urn:ogc:def:uom:EPSG::9001">{self.radius_m}</gs:radius></gs:Circle>{confidence}')
 
 
 @dataclass(frozen=True)
