@@ -8,7 +8,7 @@ one kecamatan after another:
 | shape         | kecamatan | desa (code)                 | point (lat, lon)        | sent as                   |
 |---------------|-----------|-----------------------------|-------------------------|---------------------------|
 | Point         | Penajam   | Riko (64.09.01.1016)        | -1.1178021, 116.5231760 | GML Point, GPS            |
-| Circle        | Waru      | Waru (64.09.02.1003)        | -1.2559024, 116.4960648 | GeoShape Circle r 500 m   |
+| Circle        | Waru      | Waru (64.09.02.1003)        | -1.2559024, 116.4960648 | Circle r 500 m, conf. 90% |
 | Ellipse       | Babulu    | Babulu Laut (64.09.03.2003) | -1.5375142, 116.5134406 | Ellipse 800 × 300 m       |
 | Polygon       | Sepaku    | Pemaluan (64.09.04.1006)    | -1.0201521, 116.6072389 | 4 vertices ± 0.009° ~1 km |
 | civic address | Penajam   | Sotek (64.09.01.1014)       | (the gazetteer's place) | ca:civicAddress           |
@@ -71,8 +71,8 @@ class Case:
 CASES = {
     "point": Case(PidfPoint(-1.1178021, 116.5231760, method="GPS"), -1.1178021, 116.5231760, None,
                   "Point", "Penajam", "Riko"),
-    "circle": Case(PidfCircle(-1.2559024, 116.4960648, 500.0, method="Cell"), -1.2559024, 116.4960648, 500.0,
-                   "Circle", "Waru", "Waru"),
+    "circle": Case(PidfCircle(-1.2559024, 116.4960648, 500.0, method="Cell", confidence=90), -1.2559024,
+                   116.4960648, 500.0, "Circle", "Waru", "Waru"),
     "ellipse": Case(PidfEllipse(-1.5375142, 116.5134406, 800.0, 300.0, 30.0, method="Cell"),
                     -1.5375142, 116.5134406, 800.0, "Ellipse", "Babulu", "Babulu Laut"),
     "polygon": Case(PidfPolygon(((-1.0111521, 116.6072389), (-1.0201521, 116.5982389),
@@ -157,6 +157,7 @@ def test_each_pidf_lo_shape_locates_the_ticket(asterisk: Lab, ec112: Ec112Daemon
     if MERGED:
         seen = _locations(ec112, ticket, lambda s: s["best"] is not None and s["jurisdiction"] is not None)
         assert seen["best"]["shape"] == case.shape
+        assert seen["best"]["confidence"] == (90 if name == "circle" else None)
         _assert_jurisdiction(seen, case.kecamatan, case.desa)
 
 
