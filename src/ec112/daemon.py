@@ -34,7 +34,8 @@ from ec112.db.accounts import SqlAccountStore
 from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.location.aml import parse_aml_https, parse_aml_sms
-from ec112.location.geoloc_profile import parse_geoloc_profile
+from ec112.location.by_reference import ReferenceFetcher
+from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
 from ec112.records import AsteriskRecords
 from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE
 from ec112.services.accounts import UserAdmin
@@ -156,10 +157,24 @@ async def run(settings: Settings) -> None:
     backfill.check_files()  # a missing file: WARNING now and in /readyz, never a failed start
     agents = AgentService(telephony, queue=cc.queue, member_interface=cc.member_interface,
                           pause_reasons=cc.pause_reasons, audit=stores.audit)
+    # PIDF-LO by reference: the LocationService's ReferenceFetcher port (fetches in its own tracked task).
+    reference_fetcher = ReferenceFetcher(timeout=settings.location.reference_timeout_seconds,
+                                         max_bytes=settings.location.reference_max_bytes)
+    resources.push_async_callback(reference_fetcher.aclose)
+    loc = settings.location
+    # Every location of a ticket, fused; AML matched to its call; references fetched, civic addresses placed and
+    # points located (kecamatan, desa, nearest posts) on the regency's own map.
+    locations = LocationService(stores.locations, tickets, default_region=cc.default_region,
+                                match_window=timedelta(seconds=loc.aml_match_window_seconds),
+                                reference_timeout=loc.reference_timeout_seconds, bus=bus,
+                                fetch_reference=reference_fetcher.fetch,
+                                place_civic=geography.gazetteer.find_civic, locate=geography.jurisdiction.locate)
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
-        {INTAKE_ROUTE: IntakeRoute(intake, deadline=settings.agi.intake_deadline, read_location=parse_geoloc_profile,
+        # A civic address or a reference goes to the location service once EC112_TICKET is set (never before Queue()).
+        {INTAKE_ROUTE: IntakeRoute(intake, deadline=settings.agi.intake_deadline, read_location=read_geoloc_profile,
+                                   header_reference=reference_from_header, locations=locations,
                                    observe=intake_seconds.observe),
          PING_ROUTE: ping_route},
         header_timeout=settings.agi.header_timeout,
@@ -202,13 +217,6 @@ async def run(settings: Settings) -> None:
     dispatcher = DispatchService(dispatch_store, desk, directory, bus=bus, audit=audit,
                                  ack_timeout=timedelta(seconds=cc.ack_timeout_seconds))
     feed = LiveFeed(ticket_prefix=cc.ticket_prefix)
-    loc = settings.location
-    # Every location of a ticket, fused; AML matched to its call; civic addresses placed and points located
-    # (kecamatan, desa, nearest posts) on the regency's own map.
-    locations = LocationService(stores.locations, tickets, default_region=cc.default_region,
-                                match_window=timedelta(seconds=loc.aml_match_window_seconds),
-                                reference_timeout=loc.reference_timeout_seconds, bus=bus,
-                                place_civic=geography.gazetteer.find_civic, locate=geography.jurisdiction.locate)
     aml = AmlOptions(parse_https=lambda body, at: parse_aml_https(body, received_at=at),
                      parse_sms=lambda text, at: parse_aml_sms(text, received_at=at),
                      hmac_key=loc.aml_hmac_key.get_secret_value(), sms_token=loc.aml_sms_token.get_secret_value())

@@ -27,7 +27,8 @@ from ec112.logs import BoundCall, CallContextFilter, JsonFormatter, bound_call
 from ec112.services.intake import IntakeService
 
 CALL_READ = "CHANNEL(linkedid)}|${PJSIP_HEADER(read,Geolocation)"
-GEOLOC_READ = "GEOLOC_PROFILE(format)}|${GEOLOC_PROFILE(method)}|${GEOLOC_PROFILE(location_info)"
+GEOLOC_READ = ("GEOLOC_PROFILE(format)}|${GEOLOC_PROFILE(method)}|${GEOLOC_PROFILE(confidence)}"
+               "|${GEOLOC_PROFILE(location_info)")
 UNIQUEID = "ec112lab-1795820610.7"  # agi_header's agi_uniqueid
 CALLER = "081234567890"
 
@@ -94,7 +95,7 @@ async def test_intake_log_lines_carry_the_linkedid_and_the_ticket(engine: AsyncE
     linkedid = "ec112lab-1795820600.3"  # the call's Linkedid as the channel reports it (not this channel's id)
     channel, [bound] = await _call(repo, {
         CALL_READ: f"{linkedid}|<cid:loc1@carrier.example>",
-        GEOLOC_READ: "GML|GPS|nonsense",  # an unusable location: a warning while the call is handled
+        GEOLOC_READ: "GML|GPS||nonsense",  # an unusable location: a warning while the call is handled
     })
     ticket = await repo.get_by_linkedid(linkedid)
     assert ticket is not None

@@ -22,7 +22,8 @@ from ec112.location.geoloc_profile import parse_geoloc_profile
 from ec112.services.intake import IntakeService
 
 CALL_READ = "CHANNEL(linkedid)}|${PJSIP_HEADER(read,Geolocation)"
-GEOLOC_READ = "GEOLOC_PROFILE(format)}|${GEOLOC_PROFILE(method)}|${GEOLOC_PROFILE(location_info)"
+GEOLOC_READ = ("GEOLOC_PROFILE(format)}|${GEOLOC_PROFILE(method)}|${GEOLOC_PROFILE(confidence)}"
+               "|${GEOLOC_PROFILE(location_info)")
 LINKEDID = "ec112lab-1795820610.7"
 
 
@@ -52,7 +53,7 @@ async def test_ticket_with_location_and_variable_set(repo: SqlTicketRepository) 
     try:
         commands, channel = await run_call(server.port, "intake", {
             CALL_READ: f"{LINKEDID}|<cid:loc1@carrier.example>",
-            GEOLOC_READ: 'GML|GPS|shape="Circle",crs="2d",pos="-6.2088 106.8456",radius="850.0"',
+            GEOLOC_READ: 'GML|GPS||shape="Circle",crs="2d",pos="-6.2088 106.8456",radius="850.0"',
         }, header=agi_header("intake", agi_callerid="081234567890", agi_calleridname="Budi"))
     finally:
         await server.close()
@@ -87,7 +88,7 @@ async def test_unusable_location_still_opens_the_ticket(
     server = await _server(repo)
     try:
         _, channel = await run_call(server.port, "intake", {
-            CALL_READ: f"{LINKEDID}|<cid:x>", GEOLOC_READ: 'GML|GPS|shape="Point",crs="2d",pos="999 999"',
+            CALL_READ: f"{LINKEDID}|<cid:x>", GEOLOC_READ: 'GML|GPS||shape="Point",crs="2d",pos="999 999"',
         }, header=agi_header("intake"))
     finally:
         await server.close()

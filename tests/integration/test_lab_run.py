@@ -66,7 +66,7 @@ def test_lab_run_answers_a_demo_112_call(asterisk_flavor: AsteriskFlavor, tmp_pa
             time.sleep(0.2)
         assert ticket["answered_by"] == "taker01"
         assert ticket["caller_number"] == "+6281234567890"
-        assert ticket["location"]["lat"] == pytest.approx(-6.914744)
+        assert ticket["location"]["lat"] == pytest.approx(-1.1178021)  # desa Riko, kecamatan Penajam (PPU)
         assert (tmp_path / "var" / "ec112.sqlite3").is_file()  # SQLite under var/, as documented
     finally:
         lab.send_signal(signal.SIGTERM)

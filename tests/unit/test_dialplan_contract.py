@@ -93,7 +93,8 @@ def test_both_agi_steps_use_the_same_fastagi_address(extensions: dict[str, list[
 
 def test_the_geolocation_read_names_the_dialplan_function_of_res_geolocation() -> None:
     assert dialplan.GEOLOC_READ.split("|") == [
-        "${GEOLOC_PROFILE(format)}", "${GEOLOC_PROFILE(method)}", "${GEOLOC_PROFILE(location_info)}"]
+        "${GEOLOC_PROFILE(format)}", "${GEOLOC_PROFILE(method)}", "${GEOLOC_PROFILE(confidence)}",
+        "${GEOLOC_PROFILE(location_info)}"]
 
 
 def test_no_other_python_module_restates_a_contract_name() -> None:

@@ -93,6 +93,13 @@ class AgiSession:
             return None
         return reply.data if reply.data is not None else ""
 
+    def end(self) -> None:
+        """Give the channel back to the dialplan now: close the socket (Asterisk carries on with AGISTATUS=SUCCESS)
+        while the route finishes work that needs no more commands. Any later command raises ``AgiProtocolError``."""
+        if self._unusable is None:
+            self._unusable = AgiProtocolError("session ended by the route")
+        self._writer.close()  # the server's own close afterwards waits for it
+
     async def set_variable(self, name: str, value: str) -> None:
         """Set a channel variable; the value may contain spaces, quotes and backslashes."""
         await self.command(f"SET VARIABLE {check_variable_name(name)} {quote_argument(value)}")

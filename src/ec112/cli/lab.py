@@ -17,6 +17,7 @@ import httpx
 import typer
 
 from ec112.lab.asterisk import AsteriskFlavor, AsteriskNotInstalledError, AsteriskProcess
+from ec112.lab.demo_locations import SHAPE_NAMES, demo_scenario
 from ec112.lab.render import LabConfig, render
 from ec112.lab.state import describe, load_or_create
 from ec112.lab.web_accounts import accounts_banner, ensure_lab_accounts, load_lab_accounts, write_lab_agencies
@@ -24,7 +25,6 @@ from ec112.lab.web_accounts import accounts_banner, ensure_lab_accounts, load_la
 app = typer.Typer(help="Lab: Asterisk + ec112 on this machine, for trying and demos.", no_args_is_help=True)
 FlavorOption = Annotated[str, typer.Option("--asterisk", help="Asterisk to run: 16 (host) or 22 (sid chroot)")]
 VarOption = Annotated[Path, typer.Option("--var-dir", help="Where the lab keeps its state")]
-DEMO_CALL = Path(__file__).resolve().parents[1] / "lab" / "sipp" / "demo_112_call.xml"
 
 
 def _lab_dir(var_dir: Path, flavor: AsteriskFlavor) -> Path:
@@ -116,15 +116,25 @@ def call(
     asterisk: FlavorOption = "16",
     var_dir: VarOption = Path("var"),
     exten: Annotated[str, typer.Option(help="Number dialled through the trunk")] = "112",
+    shape: Annotated[str, typer.Argument(help=f"Location sent: {', '.join(SHAPE_NAMES)}")] = "point",
+    reference_uri: Annotated[str, typer.Option(help="The URI a 'reference' call carries")] = (
+        "http://127.0.0.1:9/loc/demo"),
 ) -> None:
-    """Telepon 112 dari trunk (SIPp) / place a demo 112 call with a PIDF-LO location, via SIPp."""
+    """Telepon 112 dari trunk (SIPp) dengan lokasi di PPU / a demo 112 call with a PIDF-LO location, via SIPp."""
+    try:
+        scenario_text = demo_scenario(shape, reference_uri)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
     flavor = AsteriskFlavor.by_name(asterisk)
     config = load_or_create(_lab_dir(var_dir, flavor), flavor)
     sipp = shutil.which("sipp")
     if sipp is None:
         typer.echo("sipp is not installed: run `scripts/install.sh`", err=True)
         raise typer.Exit(2)
-    argv = [sipp, f"127.0.0.1:{config.ports.sip}", "-sf", str(DEMO_CALL), "-s", exten, "-m", "1",
+    scenario = var_dir.resolve() / f"demo_112_call_{shape}.xml"
+    scenario.write_text(scenario_text)
+    argv = [sipp, f"127.0.0.1:{config.ports.sip}", "-sf", str(scenario), "-s", exten, "-m", "1",
             "-i", config.trunk_match, "-p", "5090", "-nostdin", "-timeout", "180s", "-timeout_error"]
     typer.echo(" ".join(argv))
     raise typer.Exit(subprocess.run(argv, check=False).returncode)
@@ -157,7 +167,8 @@ def _banner(config: LabConfig) -> str:
         f"  server {host}:{p.sip} (UDP), user {first[0]}, password {first[1]}",
         f"  then:  .venv/bin/ec112 agent login {first[0]}",
         f"Panggilan 112 dari trunk / a 112 call from the trunk ({config.trunk_match}, not a registered taker):",
-        "  .venv/bin/ec112 lab call          (SIPp, caller +6281234567890 with a GPS location)",
+        "  .venv/bin/ec112 lab call          (SIPp, caller +6281234567890 with a GPS location in Penajam)",
+        "  .venv/bin/ec112 lab call polygon  (or circle, ellipse, civic, reference)",
         "Tiket / tickets:   .venv/bin/ec112 tickets list",
         "All accounts:      .venv/bin/ec112 lab info --json",
         "Ctrl-C stops Asterisk and ec112.",

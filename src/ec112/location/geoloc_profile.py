@@ -13,6 +13,11 @@ Key names are the GeoShape element local names (res_geolocation/geoloc_gml.c): `
 EPSG::9001), while angles keep theirs as a suffix (``orientation="43.2 radians"``). A length with a unit
 suffix or a separate ``uom`` key is accepted too, in case a version keeps it.
 
+A civic address (format ``civicAddress``) comes as ``lang="id",country="ID",A1="...",...,HNO="..."`` (the
+RFC 5139 element names in document order) and a location by reference (format ``URI``) as ``URI="https://..."``
+— identical on 16.28 and 22 (what each version exposes: docs/location.md). Neither version exposes the PIDF
+``<timestamp>``, so ``observed_at`` is the call's arrival.
+
 This reading is what the daemon gets over AGI/AMI without the raw INVITE body; when the body is at
 hand, ``ec112.location.pidf.parse_pidf_lo`` sees more (timestamps, srsName spellings).
 """
@@ -24,11 +29,17 @@ import re
 from datetime import datetime
 
 from ec112.domain.location import Location, LocationSource
+from ec112.domain.network_location import CivicAddress, LocationReference, NetworkLocation, civic_text
 from ec112.location.pidf import LocationParseError, checked_position, covering_circle
 
-__all__ = ["LocationParseError", "parse_geoloc_profile"]
+__all__ = ["LocationParseError", "parse_geoloc_profile", "read_geoloc_profile", "reference_from_header"]
 
 MAX_LOCATION_INFO_CHARS = 8192
+MAX_CIVIC_FIELDS = 40
+MAX_CIVIC_VALUE_CHARS = 200
+MAX_URI_CHARS = 2048
+_CIVIC_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
+_HEADER_URI_RE = re.compile(r"<([^<>]*)>")
 
 _PAIR_RE = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"([^"]*)"|([^,"]*?))\s*(?:,|$)')
 _METRE_UNITS = frozenset({"", "m", "meter", "meters", "metre", "metres", "urn:ogc:def:uom:EPSG::9001"})
@@ -40,29 +51,41 @@ _RADIUS_KEY = {
     "Ellipsoid": "semiMajorAxis",
     "ArcBand": "outerRadius",
 }
-_NON_GEODETIC_FORMATS = frozenset({"civicaddress", "uri"})
 
 
 def parse_geoloc_profile(
-    location_info: str, *, format: str, method: str | None, received_at: datetime
+    location_info: str, *, format: str, method: str | None, received_at: datetime, confidence: str | None = None
 ) -> Location | None:
-    """Parse ``GEOLOC_PROFILE(location_info)`` read together with ``GEOLOC_PROFILE(format)``/``(method)``.
+    """The geodetic part only: a ``Location``, or None for no profile, a civic address or a URI."""
+    found = read_geoloc_profile(location_info, format=format, method=method, received_at=received_at,
+                                confidence=confidence)
+    return found if isinstance(found, Location) else None
 
-    Returns None when there is no geodetic location: an empty string (no profile on the channel), or a
-    civic-address / URI profile (no coordinates). Raises ``LocationParseError`` for anything else that
-    is not a usable GML shape. ``observed_at`` is ``received_at``: Asterisk does not expose the
-    PIDF timestamp here.
+
+def read_geoloc_profile(
+    location_info: str, *, format: str, method: str | None, received_at: datetime, confidence: str | None = None
+) -> NetworkLocation | None:
+    """Parse ``GEOLOC_PROFILE(location_info)`` read together with ``GEOLOC_PROFILE(format)``/``(method)``/
+    ``(confidence)`` (``pdf="normal",value="95"``: the percentage goes to ``Location.confidence``).
+
+    GML → a ``Location`` (its ``shape`` kept; a non-circular shape as the circle covering it), civicAddress →
+    a ``CivicAddress``, URI → a ``LocationReference``; None for an empty string (no profile on the channel).
+    Raises ``LocationParseError`` for anything else. ``observed_at`` is ``received_at``: Asterisk does not
+    expose the PIDF timestamp.
     """
     text = location_info.strip()
     if not text:
         return None
-    fmt = format.strip().lower()
-    if fmt in _NON_GEODETIC_FORMATS:
-        return None
-    if fmt != "gml":
-        raise LocationParseError("unsupported_format", f"GEOLOC_PROFILE format {format[:40]!r} is not GML")
     if len(text) > MAX_LOCATION_INFO_CHARS:
         raise LocationParseError("too_large", f"location_info exceeds {MAX_LOCATION_INFO_CHARS} chars")
+    fmt = format.strip().lower()
+    method_text = (method or "").strip()[:64] or None
+    if fmt == "civicaddress":
+        return _civic(_split_pairs(text), method_text)
+    if fmt == "uri":
+        return _reference(_split_pairs(text))
+    if fmt != "gml":
+        raise LocationParseError("unsupported_format", f"GEOLOC_PROFILE format {format[:40]!r} is not GML")
     pairs = _split_pairs(text)
     values: dict[str, list[str]] = {}
     for key, value in pairs:
@@ -91,8 +114,61 @@ def parse_geoloc_profile(
         radius_m=radius_m,
         source=LocationSource.PIDF_LO,
         observed_at=received_at,
-        method=(method or "").strip()[:64] or None,
+        method=method_text,
+        shape=shape,
+        confidence=_confidence(confidence),
     )
+
+
+def _confidence(text: str | None) -> int | None:
+    """RFC 7459 confidence as Asterisk renders it; anything unreadable is no confidence, not a lost location."""
+    if not text or len(text) > 200:
+        return None
+    try:
+        values = dict(_split_pairs(text.strip()))
+        percent = float(values.get("value", ""))
+    except (LocationParseError, ValueError):
+        return None
+    return round(percent) if 0 <= percent <= 100 else None
+
+
+def reference_from_header(header: str) -> LocationReference | None:
+    """The first non-``cid:`` URI of a raw ``Geolocation`` header (RFC 6442: ``<uri>;params, <uri>``).
+
+    For a call whose endpoint has no geolocation profile (GEOLOC_PROFILE empty): the reference is still kept.
+    """
+    for match in _HEADER_URI_RE.finditer(header[:MAX_LOCATION_INFO_CHARS]):
+        uri = match.group(1).strip()
+        if uri and not uri.lower().startswith("cid:"):
+            return _checked_uri(uri)
+    return None
+
+
+def _civic(pairs: list[tuple[str, str]], method: str | None) -> CivicAddress:
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if name == "lang" or not value:
+            continue
+        if not _CIVIC_NAME_RE.fullmatch(name) or len(fields) >= MAX_CIVIC_FIELDS:
+            raise LocationParseError("malformed_civic", "civic address element names or count out of bounds")
+        fields[name] = " ".join(value.split())[:MAX_CIVIC_VALUE_CHARS]
+    if not fields:
+        raise LocationParseError("no_location", "civic address without any element")
+    return CivicAddress(fields=fields, text=civic_text(fields), method=method)
+
+
+def _reference(pairs: list[tuple[str, str]]) -> LocationReference:
+    uris = [value for key, value in pairs if key == "URI"]
+    if len(uris) != 1:
+        raise LocationParseError("malformed_location_info", "a URI profile needs exactly one URI")
+    return _checked_uri(uris[0])
+
+
+def _checked_uri(uri: str) -> LocationReference:
+    uri = uri.strip()
+    if not uri or len(uri) > MAX_URI_CHARS or any(ord(ch) < 33 or ord(ch) == 127 for ch in uri):
+        raise LocationParseError("bad_uri", "location URI is empty, too long or has blanks/control characters")
+    return LocationReference(uri=uri)
 
 
 def _split_pairs(text: str) -> list[tuple[str, str]]:

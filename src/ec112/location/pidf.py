@@ -68,10 +68,12 @@ def _parser() -> etree.XMLParser:
                            attribute_defaults=False, huge_tree=False, remove_comments=True, remove_pis=True)
 
 
-def parse_pidf_lo(document: bytes, *, received_at: datetime) -> Location:
+def parse_pidf_lo(document: bytes, *, received_at: datetime,
+                  source: LocationSource = LocationSource.PIDF_LO) -> Location:
     """Parse a PIDF-LO document and return the first geodetic location it carries.
 
-    ``received_at`` is used as ``observed_at`` when the document has no usable timestamp.
+    ``received_at`` is used as ``observed_at`` when the document has no usable timestamp; ``source`` says how
+    the document came (``PIDF_LO_REF`` when fetched by reference). The GML shape's name is kept in ``shape``.
     """
     root = _parse_xml(document)
     if root.tag != _PRESENCE:
@@ -98,9 +100,10 @@ def parse_pidf_lo(document: bytes, *, received_at: datetime) -> Location:
                 lat=lat,
                 lon=lon,
                 radius_m=radius_m,
-                source=LocationSource.PIDF_LO,
+                source=source,
                 observed_at=_timestamp_of(owner) or received_at,
                 method=_method_of(info),
+                shape=etree.QName(shape).localname,
             )
     if not unsupported and any(
         isinstance(el.tag, str) and el.tag != _LOCATION_INFO and etree.QName(el).localname == "location-info"

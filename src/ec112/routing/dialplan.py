@@ -35,7 +35,8 @@ PROBE_VARIABLE: Final = "EC112_PROBE"  # the doctor's token: from the Originate 
 PONG_VARIABLE: Final = "EC112_PONG"  # set to 1 by the ping route
 # The caller's location as res_geolocation hands it to the dialplan (geolocation.conf, pjsip.conf's
 # geoloc_incoming_call_profile): read by the intake as one AGI round trip.
-GEOLOC_READ: Final = "${GEOLOC_PROFILE(format)}|${GEOLOC_PROFILE(method)}|${GEOLOC_PROFILE(location_info)}"
+GEOLOC_READ: Final = ("${GEOLOC_PROFILE(format)}|${GEOLOC_PROFILE(method)}|${GEOLOC_PROFILE(confidence)}"
+                      "|${GEOLOC_PROFILE(location_info)}")
 
 # --- the doctor's report: UserEvent(EC112Doctor,Probe: …,AgiStatus: …,Pong: …) ------------------------------
 PROBE_EVENT: Final = "EC112Doctor"

@@ -2,16 +2,20 @@
 
 from .ami import MiniAmi
 from .asterisk_view import parse_channels_concise, parse_queue_show
-from .citizen import CitizenCall, Location, PidfCircle, PidfPoint
+from .citizen import ByReference, CitizenCall, Location, PidfCircle, PidfCivic, PidfEllipse, PidfPoint, PidfPolygon
 from .sipp import SippProcess, TracedMessage, read_trace
 from .taker import TakerPhone
 
 __all__ = [
+           "ByReference",
            "CitizenCall",
            "Location",
            "MiniAmi",
            "PidfCircle",
+           "PidfCivic",
+           "PidfEllipse",
            "PidfPoint",
+           "PidfPolygon",
            "SippProcess",
            "TakerPhone",
            "TracedMessage",

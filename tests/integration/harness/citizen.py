@@ -3,7 +3,8 @@
 Why generated: caller number, display name, location shape and how the call ends vary per test,
 so the scenario is filled from tests/sipp/uac_112.xml into the test's temp dir. The location is
 sent the RFC 6442 way: `Geolocation: <cid:...>` plus a multipart/mixed body holding the SDP and a
-PIDF-LO (RFC 4119) with a GML Point or a GeoShape Circle (RFC 5491), as carriers forward it.
+PIDF-LO (RFC 4119) with a GML Point or Polygon, a GeoShape Circle or Ellipse (RFC 5491), or a civic
+address (RFC 5139), as carriers forward it; or by reference, a `Geolocation: <https://...>` header alone.
 """
 
 from __future__ import annotations
@@ -78,25 +79,93 @@ class PidfPoint:
 
 @dataclass(frozen=True)
 class PidfCircle:
-    """A GeoShape Circle: centre ("lat lon") and radius in metres (EPSG::9001)."""
+    """A GeoShape Circle: centre ("lat lon") and radius in metres (EPSG::9001), with an optional RFC 7459
+    confidence (percent) after it in the location-info."""
 
     lat: float
     lon: float
     radius_m: float
     method: str = "Cell"
     namespace: str = GEOSHAPE_NS
+    confidence: int | None = None
 
     def shape_xml(self) -> str:
+        confidence = "" if self.confidence is None else (
+            '<con:confidence xmlns:con="urn:ietf:params:xml:ns:geopriv:conf" pdf="normal">'
+            f"{self.confidence}</con:confidence>")
         return (f'<gs:Circle xmlns:gs="{self.namespace}" srsName="urn:ogc:def:crs:EPSG::4326">'
                 f"<gml:pos>{self.lat} {self.lon}</gml:pos>"
-                f'<gs:radius uom="urn:ogc:def:uom:EPSG::9001">{self.radius_m}</gs:radius></gs:Circle>')
+                f'<gs:radius uom="urn:ogc:def:uom:EPSG::9001">{self.radius_m}</gs:radius></gs:Circle>{confidence}')
 
 
-Location = PidfPoint | PidfCircle
+@dataclass(frozen=True)
+class PidfEllipse:
+    """A GeoShape Ellipse: centre, semi-major/minor axes (metres), orientation (degrees from north)."""
+
+    lat: float
+    lon: float
+    semi_major_m: float
+    semi_minor_m: float
+    orientation_deg: float = 30.0
+    method: str = "Cell"
+
+    def shape_xml(self) -> str:
+        return (f'<gs:Ellipse xmlns:gs="{GEOSHAPE_NS}" srsName="urn:ogc:def:crs:EPSG::4326">'
+                f"<gml:pos>{self.lat} {self.lon}</gml:pos>"
+                f'<gs:semiMajorAxis uom="urn:ogc:def:uom:EPSG::9001">{self.semi_major_m}</gs:semiMajorAxis>'
+                f'<gs:semiMinorAxis uom="urn:ogc:def:uom:EPSG::9001">{self.semi_minor_m}</gs:semiMinorAxis>'
+                f'<gs:orientation uom="urn:ogc:def:uom:EPSG::9102">{self.orientation_deg}</gs:orientation>'
+                "</gs:Ellipse>")
 
 
-def pidf_lo(location: Location, entity: str) -> str:
-    """A PIDF-LO document (device element) carrying one shape and its positioning method."""
+@dataclass(frozen=True)
+class PidfPolygon:
+    """A GML Polygon (a cell sector): its exterior ring as (lat, lon) vertices, first vertex repeated last."""
+
+    vertices: tuple[tuple[float, float], ...]
+    method: str = "Cell"
+
+    def shape_xml(self) -> str:
+        ring = [*self.vertices, self.vertices[0]]
+        pos_list = " ".join(f"{lat} {lon}" for lat, lon in ring)
+        return ('<gml:Polygon srsName="urn:ogc:def:crs:EPSG::4326"><gml:exterior><gml:LinearRing>'
+                f"<gml:posList>{pos_list}</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon>")
+
+
+@dataclass(frozen=True)
+class PidfCivic:
+    """An RFC 5139 civic address: (element, value) pairs in document order (country, A1..A6, RD, HNO...)."""
+
+    fields: tuple[tuple[str, str], ...]
+    method: str = "Manual"
+
+    def shape_xml(self) -> str:
+        inner = "".join(f"<ca:{name}>{value}</ca:{name}>" for name, value in self.fields)
+        return (f'<ca:civicAddress xmlns:ca="urn:ietf:params:xml:ns:pidf:geopriv10:civicAddr" '
+                f'xml:lang="id">{inner}</ca:civicAddress>')
+
+
+@dataclass(frozen=True)
+class ByReference:
+    """PIDF-LO by reference: only a `Geolocation: <uri>` header, no location body (RFC 6442 §4.1)."""
+
+    uri: str
+
+
+Location = PidfPoint | PidfCircle | PidfEllipse | PidfPolygon | PidfCivic
+
+
+USAGE_RULES = """<gp:usage-rules>
+<gbp:retransmission-allowed>false</gbp:retransmission-allowed>
+</gp:usage-rules>
+"""
+
+
+def pidf_lo(location: Location, entity: str, *, usage_rules: bool = True) -> str:
+    """A PIDF-LO document (device element) carrying one shape and its positioning method.
+
+    ``usage_rules=False`` leaves out ``<gp:usage-rules>`` (mandatory in RFC 4119): Asterisk crashes on that."""
+    rules = USAGE_RULES if usage_rules else ""
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <presence xmlns="urn:ietf:params:xml:ns:pidf"
  xmlns:gp="urn:ietf:params:xml:ns:pidf:geopriv10"
@@ -108,10 +177,7 @@ def pidf_lo(location: Location, entity: str) -> str:
 <gp:location-info>
 {location.shape_xml()}
 </gp:location-info>
-<gp:usage-rules>
-<gbp:retransmission-allowed>false</gbp:retransmission-allowed>
-</gp:usage-rules>
-<gp:method>{location.method}</gp:method>
+{rules}<gp:method>{location.method}</gp:method>
 </gp:geopriv>
 <dm:deviceID>mac:00112233aabb</dm:deviceID>
 <dm:timestamp>2026-01-01T12:00:00Z</dm:timestamp>
@@ -123,9 +189,9 @@ class CitizenCall:
     """One SIPp UAC placing a single 112 call; `wait()` gives SIPp's exit code (0 = call OK)."""
 
     def __init__(self, asterisk_sip_port: int, workdir: Path, *, caller_number: str = "+6281234567890",
-                 caller_name: str = "Warga Test", location: Location | None = None,
+                 caller_name: str = "Warga Test", location: Location | ByReference | None = None,
                  hang_up_after_ms: int | None = None, wait_for_bye_ms: int = 60000,
-                 name: str = "citizen", exten: str = "112") -> None:
+                 name: str = "citizen", exten: str = "112", usage_rules: bool = True) -> None:
         if not _NUMBER.fullmatch(caller_number):
             raise ValueError(f"caller number {caller_number!r}: digits with an optional leading +")
         if not caller_name.isascii() or any(ch in caller_name for ch in '"\\\r\n<>]'):
@@ -139,13 +205,18 @@ class CitizenCall:
             lifetime_s = hang_up_after_ms // 1000 + 30
         if location is None:
             headers, content_type, body = "X-EC112-Test: no-location", "application/sdp", SDP + "\n"
+        elif isinstance(location, ByReference):
+            if any(ch in location.uri for ch in "<>\r\n \""):
+                raise ValueError(f"reference {location.uri!r} cannot go into a Geolocation header")
+            headers = f"Geolocation: <{location.uri}>\nGeolocation-Routing: no"
+            content_type, body = "application/sdp", SDP + "\n"
         else:
             cid = f"loc-{caller_number.lstrip('+')}@carrier.example"
             headers = f"Geolocation: <cid:{cid}>\nGeolocation-Routing: no"
             content_type = f"multipart/mixed;boundary={_BOUNDARY}"
             body = (f"--{_BOUNDARY}\nContent-Type: application/sdp\n\n{SDP}\n"
                     f"--{_BOUNDARY}\nContent-Type: application/pidf+xml\nContent-ID: <{cid}>\n\n"
-                    f"{pidf_lo(location, caller_number)}\n--{_BOUNDARY}--")
+                    f"{pidf_lo(location, caller_number, usage_rules=usage_rules)}\n--{_BOUNDARY}--")
         values = {"caller_number": caller_number, "caller_name": caller_name,
                   "geolocation_headers": headers, "content_type": content_type, "body": body,
                   "ending": ending}
