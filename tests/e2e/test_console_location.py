@@ -8,13 +8,15 @@ Asterisk and SIPp phones, with no map tiles and no internet.
    Screenshot: artifacts/e2e/console-location-map.png.
 2. A call without any location: she types "sepaku" and picks the place (keyboard only), then drops a pin on the
    map and confirms it; each becomes a location source of the ticket (list, map, the API's best one). While she
-   types the description, an AML message from the caller's handset arrives (POST /api/aml): only the location
+   types the description, a signed AML message from the caller's handset arrives (POST /api/aml): only the location
    section changes, announced politely; her text, her focus and the card stay. The same number calls again:
    the last location is offered as a hint with its age, and used only when she says so.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import time
 from collections.abc import Callable
@@ -32,6 +34,7 @@ from .test_console import add_user, log_in
 pytestmark = pytest.mark.e2e
 
 CALLER = "+6281234500412"
+AML_HMAC_KEY = "aml-e2e-key"  # the handset's AML is signed (docs/location.md: HMAC-SHA1 over the body)
 PENAJAM = (-1.256254, 116.768377)  # Kelurahan Penajam, Kecamatan Penajam (the shipped boundaries' label point)
 SEPAKU = (-0.849258, 116.718974)  # Kelurahan Sepaku
 ON_BORDER = (-1.284776, 116.727223)  # on the line between Nipah-Nipah and Nenang
@@ -149,6 +152,7 @@ def test_map_without_tiles_shows_the_regency_the_circle_and_the_nearest_posts(
     assert browser_context.blocked == []
 
 
+@pytest.mark.ec112_env({"EC112_LOCATION__AML_HMAC_KEY": AML_HMAC_KEY})
 def test_she_places_the_caller_by_name_and_by_pin_and_a_late_aml_fix_arrives_while_she_types(
     ec112: Ec112Daemon, taker: Callable[..., TakerPhone], citizen_call: Callable[..., CitizenCall],
     browser_context: GuardedContext, page: Page,
@@ -213,8 +217,9 @@ def test_she_places_the_caller_by_name_and_by_pin_and_a_late_aml_fix_arrives_whi
     now_ms = int(time.time() * 1000)
     aml = (f"v=3&emergency_number=112&source=call&time={now_ms}&location_latitude={SEPAKU[0]}"
            f"&location_longitude={SEPAKU[1]}&location_time={now_ms}&location_accuracy=12"
-           f"&location_source=gps&location_certainty=83&device_number=%2B{CALLER[1:]}")
-    answer = httpx.post(f"{ec112.base_url}/api/aml", content=aml, timeout=5,
+           f"&location_source=gps&location_certainty=83&device_number=%2B{CALLER[1:]}").encode()
+    signed = aml + b"&hmac=" + hmac.new(AML_HMAC_KEY.encode(), aml, hashlib.sha1).hexdigest().encode()
+    answer = httpx.post(f"{ec112.base_url}/api/aml", content=signed, timeout=5,
                         headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert answer.status_code == 200, answer.text
     expect(section.locator('[data-role="location-announce"]')).to_have_text("Lokasi baru: Ponsel (AML) ± 12 m")

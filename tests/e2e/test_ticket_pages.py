@@ -1,6 +1,7 @@
 """The ticket pages in a real headless Chromium, for tickets made by real 112 calls through Asterisk: the list
 (search, status, date range, paging) and one ticket's full timeline — arrival, location, queue, answer, end,
-classification — with who did each step and when, in the centre's zone (WITA, the shipped default), in Indonesian and English."""
+classification — with who did each step and when, in the centre's zone (WITA, the shipped default), in
+Indonesian and English."""
 
 from __future__ import annotations
 

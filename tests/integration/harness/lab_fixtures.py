@@ -132,7 +132,8 @@ def citizen_call(asterisk: Lab) -> Iterator[Callable[..., CitizenCall]]:
 @pytest.fixture
 def ec112(asterisk: Lab, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Ec112Daemon]:
     """The real `ec112 serve` (watchdog + worker) attached to this test's Asterisk, ready (/readyz)."""
-    daemon = Ec112Daemon(asterisk.config, tmp_path / "ec112")
+    env = request.node.get_closest_marker("ec112_env")
+    daemon = Ec112Daemon(asterisk.config, tmp_path / "ec112", extra_env=env.args[0] if env else None)
     request.node.stash[_DAEMON_KEY] = daemon
     marker = request.node.get_closest_marker("ec112_not_started")
     if marker is None:
