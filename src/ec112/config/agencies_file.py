@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ec112.config.file_errors import DataFileError
 from ec112.domain.agencies import Agency, Post, Responder
 from ec112.domain.categories import Category
 from ec112.routing.agencies import Agencies, DirectoryError, build_agencies, did_you_mean
@@ -34,17 +34,10 @@ __all__ = ["BUILT_IN", "Agencies", "AgenciesFile", "AgenciesFileError", "load_ag
 BUILT_IN = "ec112/data/agencies.toml (built-in)"
 
 
-class AgenciesFileError(Exception):
+class AgenciesFileError(DataFileError):
     """The agencies file cannot be used; ``problems`` says every reason, one line each."""
 
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems = tuple(problems)
-        super().__init__(source, self.problems)
-
-    def __str__(self) -> str:
-        count = "1 problem" if len(self.problems) == 1 else f"{len(self.problems)} problems"
-        return f"agencies file {self.source}: {count}" + "".join(f"\n  - {p}" for p in self.problems)
+    what = "agencies file"
 
 
 # --- the file's shape ----------------------------------------------------------------------------------------

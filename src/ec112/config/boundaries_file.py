@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shapely.geometry import shape
 from shapely.validation import explain_validity
 
+from ec112.config.file_errors import DataFileError
 from ec112.config.settings import LocationSettings
 from ec112.domain.agencies import Agency
 from ec112.domain.geography import AreaLevel
@@ -34,17 +35,10 @@ KINDS = {AreaLevel.KABUPATEN: ("kabupaten", "kota"), AreaLevel.KECAMATAN: ("keca
          AreaLevel.DESA: ("desa", "kelurahan")}
 
 
-class BoundariesFileError(Exception):
+class BoundariesFileError(DataFileError):
     """The boundary (or landmarks) file cannot be used; ``problems`` says every reason, one line each."""
 
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems = tuple(problems)
-        super().__init__(source, self.problems)
-
-    def __str__(self) -> str:
-        count = "1 problem" if len(self.problems) == 1 else f"{len(self.problems)} problems"
-        return f"boundaries file {self.source}: {count}" + "".join(f"\n  - {p}" for p in self.problems)
+    what = "boundaries file"
 
 
 def _read(path: Path | None, source: str) -> bytes:

@@ -10,13 +10,13 @@ the publisher: the change it announces has happened already.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 from ec112.domain.events import DomainEvent
+from ec112.services.background import BackgroundTasks
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound=DomainEvent)
@@ -34,7 +34,7 @@ class EventBus(Protocol):
 class LocalEventBus:
     def __init__(self) -> None:
         self._subscribers: list[tuple[type[DomainEvent], Callable[[DomainEvent], Awaitable[None] | None]]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks()
 
     def subscribe(self, kind: type[E], handler: Handler[E]) -> None:
         """``handler`` gets every event that is a ``kind`` (``DomainEvent`` for all of them)."""
@@ -63,16 +63,10 @@ class LocalEventBus:
 
     async def drain(self) -> None:
         """Wait for the subscriber tasks started by ``publish_nowait`` (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.drain()
 
     async def close(self, timeout: float) -> None:  # noqa: ASYNC109 - a shutdown grace, not a network wait
-        try:
-            async with asyncio.timeout(timeout):
-                await self.drain()
-        except TimeoutError:
-            for task in self._tasks:
-                task.cancel()
+        await self._background.close(timeout)
 
     def _track(self, awaitable: Awaitable[None], handler: object, event: DomainEvent) -> None:
         async def run() -> None:
@@ -81,9 +75,7 @@ class LocalEventBus:
             except Exception:
                 log.exception("subscriber %s failed on %s", _name(handler), type(event).__name__)
 
-        task = asyncio.get_running_loop().create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background.start(run())
 
 
 class NullEventBus:

@@ -33,6 +33,7 @@ from ec112.domain.location import (
 )
 from ec112.domain.phone import to_e164
 from ec112.domain.tickets import Ticket
+from ec112.services.background import BackgroundTasks
 from ec112.services.event_bus import EventBus, NullEventBus
 from ec112.services.ports import LocationRepository, TicketRepository
 
@@ -110,9 +111,9 @@ class LocationService:
         self._fetch = fetch_reference
         self._place_civic = place_civic
         self._locate = locate
-        self._spawn = spawn or self._track
+        self._background = BackgroundTasks()
+        self._spawn = spawn or self._background.start
         self._clock = clock
-        self._tasks: set[asyncio.Task[None]] = set()
 
     # --- reports ---------------------------------------------------------------------------------------------
     async def add(self, ticket_id: int, location: Location, *, actor: str) -> LocationReport:
@@ -228,21 +229,10 @@ class LocationService:
     # --- background work -------------------------------------------------------------------------------------
     async def drain(self) -> None:
         """Wait for the background work in flight: reference fetches, waiting AML attached (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.drain()
 
     async def close(self, timeout: float) -> None:  # noqa: ASYNC109 - a shutdown grace, not a network wait
-        try:
-            async with asyncio.timeout(timeout):
-                await self.drain()
-        except TimeoutError:
-            for task in self._tasks:
-                task.cancel()
-
-    def _track(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self._background.close(timeout)
 
     async def _resolve_reference(self, ticket_id: int, report_id: int, report: UnlocatedReport, actor: str) -> None:
         try:
