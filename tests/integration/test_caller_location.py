@@ -154,6 +154,10 @@ def test_each_pidf_lo_shape_locates_the_ticket(asterisk: Lab, ec112: Ec112Daemon
     assert seen["best"]["shape"] == case.shape
     assert seen["best"]["confidence"] == (90 if name == "circle" else None)
     _assert_jurisdiction(seen, case.kecamatan, case.desa)
+    # The CLI says the same: the source and whose place it is.
+    shown = ec112.cli("tickets", "locations", ticket["number"]).stdout
+    assert f"Kecamatan {case.kecamatan} · Desa/Kelurahan {case.desa}" in shown
+    assert "pidf-lo" in shown
 
 
 def test_civic_address_is_placed_through_the_gazetteer(asterisk: Lab, ec112: Ec112Daemon,

@@ -82,6 +82,49 @@ def show_ticket(
     out.print(table)
 
 
+def _area(jurisdiction: dict[str, Any] | None) -> str:
+    """Kecamatan · desa, or where else the point is (the console's words)."""
+    if not jurisdiction:
+        return "-"
+    if jurisdiction.get("kabupaten") is None:
+        return "di laut / di luar wilayah yang dikenal (at sea / outside every known area)"
+    if not jurisdiction.get("inside_regency"):
+        return f"di luar kabupaten (outside the regency): {jurisdiction['kabupaten']['name']}"
+    parts = [f"Kecamatan {jurisdiction['kecamatan']['name']}"] if jurisdiction.get("kecamatan") else []
+    if jurisdiction.get("desa"):
+        parts.append(f"Desa/Kelurahan {jurisdiction['desa']['name']}")
+    border = ", ".join(a["name"] for a in jurisdiction.get("border_with") or [])
+    return " · ".join(parts) + (f" (perbatasan dengan {border})" if border else "")
+
+
+@app.command("locations")
+def ticket_locations(
+    ref: Annotated[str, typer.Argument(help="Ticket number (112-261127-00042)")],
+    api: ApiOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Semua lokasi tiket dan wilayahnya / every location of a ticket, its kecamatan/desa and nearest posts."""
+    seen = call("GET", api_url(api), f"/api/tickets/{ref}/locations")
+    if as_json:
+        typer.echo(json.dumps(seen, indent=2, ensure_ascii=False))
+        return
+    out.print(f"Tiket {seen['ticket']} · wilayah / area: {_area(seen.get('jurisdiction'))}")
+    table = Table(title="Sumber lokasi / location sources")
+    for column in ("Terbaik", "Sumber", "Koordinat", "Metode", "Diukur", "Keterangan"):
+        table.add_column(column)
+    for loc in seen["reports"]:
+        table.add_row("✔" if loc.get("best") else "", loc["source"], _where({"location": loc}),
+                      loc.get("method") or "-", _time(loc.get("observed_at")), loc.get("label") or "")
+    for item in seen["unlocated"]:
+        table.add_row("", item["kind"], "-", "-", _time(item.get("received_at")),
+                      f"{item['status']}{': ' + item['reason'] if item.get('reason') else ''} · {item['text']}")
+    out.print(table)
+    posts = (seen.get("jurisdiction") or {}).get("nearest_posts") or []
+    for post in posts:
+        out.print(f"  pos terdekat / nearest post: {post['agency_name']} · {post['post']} · "
+                  f"{post['distance_m'] / 1000:.1f} km")
+
+
 @app.command("export")
 def export_ticket(
     ref: Annotated[str, typer.Argument(help="Ticket id or number (112-261127-00042)")],
