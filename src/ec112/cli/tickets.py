@@ -108,7 +108,8 @@ def ticket_locations(
     if as_json:
         typer.echo(json.dumps(seen, indent=2, ensure_ascii=False))
         return
-    out.print(f"Tiket {seen['ticket']} · wilayah / area: {_area(seen.get('jurisdiction'))}")
+    # soft_wrap: a line a script may grep is never broken at the terminal's width
+    out.print(f"Tiket {seen['ticket']} · wilayah / area: {_area(seen.get('jurisdiction'))}", soft_wrap=True)
     table = Table(title="Sumber lokasi / location sources")
     for column in ("Terbaik", "Sumber", "Koordinat", "Metode", "Diukur", "Keterangan"):
         table.add_column(column)
@@ -122,7 +123,7 @@ def ticket_locations(
     posts = (seen.get("jurisdiction") or {}).get("nearest_posts") or []
     for post in posts:
         out.print(f"  pos terdekat / nearest post: {post['agency_name']} · {post['post']} · "
-                  f"{post['distance_m'] / 1000:.1f} km")
+                  f"{post['distance_m'] / 1000:.1f} km", soft_wrap=True)
 
 
 @app.command("export")
