@@ -44,6 +44,7 @@ from ec112.services.agents import AgentService
 from ec112.services.ami_pipeline import AmiEventPipeline
 from ec112.services.audit import AuditService
 from ec112.services.backfill import BackfillService
+from ec112.services.call_handling import CallHandlingPolicy
 from ec112.services.call_tracking import CallTracker
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
@@ -169,13 +170,16 @@ async def run(settings: Settings) -> None:
                                 reference_timeout=loc.reference_timeout_seconds, bus=bus,
                                 fetch_reference=reference_fetcher.fetch,
                                 place_civic=geography.gazetteer.find_civic, locate=geography.jurisdiction.locate)
+    # How a call is handled before the queue (prompts, priority): from the supervisor's measures on junk-calling
+    # numbers and the known incidents, kept in memory by their services (docs/caller-handling.md).
+    handling = CallHandlingPolicy([])
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
         # A civic address or a reference goes to the location service once EC112_TICKET is set (never before Queue()).
         {INTAKE_ROUTE: IntakeRoute(intake, deadline=settings.agi.intake_deadline, read_location=read_geoloc_profile,
                                    header_reference=reference_from_header, locations=locations,
-                                   observe=intake_seconds.observe),
+                                   observe=intake_seconds.observe, handling=handling),
          PING_ROUTE: ping_route},
         header_timeout=settings.agi.header_timeout,
         command_timeout=settings.agi.command_timeout,

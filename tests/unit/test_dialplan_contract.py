@@ -44,7 +44,7 @@ def extensions(etc: Path) -> dict[str, list[str]]:
 
 
 def _agi_routes(lines: list[str]) -> list[str]:
-    return [m.group(1) for line in lines for m in [re.search(r"AGI\(agi://[^/)]+/([A-Za-z0-9_-]+)\)", line)] if m]
+    return [m.group(1) for line in lines for m in [re.search(r"AGI\(agi://[^/)]+/([A-Za-z0-9_-]+)[,)]", line)] if m]
 
 
 def test_every_context_of_the_contract_exists(extensions: dict[str, list[str]]) -> None:
@@ -66,8 +66,21 @@ def test_the_emergency_context_calls_the_intake_route_and_honours_the_ticket_var
     assert _agi_routes(lines) == [dialplan.INTAKE_ROUTE]
     text = "\n".join(lines)
     assert f"Set({dialplan.TICKET_VARIABLE}=)" in text  # cleared before the AGI: only ec112 sets it
-    assert f'GotoIf($["${{{dialplan.TICKET_VARIABLE}}}" != ""]?queue)' in text
+    assert f'GotoIf($["${{{dialplan.TICKET_VARIABLE}}}" != ""]?announce)' in text
     assert f"Set({dialplan.FALLBACK_VARIABLE}=1)" in text
+    # Without a ticket the call skips what ec112 chose and goes to the queue; with one, ec112's prompts first.
+    assert "Goto(queue)" in text
+    for variable in (dialplan.ANNOUNCE_VARIABLE, dialplan.PRIORITY_VARIABLE):
+        assert f"Set({variable}=)" in text  # cleared before the AGI: only ec112 sets them
+    assert f'Playback(${{{dialplan.ANNOUNCE_VARIABLE}}})' in text
+    assert f"Set(CHANNEL(musicclass)={dialplan.WAITING_MUSIC_CLASS})" in text
+
+
+def test_ec112_can_only_lower_the_queue_priority_of_an_ordinary_call(extensions: dict[str, list[str]]) -> None:
+    from ec112.domain.call_handling import NORMAL_PRIORITY
+
+    text = "\n".join(extensions[dialplan.EMERGENCY_CONTEXT])
+    assert f'?${{{dialplan.PRIORITY_VARIABLE}}}:{NORMAL_PRIORITY})' in text
 
 
 def test_the_doctor_context_calls_the_ping_route_and_reports_the_contract_event(

@@ -23,13 +23,14 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
-from ec112.agi.protocol import AgiError
+from ec112.agi.protocol import AgiError, args_of
 from ec112.agi.session import AgiSession
 from ec112.domain.location import Location
 from ec112.domain.network_location import CivicAddress, LocationReference, NetworkLocation
 from ec112.domain.tickets import IntakeChannel
 from ec112.logs import bind_call, call_context
-from ec112.routing.dialplan import GEOLOC_READ, TICKET_VARIABLE
+from ec112.routing.dialplan import ANNOUNCE_VARIABLE, GEOLOC_READ, PRIORITY_VARIABLE, TICKET_VARIABLE
+from ec112.services.call_handling import CallHandlingPolicy
 from ec112.services.intake import IntakeService
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,10 @@ class CallerLocations(Protocol):
 class IntakeRoute:
     def __init__(self, intake: IntakeService, *, deadline: float, read_location: LocationReader,
                  observe: Callable[[float], None] | None = None, locations: CallerLocations | None = None,
-                 header_reference: HeaderReference | None = None) -> None:
+                 header_reference: HeaderReference | None = None,
+                 handling: CallHandlingPolicy | None = None) -> None:
         self._intake = intake
+        self._handling = handling  # prompts before the queue / a lower priority: a supervisor's choices
         self._deadline = deadline
         self._read_location = read_location
         self._observe = observe  # seconds per intake, e.g. a Prometheus histogram (ec112_intake_seconds)
@@ -125,6 +128,7 @@ class IntakeRoute:
         try:
             if not session.hung_up:
                 await session.set_variable(TICKET_VARIABLE, number)
+                await self._set_handling(session, ticket.caller_number_e164, ticket.location)
         except AgiError as exc:
             if hand_over is None:
                 raise
@@ -132,6 +136,21 @@ class IntakeRoute:
         if hand_over is not None:
             session.end()  # the dialplan queues the call now; storing the report needs no more AGI commands
             await self._hand_over(ticket.id, hand_over)
+
+    async def _set_handling(self, session: AgiSession, caller_e164: str | None, location: Location | None) -> None:
+        """EC112_ANNOUNCE / EC112_PRIORITY, only for a call that gets more than ordinary handling (an ordinary
+        call costs no AGI round trip). The sounds directory is the dialplan's first AGI argument."""
+        if self._handling is None:
+            return
+        handling = self._handling.advise(caller_e164, location)
+        args = args_of(session.env)
+        sounds_dir = args[0].rstrip("/") if args else ""
+        if handling.prompts and sounds_dir:
+            await session.set_variable(ANNOUNCE_VARIABLE, handling.playback(sounds_dir))
+        if handling.queue_priority is not None:
+            await session.set_variable(PRIORITY_VARIABLE, str(handling.queue_priority))
+        if handling.reasons:
+            log.info("call handling: %s", ", ".join(handling.reasons))
 
     async def _hand_over(self, ticket_id: int, found: CivicAddress | LocationReference) -> None:
         """After EC112_TICKET: the service stores the report and returns; placing/fetching runs in its task."""

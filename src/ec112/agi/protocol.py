@@ -14,6 +14,7 @@ usage text closed by ``520 End of proper usage.``; a bare ``HANGUP`` line may ar
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -85,7 +86,7 @@ def route_of(env: dict[str, str]) -> str:
     return script.split("?", 1)[0].strip("/")
 
 
-def args_of(env: dict[str, str]) -> list[str]:
+def args_of(env: Mapping[str, str]) -> list[str]:
     """``agi_arg_1`` … ``agi_arg_n`` in order, stopping at the first gap."""
     args: list[str] = []
     while (value := env.get(f"agi_arg_{len(args) + 1}")) is not None:

@@ -16,6 +16,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from ec112.config.caller_settings import (
+    CallbackSettings,
+    IncidentSettings,
+    JunkCallSettings,
+    PromptSettings,
+    SilentCallSettings,
+    TextSettings,
+)
 from ec112.domain.kpi_ratings import KpiThresholds, higher_pct, lower_pct, lower_seconds
 from ec112.logs import LogFormat
 from ec112.routing.queue_plan import DEFAULT_PLAN, QueuePlan
@@ -240,6 +248,12 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     records: RecordsSettings = Field(default_factory=RecordsSettings)
     location: LocationSettings = Field(default_factory=LocationSettings)
+    prompts: PromptSettings = Field(default_factory=PromptSettings)
+    silent: SilentCallSettings = Field(default_factory=SilentCallSettings)
+    callbacks: CallbackSettings = Field(default_factory=CallbackSettings)
+    junk: JunkCallSettings = Field(default_factory=JunkCallSettings)
+    incidents: IncidentSettings = Field(default_factory=IncidentSettings)
+    text: TextSettings = Field(default_factory=TextSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -152,6 +152,7 @@ class LabConfig:
             raise ValueError(f"no password for endpoint(s) {', '.join(missing)}")
         values = {
             "lab_dir": self.asterisk_dir,
+            "sounds_dir": f"{self.asterisk_dir}/sounds",  # the lab's copy of sounds/ (issue 13)
             "modules_dir": self.modules_dir,
             "system_name": self.system_name,
             "sip_port": str(self.ports.sip),

@@ -9,6 +9,11 @@ extensions.conf really contains every name below, so the two cannot drift apart 
     from-trunk (pjsip.conf trunk endpoint) → ec112-emergency: AGI(agi://host:port/intake) sets EC112_TICKET;
         without it EC112_FALLBACK=1 and the call is queued anyway (fail open)
     ec112-doctor: AGI(agi://host:port/ping) sets EC112_PONG; UserEvent(EC112Doctor, Probe/AgiStatus/Pong)
+    ec112-emergency, after the intake: Playback(EC112_ANNOUNCE) when ec112 set it, QUEUE_PRIO from EC112_PRIORITY
+        (else NORMAL_PRIORITY), then Queue() with the music class WAITING_MUSIC_CLASS (the "stay on the line"
+        prompt plays while the takers ring: it never delays a free one)
+    ec112-silent, ec112-callback, ec112-text: locked contexts for AMI Originates / SIP MESSAGE (issue 13;
+        docs/caller-handling.md)
 """
 
 from __future__ import annotations
@@ -28,9 +33,16 @@ CALL_CONTEXTS: Final = (TRUNK_CONTEXT, EMERGENCY_CONTEXT)
 INTAKE_ROUTE: Final = "intake"  # opens the ticket, sets TICKET_VARIABLE
 PING_ROUTE: Final = "ping"  # sets PONG_VARIABLE: proof that Asterisk reaches ec112's FastAGI
 
+SILENT_CONTEXT: Final = "ec112-silent"  # the "silent caller" prompt whispered to the caller (ChanSpy w)
+CALLBACK_CONTEXT: Final = "ec112-callback"  # a call taker's phone first, then the citizen through the trunk
+TEXT_CONTEXT: Final = "ec112-text"  # the trunk's message_context: SIP MESSAGE to 112 (text to 112)
+WAITING_MUSIC_CLASS: Final = "ec112-waiting"  # musiconhold.conf: "you are connected to 112, stay on the line"
+
 # --- channel variables ------------------------------------------------------------------------------------
 TICKET_VARIABLE: Final = "EC112_TICKET"  # set by ec112's intake; the dialplan queues without it anyway
 FALLBACK_VARIABLE: Final = "EC112_FALLBACK"  # set to 1 by the dialplan when it queued without a ticket
+ANNOUNCE_VARIABLE: Final = "EC112_ANNOUNCE"  # Playback() argument ec112 chose (junk warning, known incident)
+PRIORITY_VARIABLE: Final = "EC112_PRIORITY"  # the call's QUEUE_PRIO when ec112 lowers it (domain.call_handling)
 PROBE_VARIABLE: Final = "EC112_PROBE"  # the doctor's token: from the Originate (``__``-inherited) to the UserEvent
 PONG_VARIABLE: Final = "EC112_PONG"  # set to 1 by the ping route
 # The caller's location as res_geolocation hands it to the dialplan (geolocation.conf, pjsip.conf's

@@ -1,0 +1,21 @@
+"""junk-call measures on a caller number or IMEI, always expiring (issue 13)
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-02
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass  # filled in by this feature's work (the chain of revisions is fixed first, so branches merge cleanly)
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,21 @@
+"""text to 112: SIP MESSAGE conversations on tickets (issue 13)
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-02
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass  # filled in by this feature's work (the chain of revisions is fixed first, so branches merge cleanly)
+
+
+def downgrade() -> None:
+    pass
