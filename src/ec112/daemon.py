@@ -24,6 +24,7 @@ from ec112.agi.ping_route import ping_route
 from ec112.agi.server import AgiServer
 from ec112.ami.client import AmiAuthError, AmiClient
 from ec112.ami.events import TypedEvents
+from ec112.ami.silent_prompt import AmiSilentPrompter
 from ec112.ami.telephony import AmiTelephony
 from ec112.config.agencies_file import AgenciesFileError, load_agencies
 from ec112.config.boundaries_file import BoundariesFileError, load_geography
@@ -31,6 +32,7 @@ from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.local_token import write_cli_token
 from ec112.config.settings import Settings
 from ec112.db.accounts import SqlAccountStore
+from ec112.db.silent_calls import SqlSilentCallStore
 from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.location.aml import parse_aml_https, parse_aml_sms
@@ -58,6 +60,7 @@ from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
+from ec112.services.silent_calls import SilentCallService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.watchdog.heartbeat import heartbeat, mark_ready
 from ec112.web.aml_api import AmlOptions
@@ -211,12 +214,17 @@ async def run(settings: Settings) -> None:
     # A taker who lets a 112 call ring out is paused ("tidak menjawab"), never the last one serving.
     no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, bus,
                               queue=cc.queue, action_timeout=settings.ami.action_timeout)
-    # Tickets first (they are what must not be lost), then the live view, then what acts on the live view.
-    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer], queue=cc.queue, clock=utcnow)
-    # The one translator: the pipeline gets ec112's typed events; every AMI event read is counted by its name.
-    call_events = TypedEvents(ami.events, utcnow, on_read=lambda name: applied.labels(name).inc())
     kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
     desk = TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, bus=bus)
+    # Silent calls (issue 13): the console's button whispers the prompt to the caller (AMI Originate into the
+    # locked ec112-silent context); the caller's keys (DTMFEnd) arrive through the pipeline below.
+    silent = SilentCallService(SqlSilentCallStore(engine), desk, AmiSilentPrompter(ami),
+                               confirm_digits=settings.silent.confirm_digits,
+                               answer_window=timedelta(seconds=settings.silent.answer_window_seconds), bus=bus)
+    # Tickets first (they are what must not be lost), then the live view, then what acts on the live view.
+    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer, silent], queue=cc.queue, clock=utcnow)
+    # The one translator: the pipeline gets ec112's typed events; every AMI event read is counted by its name.
+    call_events = TypedEvents(ami.events, utcnow, on_read=lambda name: applied.labels(name).inc())
     dispatch_store = stores.dispatches
     dispatcher = DispatchService(dispatch_store, desk, directory, bus=bus, audit=audit,
                                  ack_timeout=timedelta(seconds=cc.ack_timeout_seconds))
@@ -241,7 +249,7 @@ async def run(settings: Settings) -> None:
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography)
+                locations=locations, aml=aml, geography=geography, silent=silent)
     )
     web = _EmbeddedUvicorn(
         uvicorn.Config(
@@ -274,6 +282,7 @@ async def run(settings: Settings) -> None:
             log.info("FastAGI intake listening on %s:%d", settings.agi.host, agi.port)
             # Calls missed while ec112 was away are ticketed from Asterisk's records BEFORE the AMI resync,
             # which would otherwise close them at the time it looks (the records know when they ended).
+            await silent.restore()  # silent calls an earlier run left waiting for the caller's keys
             backfilling = group.create_task(backfill.run(), name="backfill")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(BACKFILL_FIRST_PASS):
@@ -288,6 +297,7 @@ async def run(settings: Settings) -> None:
                 group.create_task(presence.tick_loop(), name="presence-tick"),
                 group.create_task(notifier.run(), name="webhooks"),
                 group.create_task(dispatcher.escalation_loop(), name="escalations"),
+                group.create_task(silent.expiry_loop(), name="silent-calls"),
             ]
             group.create_task(web.serve(), name="web")
             group.create_task(mark_ready(lambda: web.started, ready), name="ready")

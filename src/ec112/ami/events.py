@@ -22,6 +22,7 @@ from ec112.domain.call_events import (
     ChannelHungUp,
     ChannelRow,
     DeviceState,
+    DigitPressed,
     MemberAdded,
     MemberCompleted,
     MemberConnected,
@@ -146,6 +147,11 @@ def _rang_out(raw: Raw, at: datetime) -> CallEvent:
     return MemberRangOut(at, raw.get("Queue", ""), _interface(raw), _call_of(raw), ring_seconds)
 
 
+def _digit(raw: Raw, at: datetime) -> CallEvent:
+    return DigitPressed(at, raw.get("Linkedid", ""), raw.get("Uniqueid", ""), raw.get("Channel", ""),
+                        raw.get("Digit", "")[:1], raw.get("Direction") == "Received")
+
+
 _LIVE: dict[str, Callable[[Raw, datetime], CallEvent]] = {
     CONNECTED_EVENT: lambda raw, at: AsteriskConnected(at),
     DISCONNECTED_EVENT: lambda raw, at: AsteriskDisconnected(at, raw.get("Reason", "")),
@@ -164,6 +170,7 @@ _LIVE: dict[str, Callable[[Raw, datetime], CallEvent]] = {
     "AgentDump": lambda raw, at: MemberDropped(at, raw.get("Queue", ""), _interface(raw), _call_of(raw)),
     "AgentConnect": _connected,
     "AgentComplete": lambda raw, at: MemberCompleted(at, raw.get("Queue", ""), _interface(raw), _call_of(raw)),
+    "DTMFEnd": _digit,  # a caller's key (silent calls); DTMFBegin is not used
 }
 
 

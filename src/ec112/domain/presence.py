@@ -22,6 +22,7 @@ from ec112.domain.call_events import (
     ChannelCreated,
     ChannelHungUp,
     ChannelRow,
+    DigitPressed,
     MemberCompleted,
     MemberConnected,
     MemberDropped,
@@ -117,7 +118,8 @@ class Presence:
         handled = False
         if isinstance(event, ChannelCreated | ChannelHungUp):
             handled = self._on_channel(event, at)
-        elif not isinstance(event, AsteriskConnected | AsteriskDisconnected) and event.queue == self.queue:
+        elif (not isinstance(event, AsteriskConnected | AsteriskDisconnected | DigitPressed)
+              and event.queue == self.queue):
             self._on_queue_event(event, at)
             handled = True
         rolled = self._roll_day(now)

@@ -43,6 +43,11 @@ TICKET_VARIABLE: Final = "EC112_TICKET"  # set by ec112's intake; the dialplan q
 FALLBACK_VARIABLE: Final = "EC112_FALLBACK"  # set to 1 by the dialplan when it queued without a ticket
 ANNOUNCE_VARIABLE: Final = "EC112_ANNOUNCE"  # Playback() argument ec112 chose (junk warning, known incident)
 PRIORITY_VARIABLE: Final = "EC112_PRIORITY"  # the call's QUEUE_PRIO when ec112 lowers it (domain.call_handling)
+# The silent-call prompt: ec112 originates Local/<SILENT_SPY_EXTEN>@ec112-silent/n with the caller's channel in
+# SILENT_TARGET_VARIABLE; its other half enters SILENT_PROMPT_EXTEN (the prompt), this one whispers it (ChanSpy).
+SILENT_TARGET_VARIABLE: Final = "EC112_TARGET"
+SILENT_SPY_EXTEN: Final = "spy"
+SILENT_PROMPT_EXTEN: Final = "prompt"
 PROBE_VARIABLE: Final = "EC112_PROBE"  # the doctor's token: from the Originate (``__``-inherited) to the UserEvent
 PONG_VARIABLE: Final = "EC112_PONG"  # set to 1 by the ping route
 # The caller's location as res_geolocation hands it to the dialplan (geolocation.conf, pjsip.conf's

@@ -2,7 +2,7 @@
 
 A subscriber of the event bus (wired in the composition root). Each message has an increasing id, its kind
 (``agent``, ``queue``, ``call``, ``call_ended``, ``ami``, ``reload``, ``ticket``, ``dispatch``, ``alert``,
-``location``) and its
+``location``, ``silent``) and its
 JSON text, made once for all clients. Clients get bounded queues: one that falls behind gets a single
 ``reload`` instead of an ever-growing backlog (the page then refetches the state).
 """
@@ -31,8 +31,10 @@ from ec112.domain.events import (
     TicketLocated,
     TicketOpened,
 )
+from ec112.domain.silent_calls import SilentCallMarked
 from ec112.domain.tickets import Ticket
 from ec112.web.location_json import location_json, report_json, unlocated_json
+from ec112.web.silent_api import silent_json
 
 SUBSCRIBER_BUFFER = 256
 
@@ -108,6 +110,8 @@ class LiveFeed:
                                     "best": location_json(ticket.location, best=True), "count": count,
                                     "report": report_json(report) if report else None,
                                     "unlocated": unlocated_json(unlocated) if unlocated else None}
+            case SilentCallMarked(ticket=ticket, silent=silent):
+                return "silent", silent_json(ticket, silent, self._prefix)
             case DispatchChanged(dispatch=dispatch):
                 return "dispatch", _dispatch(dispatch)
             case NoAnswerAlert(endpoint=endpoint, action=action, ring_seconds=ring_seconds, at=at):
