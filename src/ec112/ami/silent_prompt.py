@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from ec112.ami.client import AmiActionError, AmiClient, AmiError
 from ec112.domain.errors import Unavailable
-from ec112.routing.dialplan import SILENT_CONTEXT, SILENT_PROMPT_EXTEN, SILENT_SPY_EXTEN, SILENT_TARGET_VARIABLE
+from ec112.routing.dialplan import (
+    SILENT_CONTEXT,
+    SILENT_LISTEN_VARIABLE,
+    SILENT_PROMPT_EXTEN,
+    SILENT_SPY_EXTEN,
+    SILENT_TARGET_VARIABLE,
+)
 
 _RING_MS = 5000  # the Local channel answers at once (ChanSpy); Asterisk gives up on it after this
 
@@ -19,7 +25,7 @@ class AmiSilentPrompter:
     def __init__(self, client: AmiClient) -> None:
         self._client = client
 
-    async def whisper(self, caller_channel: str, ticket_number: str) -> None:
+    async def whisper(self, caller_channel: str, ticket_number: str, listen_seconds: int) -> None:
         fields = {
             "Channel": f"Local/{SILENT_SPY_EXTEN}@{SILENT_CONTEXT}/n",
             "Context": SILENT_CONTEXT,
@@ -28,7 +34,8 @@ class AmiSilentPrompter:
             "Async": "true",  # the answer comes at once; the prompt plays on
             "Timeout": str(_RING_MS),
             "CallerID": f"ec112 silent {ticket_number}",
-            "Variable": f"__{SILENT_TARGET_VARIABLE}={caller_channel}",  # both halves of the Local channel
+            # both halves of the Local channel; the dialplan checks both (a trunk channel, 1–3 digits)
+            "Variable": f"__{SILENT_TARGET_VARIABLE}={caller_channel},__{SILENT_LISTEN_VARIABLE}={listen_seconds}",
         }
         try:
             await self._client.send("Originate", fields)

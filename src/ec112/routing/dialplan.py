@@ -46,6 +46,7 @@ PRIORITY_VARIABLE: Final = "EC112_PRIORITY"  # the call's QUEUE_PRIO when ec112 
 # The silent-call prompt: ec112 originates Local/<SILENT_SPY_EXTEN>@ec112-silent/n with the caller's channel in
 # SILENT_TARGET_VARIABLE; its other half enters SILENT_PROMPT_EXTEN (the prompt), this one whispers it (ChanSpy).
 SILENT_TARGET_VARIABLE: Final = "EC112_TARGET"
+SILENT_LISTEN_VARIABLE: Final = "EC112_LISTEN"  # seconds the spy stays on after the prompt (the keys reach ec112)
 SILENT_SPY_EXTEN: Final = "spy"
 SILENT_PROMPT_EXTEN: Final = "prompt"
 PROBE_VARIABLE: Final = "EC112_PROBE"  # the doctor's token: from the Originate (``__``-inherited) to the UserEvent

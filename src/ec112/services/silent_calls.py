@@ -50,8 +50,9 @@ class SilentCallStore(Protocol):
 
 
 class SilentPrompter(Protocol):
-    async def whisper(self, caller_channel: str, ticket_number: str) -> None:
-        """Play the silent-call prompt to the caller of ``caller_channel`` only; ``Unavailable`` when it cannot."""
+    async def whisper(self, caller_channel: str, ticket_number: str, listen_seconds: int) -> None:
+        """Play the silent-call prompt to the caller of ``caller_channel`` only, then keep listening for her keys
+        for ``listen_seconds``; ``Unavailable`` when it cannot."""
 
 
 @dataclass(slots=True)
@@ -89,7 +90,7 @@ class SilentCallService:
         async with watch.lock:  # keys arriving meanwhile wait for the prompted state to be stored
             self._watches[ticket.linkedid] = watch
             try:
-                await self._prompter.whisper(ticket.channel, number)
+                await self._prompter.whisper(ticket.channel, number, int(self._window.total_seconds()) + 1)
             except Exception:
                 self._watches.pop(ticket.linkedid, None)
                 raise
