@@ -28,6 +28,7 @@ from ec112.db.audit import SqlAuditStore
 from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
 from ec112.db.locations import SqlLocationRepository
+from ec112.db.silent_calls import SqlSilentCallStore
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.accounts import NewUser, Role
@@ -50,6 +51,7 @@ from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
+from ec112.services.silent_calls import SilentCallService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.aml_api import AmlOptions
 from ec112.web.app import WebDeps, create_app
@@ -93,6 +95,19 @@ class RecordingTelephony:
         return []
 
 
+@dataclass
+class RecordingPrompter:
+    """The silent-call prompt as AMI would originate it: which caller channels were whispered to."""
+
+    whispered: list[str] = field(default_factory=list)
+    refuse: Exception | None = None
+
+    async def whisper(self, caller_channel: str, ticket_number: str, listen_seconds: int) -> None:
+        if self.refuse is not None:
+            raise self.refuse
+        self.whispered.append(caller_channel)
+
+
 class _QuietUvicorn(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -118,6 +133,8 @@ class WebStack:
     no_answer: NoAnswerGuard | None = None  # feed it AgentRingNoAnswer to pause a desk that rang out
     locations: LocationService | None = None  # every location of a ticket, AML matching
     feed: LiveFeed | None = None  # the live stream (subscribe to see the events a panel gets)
+    silent: SilentCallService | None = None  # silent calls (feed it DTMF events; its prompter records)
+    prompter: RecordingPrompter | None = None
 
 
 async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
@@ -157,6 +174,9 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     aml = AmlOptions(parse_https=lambda body, at: parse_aml_https(body, received_at=at),
                      parse_sms=lambda text, at: parse_aml_sms(text, received_at=at),
                      hmac_key=AML_HMAC_KEY, sms_token=AML_SMS_TOKEN)
+    prompter = RecordingPrompter()
+    silent = SilentCallService(SqlSilentCallStore(engine), desk, prompter, confirm_digits="55",
+                               answer_window=timedelta(seconds=30), bus=bus)
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
     bus.subscribe(TicketOpened, locations.on_ticket_opened)
     bus.subscribe(DomainEvent, feed.on_event)
@@ -169,6 +189,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
         geography=load_geography(LocationSettings(), directory.agencies),  # the shipped boundaries
+        silent=silent,
     ))
     port = _free_port()
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",
@@ -179,7 +200,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
             while not server.started:
                 await asyncio.sleep(0.01)
         yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer,
-                       locations, feed)
+                       locations, feed, silent, prompter)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
