@@ -59,8 +59,8 @@ def _run(*argv: str) -> str:
 
 def tool_versions() -> str:
     espeak = _run(_tool("espeak-ng"), "--version").split("Data at:")[0].strip()
-    sox = _run(_tool("sox"), "--version").strip().removeprefix("sox:").strip()
-    return f"{espeak}\nsox {sox}\n"
+    sox = _run(_tool("sox"), "--version").strip().split(":", 1)[-1].strip()  # "/usr/bin/sox:      SoX v14.4.2"
+    return f"{espeak}\n{sox}\n"
 
 
 def _sox(*args: str) -> None:
