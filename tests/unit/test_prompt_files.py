@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import hashlib
+import itertools
 import math
 import re
 import shutil
@@ -93,7 +94,7 @@ def test_the_ringback_is_the_indonesian_cadence_425_hz_one_second_on_four_off() 
         start = cycle * 5 * 8000
         on, off = pcm[start + 400:start + 7600], pcm[start + 8400:start + 39600]
         assert max(abs(s) for s in off) == 0
-        crossings = sum(1 for a, b in zip(on, on[1:], strict=False) if a < 0 <= b)
+        crossings = sum(1 for a, b in itertools.pairwise(on) if a < 0 <= b)
         assert abs(crossings / (len(on) / 8000) - 425) < 3  # cycles per second
         rms = math.sqrt(sum(s * s for s in on) / len(on))
         assert 20 * math.log10(rms / 32767) == pytest.approx(-15, abs=1)  # a -12 dBFS peak sine
