@@ -44,13 +44,15 @@ class SoftphoneError(AssertionError):
 
 class Softphone:
     _open: ClassVar[list[Softphone]] = []
+    _started: ClassVar[int] = 0  # log file names stay unique when two phones share a number
 
     def __init__(self, name: str, user: str, asterisk_port: int, workdir: Path, *,
                  password: str | None = None, start_timeout: float = 10.0, lifetime: float = 600.0) -> None:
         self.name, self.user = name, user
         workdir.mkdir(parents=True, exist_ok=True)
-        self.log_path = workdir / f"{name}.pjsua.log"
-        self.stderr_path = workdir / f"{name}.stderr.log"
+        Softphone._started += 1
+        self.log_path = workdir / f"{name}.{Softphone._started}.pjsua.log"
+        self.stderr_path = workdir / f"{name}.{Softphone._started}.stderr.log"
         config = {"user": user, "password": password, "asterisk_port": asterisk_port,
                   "log": str(self.log_path), "lifetime": lifetime}
         with self.stderr_path.open("ab") as stderr:
@@ -140,7 +142,7 @@ class Softphone:
 
     def send_message(self, to: str, body: str, timeout: float = 10.0) -> int:
         """Send an out-of-dialog SIP MESSAGE (text/plain); returns the final SIP status code."""
-        result = self._request("send_message", timeout + 2.0, to=to, body=body, timeout=timeout)
+        result = self._request("send_message", timeout + 2.0, to=to, body=body, agent_timeout=timeout)
         return int(result["code"])
 
     def messages(self) -> list[dict[str, str]]:

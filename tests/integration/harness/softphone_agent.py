@@ -238,7 +238,7 @@ class Agent:
             self.buddies[uri] = buddy
         prm = pj.SendInstantMessageParam()
         prm.content, prm.contentType = request["body"], "text/plain"
-        self.pending_message = (request["id"], time.monotonic() + float(request.get("timeout", 10.0)))
+        self.pending_message = (request["id"], time.monotonic() + float(request.get("agent_timeout", 10.0)))
         buddy.sendInstantMessage(prm)
 
     # --- the loop ----------------------------------------------------------------------------------
