@@ -19,10 +19,13 @@ from typing import Any
 
 import httpx
 import pytest
+from harness.ami import MiniAmi
 from harness.audio import make_tone_wav, tone_power
 from harness.daemon import Ec112Daemon
 from harness.lab_fixtures import Lab
 from harness.softphone import Softphone
+
+from ec112.lab.render import AMI_USERNAME
 
 pytestmark = pytest.mark.integration
 
@@ -50,6 +53,21 @@ def taker_token(ec112: Ec112Daemon, username: str, endpoint: str) -> dict[str, s
     return {"Authorization": f"Bearer {token}"}
 
 
+def refused_targets(lab: Lab, ami: MiniAmi, targets: tuple[str, ...]) -> None:
+    """ec112-silent only ever spies on a carrier trunk channel, whatever the Originate says."""
+    for target in targets:
+        ami.action("Originate", Channel="Local/spy@ec112-silent/n", Context="ec112-silent", Exten="prompt",
+                   Priority="1", Async="true", Variable=f"__EC112_TARGET={target},__EC112_LISTEN=1")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        log = lab.config.messages_log.read_text(errors="replace")
+        if all(f'ec112-silent: refused target "{t}"' in log for t in targets):
+            break
+        time.sleep(0.1)
+    assert all(f'ec112-silent: refused target "{t}"' in log for t in targets), log[-3000:]
+    assert "Attaching spy channel" not in log
+
+
 def silent_state(ec112: Ec112Daemon, number: str) -> dict[str, Any]:
     body: dict[str, Any] = ec112.get(f"/api/tickets/{number}/silent")
     return body
@@ -72,6 +90,11 @@ def test_the_caller_hears_the_prompt_presses_5_5_and_stays_with_the_same_taker(
     t0_taker = time.monotonic()  # ≈ the start of the taker's recording
     ticket = ec112.wait_for_tickets(lambda ts: bool(ts) and ts[-1]["answered_by"] == "taker01")[-1]
     number = ticket["number"]
+    ami = MiniAmi(asterisk.config.ports.ami, AMI_USERNAME, asterisk.config.ami_secret)
+    try:  # the taker's own channel (a prefix of it), or options smuggled after the channel name
+        refused_targets(asterisk, ami, ("PJSIP/taker01", "PJSIP/trunk-", "PJSIP/trunk-00000000|qB"))
+    finally:
+        ami.close()
 
     # Someone else's call taker may not press it; a call that is not connected cannot be (checked below).
     pressed = httpx.post(f"{ec112.base_url}/api/tickets/{number}/silent", headers=siti, timeout=5)
