@@ -22,6 +22,7 @@ from ec112 import __version__
 from ec112.agi.intake_route import IntakeRoute
 from ec112.agi.ping_route import ping_route
 from ec112.agi.server import AgiServer
+from ec112.ami.callbacks import AmiCallbackDialer
 from ec112.ami.client import AmiAuthError, AmiClient
 from ec112.ami.events import TypedEvents
 from ec112.ami.telephony import AmiTelephony
@@ -31,7 +32,8 @@ from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.local_token import write_cli_token
 from ec112.config.settings import Settings
 from ec112.db.accounts import SqlAccountStore
-from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
+from ec112.db.callbacks import SqlCallbackStore
+from ec112.domain.events import DispatchChanged, DomainEvent, TicketChanged, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
@@ -46,6 +48,7 @@ from ec112.services.audit import AuditService
 from ec112.services.backfill import BackfillService
 from ec112.services.call_handling import CallHandlingPolicy
 from ec112.services.call_tracking import CallTracker
+from ec112.services.callbacks import CallbackService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
@@ -211,8 +214,16 @@ async def run(settings: Settings) -> None:
     # A taker who lets a 112 call ring out is paused ("tidak menjawab"), never the last one serving.
     no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, bus,
                               queue=cc.queue, action_timeout=settings.ami.action_timeout)
+    # Callbacks (issue 13): a call that ended before a taker could help becomes a task; calling back rings the taker's
+    # phone, then the citizen (AMI Originate into ec112-callback); nobody calling back in time escalates.
+    cbs = settings.callbacks
+    callbacks = CallbackService(SqlCallbackStore(engine), tickets,
+                                AmiCallbackDialer(ami, trunk_endpoint=cbs.trunk_endpoint,
+                                                  ring_taker_seconds=cbs.ring_taker_seconds,
+                                                  ring_citizen_seconds=cbs.ring_citizen_seconds),
+                                bus, ticket_prefix=cc.ticket_prefix, deadline_seconds=cbs.deadline_seconds)
     # Tickets first (they are what must not be lost), then the live view, then what acts on the live view.
-    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer], queue=cc.queue, clock=utcnow)
+    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer, callbacks], queue=cc.queue, clock=utcnow)
     # The one translator: the pipeline gets ec112's typed events; every AMI event read is counted by its name.
     call_events = TypedEvents(ami.events, utcnow, on_read=lambda name: applied.labels(name).inc())
     kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
@@ -229,6 +240,8 @@ async def run(settings: Settings) -> None:
     bus.subscribe(TicketOpened, tracker.on_ticket_opened)
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
     bus.subscribe(TicketOpened, locations.on_ticket_opened)  # an AML that came before its call
+    bus.subscribe(TicketOpened, callbacks.on_ticket_opened)  # after the tracker: a call already gone is ended
+    bus.subscribe(TicketChanged, callbacks.on_ticket_changed)
     bus.subscribe(DispatchChanged, AgencyNotifications(directory, notifier, ticket_prefix=cc.ticket_prefix,
                                                        category_label=desk.category_label).on_dispatch_changed)
     bus.subscribe(DomainEvent, feed.on_event)
@@ -241,7 +254,7 @@ async def run(settings: Settings) -> None:
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography)
+                locations=locations, aml=aml, geography=geography, callbacks=callbacks)
     )
     web = _EmbeddedUvicorn(
         uvicorn.Config(
@@ -288,6 +301,7 @@ async def run(settings: Settings) -> None:
                 group.create_task(presence.tick_loop(), name="presence-tick"),
                 group.create_task(notifier.run(), name="webhooks"),
                 group.create_task(dispatcher.escalation_loop(), name="escalations"),
+                group.create_task(callbacks.escalation_loop(cbs.escalation_check_seconds), name="callback-escalations"),
             ]
             group.create_task(web.serve(), name="web")
             group.create_task(mark_ready(lambda: web.started, ready), name="ready")
