@@ -1,0 +1,77 @@
+"""Callbacks on a real Asterisk: a citizen who hangs up in the queue becomes a callback task; a call taker calls
+back (her phone rings first, then the citizen's, through the trunk); the outcome is on the ticket's timeline; a task
+left alone escalates on time."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from harness.citizen import CitizenCall
+from harness.daemon import Ec112Daemon
+from harness.lab_fixtures import Lab
+
+pytestmark = [pytest.mark.integration]
+CITIZEN = "+6281355501234"
+DEADLINE = 6  # [callbacks] deadline_seconds for these tests (a real room: 120)
+
+
+def _token_of_new_taker(ec112: Ec112Daemon, username: str, endpoint: str) -> dict[str, str]:
+    """A call taker account with her desk phone, and an API token of hers (the API acts as her)."""
+    run = {"env": ec112.env, "capture_output": True, "text": True, "timeout": 30}
+    added = subprocess.run([sys.executable, "-m", "ec112", "user", "add", username, "--role", "call_taker",
+                            "--endpoint", endpoint, "--password-stdin"], input="Kata-Sandi-Panjang-2026\n", **run)
+    assert added.returncode == 0, added.stdout + added.stderr
+    issued = subprocess.run([sys.executable, "-m", "ec112", "user", "token", username], **run)
+    assert issued.returncode == 0, issued.stdout + issued.stderr
+    token = next(word for word in issued.stdout.split() if len(word) > 30)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _abandoned_call(ec112: Ec112Daemon, citizen_call: Callable[..., CitizenCall]) -> dict[str, Any]:
+    """A citizen waits 5 s in the queue (nobody logged in to answer) and hangs up: its callback task."""
+    call = citizen_call(caller_number=CITIZEN, hang_up_after_ms=5000)
+    assert call.wait(timeout=30) == 0, call.diagnostics()
+    [ticket] = ec112.wait_for_tickets(lambda ts: len(ts) == 1 and ts[0]["ended_at"] is not None)
+    assert ticket["outcome"] == "abandoned"
+    [task] = ec112.wait_for("/api/callbacks", lambda tasks: len(tasks) == 1, timeout=5)
+    assert (task["ticket_id"], task["number"], task["reason"], task["status"]) == (
+        ticket["id"], CITIZEN, "abandoned", "open")
+    return task
+
+
+def _kinds(ec112: Ec112Daemon, ticket: str) -> list[str]:
+    return [e["kind"] for e in ec112.get(f"/api/tickets/{ticket}/timeline") if e["kind"].startswith("callback.")]
+
+
+@pytest.mark.ec112_env({"EC112_CALLBACKS__DEADLINE_SECONDS": str(DEADLINE)})
+def test_a_task_left_alone_escalates_on_time(asterisk: Lab, ec112: Ec112Daemon,
+                                             citizen_call: Callable[..., CitizenCall]) -> None:
+    task = _abandoned_call(ec112, citizen_call)
+    assert 0 < task["seconds_left"] <= DEADLINE
+    created = time.monotonic() - (DEADLINE - task["seconds_left"])
+    [escalated] = ec112.wait_for("/api/callbacks", lambda ts: ts and ts[0]["escalated"], timeout=DEADLINE + 5)
+    late = time.monotonic() - created - DEADLINE
+    assert -0.5 < late < 2.0, late  # escalated at its deadline (the check runs every second)
+    assert escalated["status"] == "open"  # still open for anyone to take
+    assert _kinds(ec112, task["ticket"]) == ["callback.created", "callback.escalated"]
+
+
+def test_a_new_call_from_the_same_number_closes_the_task(asterisk: Lab, ec112: Ec112Daemon,
+                                                         citizen_call: Callable[..., CitizenCall]) -> None:
+    task = _abandoned_call(ec112, citizen_call)
+    again = citizen_call(caller_number=CITIZEN, hang_up_after_ms=1000, name="again")
+    assert again.wait(timeout=30) == 0, again.diagnostics()
+    tickets = ec112.wait_for_tickets(lambda ts: len(ts) == 2)
+    ec112.wait_for("/api/callbacks", lambda tasks: all(t["id"] != task["id"] for t in tasks), timeout=5)
+    timeline = [e for e in ec112.get(f"/api/tickets/{task['ticket']}/timeline") if e["kind"] == "callback.closed"]
+    assert timeline and timeline[0]["data"]["ticket_id"] == tickets[1]["id"]
+
+
+def _post(ec112: Ec112Daemon, path: str, headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(f"{ec112.base_url}{path}", headers=headers, timeout=10)
