@@ -15,6 +15,7 @@ import pytest
 from harness.citizen import CitizenCall
 from harness.daemon import Ec112Daemon
 from harness.lab_fixtures import Lab
+from harness.softphone import Softphone
 
 pytestmark = [pytest.mark.integration]
 CITIZEN = "+6281355501234"
@@ -71,6 +72,56 @@ def test_a_new_call_from_the_same_number_closes_the_task(asterisk: Lab, ec112: E
     ec112.wait_for("/api/callbacks", lambda tasks: all(t["id"] != task["id"] for t in tasks), timeout=5)
     timeline = [e for e in ec112.get(f"/api/tickets/{task['ticket']}/timeline") if e["kind"] == "callback.closed"]
     assert timeline and timeline[0]["data"]["ticket_id"] == tickets[1]["id"]
+
+
+def test_a_taker_calls_back_her_phone_first_then_the_citizen(asterisk: Lab, ec112: Ec112Daemon) -> None:
+    sari = _token_of_new_taker(ec112, "sari", "taker01")
+    # the citizen's phone: on the lab's carrier port, where the trunk's AOR sends calls to citizens
+    citizen = Softphone.citizen(asterisk, number=CITIZEN, carrier=True)
+    citizen.call("112")
+    citizen.wait_for("confirmed", timeout=10)  # answered by the dialplan, waiting in the queue (nobody logged in)
+    time.sleep(5)
+    citizen.hangup()
+    citizen.wait_for("disconnected", timeout=10)
+    [task] = ec112.wait_for("/api/callbacks", lambda tasks: len(tasks) == 1, timeout=10)
+    assert (task["number"], task["reason"]) == (CITIZEN, "abandoned")
+
+    taker = Softphone.taker(asterisk, "taker01")
+    taken = _post(ec112, f"/api/callbacks/{task['id']}/take", sari)
+    assert taken.status_code == 200, taken.text
+    assert (taken.json()["status"], taken.json()["taken_by"]) == ("taken", "taker01")
+    calling = _post(ec112, f"/api/callbacks/{task['id']}/call", sari)
+    assert calling.status_code == 200, calling.text
+    assert calling.json()["status"] == "calling"
+
+    ringing = taker.wait_for("incoming", timeout=10)  # her own phone first, showing the ticket and the number
+    assert ringing["caller_id"] == CITIZEN
+    assert task["ticket"] in ringing["remote_uri"]
+    assert citizen.events()[-1]["state"] == "disconnected"  # the citizen is not rung before she answers
+    taker.answer()
+    taker.wait_for("confirmed", timeout=10)
+    rung = citizen.wait_for("incoming", timeout=10)  # then the citizen's, through the trunk, from 112
+    assert rung["caller_id"] == "112"
+    citizen.answer()
+    citizen.wait_for("confirmed", timeout=10)
+    time.sleep(1.0)
+    citizen.hangup()
+    citizen.wait_for("disconnected", timeout=10)
+    taker.wait_for("disconnected", timeout=10)
+
+    ec112.wait_for("/api/callbacks", lambda tasks: tasks == [], timeout=10)  # done: off the list
+    done = ec112.get(f"/api/callbacks/{task['id']}")
+    assert (done["status"], done["outcome"], done["outcome_by"]) == ("done", "reached", "asterisk")
+    timeline = [e for e in ec112.get(f"/api/tickets/{task['ticket']}/timeline") if e["kind"].startswith("callback.")]
+    assert [e["kind"] for e in timeline] == ["callback.created", "callback.taken", "callback.calling",
+                                             "callback.outcome"]
+    assert timeline[-1]["data"]["outcome"] == "reached"
+    assert [e["actor"] for e in timeline[1:3]] == ["sari", "sari"]  # who took it and called
+    audited = [(e["actor"], e["action"]) for e in ec112.cli_json("audit", "list") if e["action"].startswith("callback")]
+    assert ("sari", "callback.taken") in audited
+    assert ("sari", "callback.calling") in audited
+    citizen.close()
+    taker.close()
 
 
 def _post(ec112: Ec112Daemon, path: str, headers: dict[str, str]) -> httpx.Response:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
@@ -222,8 +223,10 @@ class CallbackService:
                           ) -> CallbackTask:
         if step is None:
             return task
-        audit = AuditDraft(user, step.kind, f"callback:{task.id}", {"ticket_id": task.ticket_id, **step.data}) \
-            if user else None
+        audit = None
+        if user:  # a person's step: her name on the timeline (her desk phone is in the data) and in the audit
+            step = replace(step, actor=user)
+            audit = AuditDraft(user, step.kind, f"callback:{task.id}", {"ticket_id": task.ticket_id, **step.data})
         saved = await self._store.record(step, audit)
         await self._announce(saved, step.kind, user or step.actor, step.at)
         return saved
