@@ -71,7 +71,8 @@ def test_a_new_call_from_the_same_number_closes_the_task(asterisk: Lab, ec112: E
     tickets = ec112.wait_for_tickets(lambda ts: len(ts) == 2)
     ec112.wait_for("/api/callbacks", lambda tasks: all(t["id"] != task["id"] for t in tasks), timeout=5)
     timeline = [e for e in ec112.get(f"/api/tickets/{task['ticket']}/timeline") if e["kind"] == "callback.closed"]
-    assert timeline and timeline[0]["data"]["ticket_id"] == tickets[1]["id"]
+    assert timeline
+    assert timeline[0]["data"]["ticket_id"] == tickets[1]["id"]
 
 
 def test_a_taker_calls_back_her_phone_first_then_the_citizen(asterisk: Lab, ec112: Ec112Daemon) -> None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
