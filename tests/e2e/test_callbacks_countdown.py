@@ -52,7 +52,7 @@ def test_the_console_counts_down_and_the_wallboard_shows_the_escalation(
     assert 0 < first <= DEADLINE
     time.sleep(2.2)
     second = _seconds(timer.inner_text())
-    assert first - 3 <= second <= first - 2  # it ticks in the browser, once a second
+    assert 1 <= first - second <= 3  # it ticks in the browser (once a second: a reading may be up to 1 s old)
 
     escalated = board.locator("#cb-wallboard .cb-task.cb-escalated")
     expect(escalated).to_have_count(1, timeout=(DEADLINE + 4) * 1000)
