@@ -8,10 +8,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from harness.audio import make_tone_wav, tone_power, voiced_seconds
 from harness.citizen import CitizenCall
 from harness.daemon import Ec112Daemon
 from harness.lab_fixtures import Lab
@@ -75,8 +77,10 @@ def test_a_new_call_from_the_same_number_closes_the_task(asterisk: Lab, ec112: E
     assert timeline[0]["data"]["ticket_id"] == tickets[1]["id"]
 
 
-def test_a_taker_calls_back_her_phone_first_then_the_citizen(asterisk: Lab, ec112: Ec112Daemon) -> None:
+def test_a_taker_calls_back_her_phone_first_then_the_citizen(asterisk: Lab, ec112: Ec112Daemon,
+                                                             tmp_path: Path) -> None:
     sari = _token_of_new_taker(ec112, "sari", "taker01")
+    heard, tone = tmp_path / "citizen-heard.wav", make_tone_wav(tmp_path / "1k.wav", 1000, 10.0)
     # the citizen's phone: on the lab's carrier port, where the trunk's AOR sends calls to citizens
     citizen = Softphone.citizen(asterisk, number=CITIZEN, carrier=True)
     citizen.call("112")
@@ -99,16 +103,18 @@ def test_a_taker_calls_back_her_phone_first_then_the_citizen(asterisk: Lab, ec11
     assert ringing["caller_id"] == CITIZEN
     assert task["ticket"] in ringing["remote_uri"]
     assert citizen.events()[-1]["state"] == "disconnected"  # the citizen is not rung before she answers
-    taker.answer()
+    taker.answer(play=tone)
     taker.wait_for("confirmed", timeout=10)
     rung = citizen.wait_for("incoming", timeout=10)  # then the citizen's, through the trunk, from 112
     assert rung["caller_id"] == "112"
-    citizen.answer()
+    citizen.answer(record=heard)
     citizen.wait_for("confirmed", timeout=10)
-    time.sleep(1.0)
+    time.sleep(3.0)  # the callback greeting (Indonesian first) plays to her before she talks with the taker
     citizen.hangup()
     citizen.wait_for("disconnected", timeout=10)
     taker.wait_for("disconnected", timeout=10)
+    assert voiced_seconds(heard) > 2.0  # the greeting, not silence
+    assert tone_power(heard, 1000) < 0.001  # and not yet the taker: the greeting comes first
 
     ec112.wait_for("/api/callbacks", lambda tasks: tasks == [], timeout=10)  # done: off the list
     done = ec112.get(f"/api/callbacks/{task['id']}")
