@@ -311,6 +311,7 @@ async def run(settings: Settings) -> None:
             web.should_exit = True
             await ami.close()
             await locations.close(SHUTDOWN_GRACE)  # reference fetches in flight
+            await callbacks.close(SHUTDOWN_GRACE)
             await bus.close(SHUTDOWN_GRACE)  # subscribers still at work (e.g. a webhook being queued)
             await notifier.close(SHUTDOWN_GRACE)  # what is still in flight stays pending for the next start
             for task in endless:

@@ -70,6 +70,7 @@ class Room:
     async def call(self, linkedid: str = "lab-1.7") -> Ticket:
         ticket, _ = await self.intake.open_ticket(linkedid=linkedid, uniqueid=linkedid, channel="PJSIP/trunk-7",
                                                   caller_number=CITIZEN, caller_name=None, intake=IntakeChannel.AGI)
+        await self.callbacks.drain()  # what the new call did to the tasks (off the caller's path)
         return ticket
 
 

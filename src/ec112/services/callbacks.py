@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
@@ -43,6 +43,7 @@ from ec112.domain.events import EC112, TicketChanged, TicketOpened
 from ec112.domain.presence import endpoint_of
 from ec112.domain.tickets import Ticket, TicketStatus, ticket_number
 from ec112.services.ami_pipeline import AsteriskSnapshot
+from ec112.services.background import BackgroundTasks
 from ec112.services.event_bus import EventBus
 from ec112.services.intake import utcnow
 from ec112.services.ports import TicketRepository
@@ -84,6 +85,7 @@ class CallbackService:
         self._clock = clock
         self._taker_hung_up: OrderedDict[str, None] = OrderedDict()  # linkedids whose answering taker ended first
         self._silent: OrderedDict[int, None] = OrderedDict()  # ticket ids marked silent, until their call ends
+        self._background = BackgroundTasks()
 
     # --- the ordered AMI stream (an EventSink) ---------------------------------------------------------------
 
@@ -110,8 +112,13 @@ class CallbackService:
 
     # --- bus subscribers -----------------------------------------------------------------------------------------
 
-    async def on_ticket_opened(self, event: TicketOpened) -> None:
-        """A new call: it closes the waiting tasks of its number; a call already gone may need a task itself."""
+    def on_ticket_opened(self, event: TicketOpened) -> None:
+        """A new call: it closes the waiting tasks of its number; a call already gone may need a task itself.
+        Done in a tracked task: the intake publishes this before it hands the call back to Asterisk, and a
+        callback's database work must not delay the caller's way to the queue."""
+        self._background.start(self._safely(self.new_call(event), "a new call"))
+
+    async def new_call(self, event: TicketOpened) -> None:
         ticket = event.ticket
         if ticket.caller_number_e164 or ticket.caller_number_raw:
             for number in {ticket.caller_number_e164, ticket.caller_number_raw} - {None}:
@@ -204,7 +211,21 @@ class CallbackService:
             except Exception:
                 log.exception("callback escalation check failed; retrying")
 
+    async def drain(self) -> None:
+        """Wait for the work started by ``on_ticket_opened`` (tests)."""
+        await self._background.drain()
+
+    async def close(self, timeout: float) -> None:  # noqa: ASYNC109 - a shutdown grace, not a network wait
+        await self._background.close(timeout)
+
     # --- helpers ------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _safely(work: Awaitable[None], what: str) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("callbacks: %s could not be handled", what)
 
     async def number_of(self, task: CallbackTask) -> str:
         """The ticket's number (``112-261202-00042``): what the taker's phone shows and the timeline links."""
