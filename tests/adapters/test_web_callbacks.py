@@ -76,6 +76,10 @@ async def test_the_api_lists_tasks_and_a_taker_takes_and_calls_back(stack: WebSt
         assert [(e["kind"], e["actor"]) for e in timeline if e["kind"].startswith("callback.")] == [
             ("callback.created", "ec112"), ("callback.taken", "taker01"), ("callback.calling", "taker01"),
             ("callback.outcome", "taker01")]
+        page = _text((await client.get(f"/tickets/{listed['ticket']}")).text)
+        assert "Tugas telepon balik dibuat" in page
+        assert "Hasil telepon balik" in page
+        assert "Nomor salah" in page
 
 
 async def test_a_task_taken_by_someone_else_or_unknown_is_refused(stack: WebStack) -> None:
