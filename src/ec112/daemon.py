@@ -22,6 +22,7 @@ from ec112 import __version__
 from ec112.agi.intake_route import IntakeRoute
 from ec112.agi.ping_route import ping_route
 from ec112.agi.server import AgiServer
+from ec112.ami.callbacks import AmiCallbackDialer
 from ec112.ami.client import AmiAuthError, AmiClient
 from ec112.ami.events import TypedEvents
 from ec112.ami.silent_prompt import AmiSilentPrompter
@@ -32,9 +33,11 @@ from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.local_token import write_cli_token
 from ec112.config.settings import Settings
 from ec112.db.accounts import SqlAccountStore
+from ec112.db.callbacks import SqlCallbackStore
 from ec112.db.silent_calls import SqlSilentCallStore
-from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
+from ec112.domain.events import DispatchChanged, DomainEvent, TicketChanged, TicketOpened
 from ec112.domain.kpis import Shifts
+from ec112.domain.silent_calls import SilentCallMarked
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
 from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
@@ -48,6 +51,7 @@ from ec112.services.audit import AuditService
 from ec112.services.backfill import BackfillService
 from ec112.services.call_handling import CallHandlingPolicy
 from ec112.services.call_tracking import CallTracker
+from ec112.services.callbacks import CallbackService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
@@ -214,6 +218,14 @@ async def run(settings: Settings) -> None:
     # A taker who lets a 112 call ring out is paused ("tidak menjawab"), never the last one serving.
     no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, bus,
                               queue=cc.queue, action_timeout=settings.ami.action_timeout)
+    # Callbacks (issue 13): a call that ended before a taker could help becomes a task; calling back rings the taker's
+    # phone, then the citizen (AMI Originate into ec112-callback); nobody calling back in time escalates.
+    cbs = settings.callbacks
+    callbacks = CallbackService(SqlCallbackStore(engine), tickets,
+                                AmiCallbackDialer(ami, trunk_endpoint=cbs.trunk_endpoint,
+                                                  ring_taker_seconds=cbs.ring_taker_seconds,
+                                                  ring_citizen_seconds=cbs.ring_citizen_seconds),
+                                bus, ticket_prefix=cc.ticket_prefix, deadline_seconds=cbs.deadline_seconds)
     kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
     desk = TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, bus=bus)
     # Silent calls (issue 13): the console's button whispers the prompt to the caller (AMI Originate into the
@@ -222,7 +234,8 @@ async def run(settings: Settings) -> None:
                                confirm_digits=settings.silent.confirm_digits,
                                answer_window=timedelta(seconds=settings.silent.answer_window_seconds), bus=bus)
     # Tickets first (they are what must not be lost), then the live view, then what acts on the live view.
-    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer, silent], queue=cc.queue, clock=utcnow)
+    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer, silent, callbacks], queue=cc.queue,
+                                clock=utcnow)
     # The one translator: the pipeline gets ec112's typed events; every AMI event read is counted by its name.
     call_events = TypedEvents(ami.events, utcnow, on_read=lambda name: applied.labels(name).inc())
     dispatch_store = stores.dispatches
@@ -237,6 +250,9 @@ async def run(settings: Settings) -> None:
     bus.subscribe(TicketOpened, tracker.on_ticket_opened)
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
     bus.subscribe(TicketOpened, locations.on_ticket_opened)  # an AML that came before its call
+    bus.subscribe(TicketOpened, callbacks.on_ticket_opened)  # after the tracker: a call already gone is ended
+    bus.subscribe(TicketChanged, callbacks.on_ticket_changed)
+    bus.subscribe(SilentCallMarked, lambda event: callbacks.on_silent_call(event.ticket))  # every silent call
     bus.subscribe(DispatchChanged, AgencyNotifications(directory, notifier, ticket_prefix=cc.ticket_prefix,
                                                        category_label=desk.category_label).on_dispatch_changed)
     bus.subscribe(DomainEvent, feed.on_event)
@@ -249,7 +265,7 @@ async def run(settings: Settings) -> None:
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography, silent=silent)
+                locations=locations, aml=aml, geography=geography, silent=silent, callbacks=callbacks)
     )
     web = _EmbeddedUvicorn(
         uvicorn.Config(
@@ -298,6 +314,7 @@ async def run(settings: Settings) -> None:
                 group.create_task(notifier.run(), name="webhooks"),
                 group.create_task(dispatcher.escalation_loop(), name="escalations"),
                 group.create_task(silent.expiry_loop(), name="silent-calls"),
+                group.create_task(callbacks.escalation_loop(cbs.escalation_check_seconds), name="callback-escalations"),
             ]
             group.create_task(web.serve(), name="web")
             group.create_task(mark_ready(lambda: web.started, ready), name="ready")
@@ -307,6 +324,7 @@ async def run(settings: Settings) -> None:
             web.should_exit = True
             await ami.close()
             await locations.close(SHUTDOWN_GRACE)  # reference fetches in flight
+            await callbacks.close(SHUTDOWN_GRACE)
             await bus.close(SHUTDOWN_GRACE)  # subscribers still at work (e.g. a webhook being queued)
             await notifier.close(SHUTDOWN_GRACE)  # what is still in flight stays pending for the next start
             for task in endless:

@@ -25,6 +25,7 @@ from ec112.config.boundaries_file import load_geography
 from ec112.config.settings import LocationSettings
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
+from ec112.db.callbacks import SqlCallbackStore
 from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
 from ec112.db.locations import SqlLocationRepository
@@ -40,6 +41,7 @@ from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.services.accounts import UserAdmin
 from ec112.services.agents import AgentService
 from ec112.services.audit import AuditService
+from ec112.services.callbacks import CallbackService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
@@ -108,6 +110,16 @@ class RecordingPrompter:
         self.whispered.append(caller_channel)
 
 
+@dataclass
+class RecordingDialer:
+    """The callbacks' Originate, kept instead of sent to Asterisk."""
+
+    calls: list[dict[str, object]] = field(default_factory=list)
+
+    async def originate(self, *, task_id: int, endpoint: str, number: str, shown_name: str) -> None:
+        self.calls.append({"task_id": task_id, "endpoint": endpoint, "number": number, "shown_name": shown_name})
+
+
 class _QuietUvicorn(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -135,6 +147,8 @@ class WebStack:
     feed: LiveFeed | None = None  # the live stream (subscribe to see the events a panel gets)
     silent: SilentCallService | None = None  # silent calls (feed it DTMF events; its prompter records)
     prompter: RecordingPrompter | None = None
+    callbacks: CallbackService | None = None  # callback tasks (consider() an ended ticket to make one)
+    dialer: RecordingDialer | None = None  # what "call back" asked of Asterisk
 
 
 async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
@@ -177,7 +191,11 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     prompter = RecordingPrompter()
     silent = SilentCallService(SqlSilentCallStore(engine), desk, prompter, confirm_digits="55",
                                answer_window=timedelta(seconds=30), bus=bus)
+    dialer = RecordingDialer()
+    callbacks = CallbackService(SqlCallbackStore(engine), tickets, dialer, bus, ticket_prefix="112",
+                                deadline_seconds=120)
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
+    bus.subscribe(TicketOpened, callbacks.on_ticket_opened)
     bus.subscribe(TicketOpened, locations.on_ticket_opened)
     bus.subscribe(DomainEvent, feed.on_event)
     app = create_app(WebDeps(
@@ -189,7 +207,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
         geography=load_geography(LocationSettings(), directory.agencies),  # the shipped boundaries
-        silent=silent,
+        silent=silent, callbacks=callbacks,
     ))
     port = _free_port()
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",
@@ -200,7 +218,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
             while not server.started:
                 await asyncio.sleep(0.01)
         yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer,
-                       locations, feed, silent, prompter)
+                       locations, feed, silent=silent, prompter=prompter, callbacks=callbacks, dialer=dialer)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)

@@ -3,7 +3,8 @@
 
 Her phone answers a 112 call; she presses "Penelepon diam" on the card; the card says the caller is being asked;
 the citizen hears the shipped Indonesian prompt (sounds/id/silent-call: speech in her recording right after the
-press, (near) silence before it, her desk phone sending only a faint tone) and presses 5 5 while it still plays; the card says
+press, (near) silence before it, her desk phone sending only a faint tone) and presses 5 5 while it still plays;
+the card says
 "Diam — penelepon mengonfirmasi" within a second of the keys, live, without a reload; the call is still connected
 to her phone.
 Screenshot: artifacts/e2e/console-silent-confirmed.png.

@@ -69,6 +69,7 @@ class LabPorts:
     web: int
     rtp_start: int
     rtp_end: int
+    carrier: int = 5070  # UDP: where the trunk's AOR sends calls to citizens (callbacks): the test citizens' port
 
     @classmethod
     def allocate(cls, rtp_ports: int = 200) -> LabPorts:
@@ -81,9 +82,10 @@ class LabPorts:
             used.add(port)
             return port
 
-        sip, ami, agi, web = pick("udp"), pick("tcp"), pick("tcp"), pick("tcp")
+        sip, ami, agi, web, carrier = pick("udp"), pick("tcp"), pick("tcp"), pick("tcp"), pick("udp")
         start = random.randrange(10000, 32000 - rtp_ports, 2)  # even: RTP even, RTCP odd
-        return cls(sip=sip, ami=ami, agi=agi, web=web, rtp_start=start, rtp_end=start + rtp_ports - 1)
+        return cls(sip=sip, ami=ami, agi=agi, web=web, rtp_start=start, rtp_end=start + rtp_ports - 1,
+                   carrier=carrier)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class LabConfig:
     modules_dir: str
     chroot_root: Path | None = None
     trunk_match: str = "127.0.0.1"
+    carrier_host: str = "127.0.0.1"  # the trunk's AOR contact host: callbacks reach citizens there
     agi_host: str = "127.0.0.1"
     plan: QueuePlan = DEFAULT_PLAN  # the queue, its wrapuptime: the same plan ec112's settings default to
     system_name: str = "ec112lab"
@@ -171,6 +174,8 @@ class LabConfig:
             "rtp_start": str(self.ports.rtp_start),
             "rtp_end": str(self.ports.rtp_end),
             "trunk_match": self.trunk_match,
+            "carrier_host": self.carrier_host,
+            "carrier_port": str(self.ports.carrier),
             **plan,
             "ami_secret": self.ami_secret,
             **{f"password_{name}": pw for name, pw in self.endpoint_passwords.items()},

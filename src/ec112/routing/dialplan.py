@@ -56,6 +56,13 @@ PONG_VARIABLE: Final = "EC112_PONG"  # set to 1 by the ping route
 GEOLOC_READ: Final = ("${GEOLOC_PROFILE(format)}|${GEOLOC_PROFILE(method)}|${GEOLOC_PROFILE(confidence)}"
                       "|${GEOLOC_PROFILE(location_info)}")
 
+# --- callbacks (issue 13): AMI Originate of the taker's phone into CALLBACK_CONTEXT, extension = the task's id ------
+CALLBACK_NUMBER_VARIABLE: Final = "EC112_CB_NUMBER"  # the citizen's number (digits, optional +): checked there
+CALLBACK_TRUNK_VARIABLE: Final = "EC112_CB_TRUNK"  # the PJSIP endpoint that reaches citizens ([callbacks])
+CALLBACK_RING_VARIABLE: Final = "EC112_CB_RING"  # seconds the citizen's phone may ring
+# UserEvent(EC112Callback,Task: …,DialStatus: …,Cause: …) when the citizen's leg ended
+CALLBACK_EVENT: Final = "EC112Callback"
+
 # --- the doctor's report: UserEvent(EC112Doctor,Probe: …,AgiStatus: …,Pong: …) ------------------------------
 PROBE_EVENT: Final = "EC112Doctor"
 PROBE_EVENT_FIELDS: Final = ("Probe", "AgiStatus", "Pong")

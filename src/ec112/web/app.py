@@ -26,6 +26,7 @@ from ec112.domain.kpi_ratings import KpiThresholds
 from ec112.routing.agencies import AgencyDirectory
 from ec112.routing.geography import Geography
 from ec112.services.agents import AgentService
+from ec112.services.callbacks import CallbackService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.health import Readiness
@@ -40,6 +41,7 @@ from ec112.web.admin_api import admin_router
 from ec112.web.agencies_api import agencies_router
 from ec112.web.aml_api import AmlOptions, aml_router
 from ec112.web.auth import AuthMiddleware, CurrentUser, KpiViewer, WebAuth, require
+from ec112.web.callbacks_web import callbacks_router
 from ec112.web.console import ConsoleOptions, console_router
 from ec112.web.dispatch_api import dispatch_router
 from ec112.web.field_pages import field_router
@@ -87,6 +89,7 @@ class WebDeps:
     locations: LocationService | None = None  # every location of a ticket (web/locations_api.py)
     aml: AmlOptions | None = None  # the AML intakes (web/aml_api.py); needs ``locations``
     silent: SilentCallService | None = None  # the "silent caller" button (web/silent_api.py)
+    callbacks: CallbackService | None = None  # callback tasks (web/callbacks_web.py)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -123,6 +126,8 @@ def create_app(deps: WebDeps) -> FastAPI:
             app.include_router(aml_router(deps.locations, deps.web, deps.aml))
     if deps.silent is not None:
         app.include_router(silent_router(deps.silent, prefix=deps.ticket_prefix))
+    if deps.callbacks is not None:
+        app.include_router(callbacks_router(deps.web, deps.callbacks))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(DomainError)

@@ -2,7 +2,7 @@
 
 A subscriber of the event bus (wired in the composition root). Each message has an increasing id, its kind
 (``agent``, ``queue``, ``call``, ``call_ended``, ``ami``, ``reload``, ``ticket``, ``dispatch``, ``alert``,
-``location``, ``silent``) and its
+``location``, ``silent``, ``callback``) and its
 JSON text, made once for all clients. Clients get bounded queues: one that falls behind gets a single
 ``reload`` instead of an ever-growing backlog (the page then refetches the state).
 """
@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from ec112.domain.callbacks import CallbackChanged
 from ec112.domain.dispatch import Dispatch
 from ec112.domain.events import (
     AgentStateChanged,
@@ -114,6 +115,11 @@ class LiveFeed:
                 return "silent", silent_json(ticket, silent, self._prefix)
             case DispatchChanged(dispatch=dispatch):
                 return "dispatch", _dispatch(dispatch)
+            case CallbackChanged(task=task, kind=kind, ticket_number=number):
+                return "callback", {"id": task.id, "kind": kind, "ticket_id": task.ticket_id, "ticket": number,
+                                    "status": task.status.value, "escalated": task.escalated_at is not None,
+                                    "deadline": task.deadline.isoformat(), "taken_by": task.taken_by,
+                                    "outcome": task.outcome.value if task.outcome else None}
             case NoAnswerAlert(endpoint=endpoint, action=action, ring_seconds=ring_seconds, at=at):
                 return "alert", {"kind": "no_answer", "endpoint": endpoint, "action": action,
                                  "at": at.isoformat(), "ring_seconds": ring_seconds}
