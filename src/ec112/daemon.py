@@ -31,7 +31,8 @@ from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.local_token import write_cli_token
 from ec112.config.settings import Settings
 from ec112.db.accounts import SqlAccountStore
-from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
+from ec112.db.caller_measures import SqlMeasureStore
+from ec112.domain.events import CallChanged, CallEnded, DispatchChanged, DomainEvent, TicketChanged, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
@@ -51,6 +52,8 @@ from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
 from ec112.services.intake import IntakeService, utcnow
+from ec112.services.junk_calls import JunkCallService
+from ec112.services.junk_watch import JunkWatch
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
@@ -172,7 +175,15 @@ async def run(settings: Settings) -> None:
                                 place_civic=geography.gazetteer.find_civic, locate=geography.jurisdiction.locate)
     # How a call is handled before the queue (prompts, priority): from the supervisor's measures on junk-calling
     # numbers and the known incidents, kept in memory by their services (docs/caller-handling.md).
-    handling = CallHandlingPolicy([])
+    # Junk-call measures a supervisor set (warning, lower priority, restriction; never a block), in memory.
+    jc = settings.junk
+    junk = JunkCallService(SqlMeasureStore(engine, ticket_prefix=cc.ticket_prefix), stores.audit,
+                           history_days=jc.history_days, max_measure_hours=jc.max_measure_hours,
+                           default_region=cc.default_region, bus=bus)
+    await junk.load()
+    junk_watch = JunkWatch(junk, tz=ZoneInfo(cc.timezone), wave_window_seconds=jc.wave_window_seconds,
+                           wave_min_numbers=jc.wave_min_numbers, bus=bus)
+    handling = CallHandlingPolicy([junk])
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
@@ -231,6 +242,9 @@ async def run(settings: Settings) -> None:
     bus.subscribe(TicketOpened, locations.on_ticket_opened)  # an AML that came before its call
     bus.subscribe(DispatchChanged, AgencyNotifications(directory, notifier, ticket_prefix=cc.ticket_prefix,
                                                        category_label=desk.category_label).on_dispatch_changed)
+    bus.subscribe(CallChanged, junk_watch.on_call_changed)  # pocket-dial waves, from what presence publishes
+    bus.subscribe(CallEnded, junk_watch.on_call_ended)
+    bus.subscribe(TicketChanged, junk_watch.on_ticket_changed)
     bus.subscribe(DomainEvent, feed.on_event)
     reports = DispatchReports(dispatch_store, tickets, desk, directory, Shifts(tuple(cc.shift_hours),
                               ZoneInfo(cc.timezone)), version=__version__)
@@ -241,7 +255,7 @@ async def run(settings: Settings) -> None:
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography)
+                locations=locations, aml=aml, geography=geography, junk=(junk, junk_watch))
     )
     web = _EmbeddedUvicorn(
         uvicorn.Config(
@@ -288,6 +302,7 @@ async def run(settings: Settings) -> None:
                 group.create_task(presence.tick_loop(), name="presence-tick"),
                 group.create_task(notifier.run(), name="webhooks"),
                 group.create_task(dispatcher.escalation_loop(), name="escalations"),
+                group.create_task(junk.expiry_loop(), name="junk-expiry"),
             ]
             group.create_task(web.serve(), name="web")
             group.create_task(mark_ready(lambda: web.started, ready), name="ready")
