@@ -63,6 +63,8 @@ class SqlMeasureStore:
 
     async def lift(self, measure_id: int, *, by: str, reason: str, at: datetime) -> CallerMeasure | None:
         """Lifted now, if it was still in force; None when it was not (already lifted or expired)."""
+        if not 0 < measure_id <= _MAX_ID:
+            return None
         stmt = (update(CallerMeasureRow)
                 .where(CallerMeasureRow.id == measure_id, CallerMeasureRow.lifted_at.is_(None),
                        CallerMeasureRow.until > at)

@@ -38,7 +38,7 @@ class MeasureIn(BaseModel):
     kind: Literal["warning", "low_priority", "restriction"]
     reason: str = Field(min_length=1, max_length=300)
     until: datetime | None = None  # give until or hours
-    hours: float | None = Field(None, gt=0)
+    hours: float | None = Field(None, gt=0, le=24 * 365)
 
 
 def measure_json(m: CallerMeasure, now: datetime) -> dict[str, Any]:
