@@ -173,3 +173,22 @@ async def test_the_wallboard_shows_the_junk_share_and_flags_a_wave(stack: WebSta
     await worker.aclose()
     await spv.aclose()
 
+
+
+async def test_a_measure_set_from_a_ticket_takes_its_number_and_goes_on_its_timeline(stack: WebStack) -> None:
+    number = await _ticket(stack, 7, NUMBER)
+    spv, headers = await logged_in(stack, "spv")
+    sent = await spv.post("/api/caller-measures", headers=headers, json={
+        "ticket": number, "kind": "low_priority", "reason": "iseng lagi", "hours": 1})
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["subject"] == NUMBER
+    timeline = (await spv.get(f"/api/tickets/{number}/timeline")).json()
+    [entry] = [e for e in timeline if e["kind"] == "junk.measure_set"]
+    assert entry["actor"] == "spv"
+    assert (entry["data"]["kind"], entry["data"]["reason"]) == ("low_priority", "iseng lagi")
+    page = _text((await spv.get(f"/tickets/{number}")).text)
+    assert "Tindakan panggilan iseng ditetapkan pada nomor ini" in page
+    missing = await spv.post("/api/caller-measures", headers=headers, json={
+        "ticket": "112-000101-00999", "kind": "warning", "reason": "x", "hours": 1})
+    assert missing.status_code == 404
+    await spv.aclose()

@@ -5,6 +5,7 @@ Implements ``services.junk_calls.MeasureStore``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from ec112.domain.junk_calls import CallerMeasure, MeasureDraft, MeasureKind, Pa
 from ec112.domain.tickets import ticket_number
 
 SILENT_CONFIRMED = "silent.confirmed"  # the silent-call part's timeline kind (docs/caller-handling.md)
+TIMELINE_KIND = "junk.measure_set"  # on the ticket a measure was set from
 _MAX_ID = 2**31 - 1
 
 
@@ -46,12 +48,19 @@ class SqlMeasureStore:
         self._sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False)
         self._prefix = ticket_prefix
 
-    async def add(self, draft: MeasureDraft) -> CallerMeasure:
+    async def add(self, draft: MeasureDraft, *, ticket_id: int | None = None) -> CallerMeasure:
+        """Store a measure; set from a ticket, the ticket's timeline gets ``junk.measure_set`` in the same
+        transaction (an event row only: the ticket itself and its revision stay as the call taker left them)."""
         row = CallerMeasureRow(subject_kind=draft.subject_kind.value, subject=draft.subject, kind=draft.kind.value,
                                reason=draft.reason, set_by=draft.set_by, set_at=draft.set_at, until=draft.until)
         async with self._sessions.begin() as session:
             session.add(row)
             await session.flush()
+            if ticket_id is not None:
+                data = {"measure_id": row.id, "kind": draft.kind.value, "reason": draft.reason,
+                        "until": draft.until.isoformat()}
+                session.add(TicketEventRow(ticket_id=ticket_id, at=draft.set_at, kind=TIMELINE_KIND,
+                                           actor=draft.set_by, data=json.dumps(data, ensure_ascii=False)))
             return _measure(row)
 
     async def get(self, measure_id: int) -> CallerMeasure | None:

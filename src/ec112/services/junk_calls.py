@@ -41,7 +41,7 @@ IDLE_CHECK_SECONDS = 60.0  # the expiry loop looks at least this often (a measur
 
 
 class MeasureStore(Protocol):
-    async def add(self, draft: MeasureDraft) -> CallerMeasure: ...
+    async def add(self, draft: MeasureDraft, *, ticket_id: int | None = None) -> CallerMeasure: ...
     async def get(self, measure_id: int) -> CallerMeasure | None: ...
     async def lift(self, measure_id: int, *, by: str, reason: str, at: datetime) -> CallerMeasure | None: ...
     async def in_force(self, now: datetime) -> list[CallerMeasure]: ...
@@ -111,12 +111,14 @@ class JunkCallService:
     # --- a supervisor's changes -----------------------------------------------------------------------------
 
     async def set_measure(self, *, subject_kind: str, subject: str, kind: str, reason: str, until: datetime,
-                          by: str) -> CallerMeasure:
+                          by: str, ticket_id: int | None = None) -> CallerMeasure:
+        """``ticket_id``: the call it was set from (its timeline says so)."""
         draft = checked_draft(subject_kind, subject, kind, reason, until, by=by, now=self._clock(),
                               max_hours=self.max_hours, region=self._region)
-        measure = await self._store.add(draft)
+        measure = await self._store.add(draft, ticket_id=ticket_id)
         await self._audit.record(by, "junk.measure_set", _target(measure), measure_id=measure.id,
-                                 kind=measure.kind.value, reason=measure.reason, until=measure.until.isoformat())
+                                 kind=measure.kind.value, reason=measure.reason, until=measure.until.isoformat(),
+                                 ticket_id=ticket_id)
         await self.load()
         log.info("junk measure %d set: %s on a %s, until %s", measure.id, measure.kind.value,
                  measure.subject_kind.value, measure.until.isoformat(timespec="minutes"))

@@ -105,7 +105,7 @@ def create_app(deps: WebDeps) -> FastAPI:
     if deps.geography is not None:
         app.include_router(geo_router(deps.geography, deps.directory))
     if deps.junk is not None:  # before the wallboard's /wallboard/panel/{name}
-        app.include_router(junk_router(deps.web, *deps.junk, deps.presence))
+        app.include_router(junk_router(deps.web, *deps.junk, deps.presence, deps.desk))
     app.include_router(wallboard_router(deps.web, deps.presence, deps.kpis, deps.desk, deps.thresholds,
                                         dispatcher=deps.dispatcher, reports=deps.reports, no_answer=deps.no_answer))
     app.include_router(ticket_pages_router(deps.web, deps.desk, prefix=deps.ticket_prefix))

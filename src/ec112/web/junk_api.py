@@ -24,6 +24,7 @@ from ec112.domain.junk_calls import CallerMeasure
 from ec112.services.junk_calls import JunkCallService
 from ec112.services.junk_watch import CallerProfile, JunkWatch
 from ec112.services.presence import PresenceService
+from ec112.services.ticket_desk import TicketDesk
 from ec112.web.auth import Auth, CurrentUser, TicketViewer, WebAuth, require
 from ec112.web.pages import _page, _translator
 from ec112.web.ticket_pages import error_page
@@ -34,11 +35,12 @@ MAX_WAITING_SHOWN = 8
 
 class MeasureIn(BaseModel):
     subject_kind: Literal["number", "imei"] = "number"
-    subject: str = Field(min_length=1, max_length=40)
+    subject: str = Field("", max_length=40)  # empty: the caller number of ``ticket``
     kind: Literal["warning", "low_priority", "restriction"]
     reason: str = Field(min_length=1, max_length=300)
     until: datetime | None = None  # give until or hours
     hours: float | None = Field(None, gt=0, le=24 * 365)
+    ticket: str | None = Field(None, max_length=40)  # the call it is set from: its timeline says so
 
 
 def measure_json(m: CallerMeasure, now: datetime) -> dict[str, Any]:
@@ -65,7 +67,8 @@ def _until(until: datetime | None, hours: float | None, now: datetime) -> dateti
     return datetime.min.replace(tzinfo=UTC)  # refused by the domain's check, with its clear message
 
 
-def junk_router(web: WebAuth, junk: JunkCallService, watch: JunkWatch, presence: PresenceService) -> APIRouter:
+def junk_router(web: WebAuth, junk: JunkCallService, watch: JunkWatch, presence: PresenceService,
+                desk: TicketDesk) -> APIRouter:
     router = APIRouter(tags=["junk calls"])
 
     @router.get("/api/caller-measures")
@@ -78,9 +81,13 @@ def junk_router(web: WebAuth, junk: JunkCallService, watch: JunkWatch, presence:
     @router.post("/api/caller-measures", status_code=201, responses={422: {}})
     async def set_measure(body: MeasureIn, user: Supervisor) -> dict[str, Any]:
         now = datetime.now(UTC)
-        measure = await junk.set_measure(subject_kind=body.subject_kind, subject=body.subject, kind=body.kind,
+        subject, ticket_id = body.subject, None
+        if body.ticket:
+            ticket = await desk.find(body.ticket)
+            ticket_id, subject = ticket.id, subject or ticket.caller_number_e164 or ""
+        measure = await junk.set_measure(subject_kind=body.subject_kind, subject=subject, kind=body.kind,
                                          reason=body.reason, until=_until(body.until, body.hours, now),
-                                         by=user.username)
+                                         by=user.username, ticket_id=ticket_id)
         return measure_json(measure, now)
 
     @router.delete("/api/caller-measures/{measure_id}", responses={404: {}, 422: {}})
