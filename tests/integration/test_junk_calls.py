@@ -14,13 +14,14 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from harness import MiniAmi
+from harness import CitizenCall, MiniAmi, TakerPhone
 from harness.audio import make_tone_wav, tone_power
 from harness.daemon import Ec112Daemon
 from harness.lab_fixtures import Lab
@@ -136,3 +137,40 @@ def test_a_restricted_number_hears_the_warning_reaches_a_taker_and_the_restricti
     assert datetime.fromisoformat(set_entry["detail"]["until"]) == datetime.fromisoformat(set_.json()["until"])
     assert [(e["actor"], e["detail"]["set_by"]) for e in audit if e["action"] == "junk.measure_expired"] == [
         ("ec112", "spv")]
+
+
+def test_a_restricted_caller_waits_behind_an_ordinary_caller_who_came_later(
+    asterisk: Lab, ec112: Ec112Daemon, taker: Callable[..., TakerPhone], citizen_call: Callable[..., CitizenCall],
+) -> None:
+    """RESTRICTED priority is real in Asterisk's queue: both wait (nobody logged in); the taker who then logs in
+    gets the later, ordinary caller first. Still, the restricted caller is answered too."""
+    spv = _supervisor(ec112)
+    sent = httpx.post(f"{ec112.base_url}/api/caller-measures", headers=spv, timeout=10, json={
+        "subject": NUMBER, "kind": "restriction", "reason": "iseng berulang", "hours": 1})
+    assert sent.status_code == 201, sent.text
+    restricted = citizen_call(caller_number=E164, name="restricted")
+    _wait_queued(asterisk, 1)
+    ordinary = citizen_call(caller_number="+6281299990000", name="ordinary")
+    _wait_queued(asterisk, 2)
+    phone = taker("taker01", ring_ms=100, talk_ms=300, max_calls=2)
+    ec112.cli("agent", "login", "taker01")
+    assert ordinary.wait(timeout=30) == 0, ordinary.diagnostics()
+    assert restricted.wait(timeout=30) == 0, restricted.diagnostics()
+    phone.stop()
+    tickets = ec112.wait_for_tickets(lambda ts: len(ts) == 2 and all(t["ended_at"] for t in ts))
+    by_number = {t["caller_number"]: t for t in tickets}
+    first, later = by_number["+6281299990000"], by_number[E164]
+    assert first["created_at"] > later["created_at"]  # it came second …
+    assert first["answered_at"] < later["answered_at"]  # … and was answered first
+    assert later["answered_by"] == "taker01"  # never blocked
+
+
+def _wait_queued(lab: Lab, count: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while time.monotonic() < deadline:
+        shown = lab.rx(f"queue show {lab.config.queue}")
+        if len(re.findall(r"PJSIP/trunk-[0-9a-f]+", shown)) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not {count} callers in the queue after {timeout} s:\n{shown}")
