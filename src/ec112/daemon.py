@@ -34,8 +34,9 @@ from ec112.config.local_token import write_cli_token
 from ec112.config.settings import Settings
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.callbacks import SqlCallbackStore
+from ec112.db.caller_measures import SqlMeasureStore
 from ec112.db.silent_calls import SqlSilentCallStore
-from ec112.domain.events import DispatchChanged, DomainEvent, TicketChanged, TicketOpened
+from ec112.domain.events import CallChanged, CallEnded, DispatchChanged, DomainEvent, TicketChanged, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.domain.silent_calls import SilentCallMarked
 from ec112.location.aml import parse_aml_https, parse_aml_sms
@@ -57,6 +58,8 @@ from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
 from ec112.services.intake import IntakeService, utcnow
+from ec112.services.junk_calls import JunkCallService
+from ec112.services.junk_watch import JunkWatch
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
@@ -179,7 +182,15 @@ async def run(settings: Settings) -> None:
                                 place_civic=geography.gazetteer.find_civic, locate=geography.jurisdiction.locate)
     # How a call is handled before the queue (prompts, priority): from the supervisor's measures on junk-calling
     # numbers and the known incidents, kept in memory by their services (docs/caller-handling.md).
-    handling = CallHandlingPolicy([])
+    # Junk-call measures a supervisor set (warning, lower priority, restriction; never a block), in memory.
+    jc = settings.junk
+    junk = JunkCallService(SqlMeasureStore(engine, ticket_prefix=cc.ticket_prefix), stores.audit,
+                           history_days=jc.history_days, max_measure_hours=jc.max_measure_hours,
+                           default_region=cc.default_region, bus=bus)
+    await junk.load()
+    junk_watch = JunkWatch(junk, tz=ZoneInfo(cc.timezone), wave_window_seconds=jc.wave_window_seconds,
+                           wave_min_numbers=jc.wave_min_numbers, bus=bus)
+    handling = CallHandlingPolicy([junk])
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
@@ -255,6 +266,9 @@ async def run(settings: Settings) -> None:
     bus.subscribe(SilentCallMarked, lambda event: callbacks.on_silent_call(event.ticket))  # every silent call
     bus.subscribe(DispatchChanged, AgencyNotifications(directory, notifier, ticket_prefix=cc.ticket_prefix,
                                                        category_label=desk.category_label).on_dispatch_changed)
+    bus.subscribe(CallChanged, junk_watch.on_call_changed)  # pocket-dial waves, from what presence publishes
+    bus.subscribe(CallEnded, junk_watch.on_call_ended)
+    bus.subscribe(TicketChanged, junk_watch.on_ticket_changed)
     bus.subscribe(DomainEvent, feed.on_event)
     reports = DispatchReports(dispatch_store, tickets, desk, directory, Shifts(tuple(cc.shift_hours),
                               ZoneInfo(cc.timezone)), version=__version__)
@@ -265,7 +279,8 @@ async def run(settings: Settings) -> None:
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography, silent=silent, callbacks=callbacks)
+                locations=locations, aml=aml, geography=geography, silent=silent, callbacks=callbacks,
+                junk=(junk, junk_watch))
     )
     web = _EmbeddedUvicorn(
         uvicorn.Config(
@@ -315,6 +330,7 @@ async def run(settings: Settings) -> None:
                 group.create_task(dispatcher.escalation_loop(), name="escalations"),
                 group.create_task(silent.expiry_loop(), name="silent-calls"),
                 group.create_task(callbacks.escalation_loop(cbs.escalation_check_seconds), name="callback-escalations"),
+                group.create_task(junk.expiry_loop(), name="junk-expiry"),
             ]
             group.create_task(web.serve(), name="web")
             group.create_task(mark_ready(lambda: web.started, ready), name="ready")

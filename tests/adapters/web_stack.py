@@ -26,6 +26,7 @@ from ec112.config.settings import LocationSettings
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
 from ec112.db.callbacks import SqlCallbackStore
+from ec112.db.caller_measures import SqlMeasureStore
 from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
 from ec112.db.locations import SqlLocationRepository
@@ -34,7 +35,7 @@ from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.accounts import NewUser, Role
 from ec112.domain.call_events import ChannelRow, QueueSnapshot
-from ec112.domain.events import DomainEvent, TicketOpened
+from ec112.domain.events import CallChanged, CallEnded, DomainEvent, TicketChanged, TicketOpened
 from ec112.domain.kpi_ratings import KpiThresholds
 from ec112.domain.kpis import Shifts
 from ec112.location.aml import parse_aml_https, parse_aml_sms
@@ -46,6 +47,8 @@ from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
+from ec112.services.junk_calls import JunkCallService
+from ec112.services.junk_watch import JunkWatch
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
@@ -149,6 +152,8 @@ class WebStack:
     prompter: RecordingPrompter | None = None
     callbacks: CallbackService | None = None  # callback tasks (consider() an ended ticket to make one)
     dialer: RecordingDialer | None = None  # what "call back" asked of Asterisk
+    junk: JunkCallService | None = None  # junk-call measures (advise() is what the intake asks)
+    junk_watch: JunkWatch | None = None  # scores, junk share, pocket-dial waves
 
 
 async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
@@ -197,6 +202,13 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
     bus.subscribe(TicketOpened, callbacks.on_ticket_opened)
     bus.subscribe(TicketOpened, locations.on_ticket_opened)
+    junk = JunkCallService(SqlMeasureStore(engine, ticket_prefix="112"), audit, history_days=30, max_measure_hours=48,
+                           default_region="ID", bus=bus)
+    await junk.load()
+    junk_watch = JunkWatch(junk, tz=I18n("Asia/Jakarta").tz, wave_window_seconds=300, wave_min_numbers=3, bus=bus)
+    bus.subscribe(CallChanged, junk_watch.on_call_changed)
+    bus.subscribe(CallEnded, junk_watch.on_call_ended)
+    bus.subscribe(TicketChanged, junk_watch.on_ticket_changed)
     bus.subscribe(DomainEvent, feed.on_event)
     app = create_app(WebDeps(
         desk, agents, readiness, "112",
@@ -208,6 +220,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
         geography=load_geography(LocationSettings(), directory.agencies),  # the shipped boundaries
         silent=silent, callbacks=callbacks,
+        junk=(junk, junk_watch),
     ))
     port = _free_port()
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",
@@ -218,7 +231,8 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
             while not server.started:
                 await asyncio.sleep(0.01)
         yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer,
-                       locations, feed, silent=silent, prompter=prompter, callbacks=callbacks, dialer=dialer)
+                       locations, feed, silent=silent, prompter=prompter, callbacks=callbacks, dialer=dialer,
+                       junk=junk, junk_watch=junk_watch)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)

@@ -30,6 +30,8 @@ from ec112.services.callbacks import CallbackService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.health import Readiness
+from ec112.services.junk_calls import JunkCallService
+from ec112.services.junk_watch import JunkWatch
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
@@ -47,6 +49,7 @@ from ec112.web.dispatch_api import dispatch_router
 from ec112.web.field_pages import field_router
 from ec112.web.geo_api import geo_router
 from ec112.web.i18n import WEB_DIR
+from ec112.web.junk_api import junk_router
 from ec112.web.live import live_router
 from ec112.web.live_feed import LiveFeed
 from ec112.web.locations_api import locations_router
@@ -90,6 +93,7 @@ class WebDeps:
     aml: AmlOptions | None = None  # the AML intakes (web/aml_api.py); needs ``locations``
     silent: SilentCallService | None = None  # the "silent caller" button (web/silent_api.py)
     callbacks: CallbackService | None = None  # callback tasks (web/callbacks_web.py)
+    junk: tuple[JunkCallService, JunkWatch] | None = None  # junk-call measures, scores, waves (web/junk_api.py)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -106,6 +110,8 @@ def create_app(deps: WebDeps) -> FastAPI:
     app.include_router(agencies_router(deps.directory, deps.desk.categories))
     if deps.geography is not None:
         app.include_router(geo_router(deps.geography, deps.directory))
+    if deps.junk is not None:  # before the wallboard's /wallboard/panel/{name}
+        app.include_router(junk_router(deps.web, *deps.junk, deps.presence, deps.desk))
     app.include_router(wallboard_router(deps.web, deps.presence, deps.kpis, deps.desk, deps.thresholds,
                                         dispatcher=deps.dispatcher, reports=deps.reports, no_answer=deps.no_answer))
     app.include_router(ticket_pages_router(deps.web, deps.desk, prefix=deps.ticket_prefix))
