@@ -31,8 +31,10 @@ from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.local_token import write_cli_token
 from ec112.config.settings import Settings
 from ec112.db.accounts import SqlAccountStore
+from ec112.db.known_incidents import SqlIncidentStore
 from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
+from ec112.domain.presence import AgentState
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
 from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
@@ -51,11 +53,13 @@ from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
 from ec112.services.intake import IntakeService, utcnow
+from ec112.services.known_incidents import KnownIncidentService, RenderPlace
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
+from ec112.services.prompt_renderer import EspeakRenderer
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.ticket_desk import TicketDesk
@@ -172,7 +176,18 @@ async def run(settings: Settings) -> None:
                                 place_civic=geography.gazetteer.find_civic, locate=geography.jurisdiction.locate)
     # How a call is handled before the queue (prompts, priority): from the supervisor's measures on junk-calling
     # numbers and the known incidents, kept in memory by their services (docs/caller-handling.md).
-    handling = CallHandlingPolicy([])
+    # Known incidents (mass-incident mode): active ones in memory; a caller hears one only while no call taker is
+    # free, read from presence's in-memory snapshot (presence is built below: the lambda reads it per call).
+    ps = settings.prompts
+    known_incidents = KnownIncidentService(
+        SqlIncidentStore(engine), TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, bus=bus),
+        max_hours=settings.incidents.max_hours, areas=geography.jurisdiction, bus=bus,
+        takers_free=lambda: any(a.state is AgentState.AVAILABLE for a in presence.snapshot().agents),
+        renderer=EspeakRenderer(espeak=ps.espeak_binary, sox=ps.sox_binary, timeout=ps.render_timeout_seconds),
+        render_place=RenderPlace(ps.render_dir, ps.render_dir_in_asterisk or str(ps.render_dir))
+        if ps.render_dir else None)
+    await known_incidents.load()
+    handling = CallHandlingPolicy([known_incidents])
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
@@ -241,7 +256,7 @@ async def run(settings: Settings) -> None:
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography)
+                locations=locations, aml=aml, geography=geography, incidents=known_incidents)
     )
     web = _EmbeddedUvicorn(
         uvicorn.Config(
@@ -297,6 +312,7 @@ async def run(settings: Settings) -> None:
             web.should_exit = True
             await ami.close()
             await locations.close(SHUTDOWN_GRACE)  # reference fetches in flight
+            await known_incidents.close(SHUTDOWN_GRACE)  # recordings being rendered, counts being written
             await bus.close(SHUTDOWN_GRACE)  # subscribers still at work (e.g. a webhook being queued)
             await notifier.close(SHUTDOWN_GRACE)  # what is still in flight stays pending for the next start
             for task in endless:

@@ -29,6 +29,7 @@ from ec112.services.agents import AgentService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.health import Readiness
+from ec112.services.known_incidents import KnownIncidentService
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
@@ -44,6 +45,8 @@ from ec112.web.dispatch_api import dispatch_router
 from ec112.web.field_pages import field_router
 from ec112.web.geo_api import geo_router
 from ec112.web.i18n import WEB_DIR
+from ec112.web.incidents_api import incidents_router
+from ec112.web.incidents_pages import incidents_pages_router
 from ec112.web.live import live_router
 from ec112.web.live_feed import LiveFeed
 from ec112.web.locations_api import locations_router
@@ -84,6 +87,7 @@ class WebDeps:
     geography: Geography | None = None  # boundaries, gazetteer, jurisdiction (web/geo_api.py)
     locations: LocationService | None = None  # every location of a ticket (web/locations_api.py)
     aml: AmlOptions | None = None  # the AML intakes (web/aml_api.py); needs ``locations``
+    incidents: KnownIncidentService | None = None  # known incidents: API, page, banners (web/incidents_*.py)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -118,6 +122,9 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(locations_router(deps.locations, deps.desk, prefix=deps.ticket_prefix))
         if deps.aml is not None:
             app.include_router(aml_router(deps.locations, deps.web, deps.aml))
+    if deps.incidents is not None:
+        app.include_router(incidents_router(deps.incidents, deps.desk))
+        app.include_router(incidents_pages_router(deps.web, deps.incidents, deps.desk, deps.geography))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(DomainError)

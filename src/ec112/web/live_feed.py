@@ -2,7 +2,7 @@
 
 A subscriber of the event bus (wired in the composition root). Each message has an increasing id, its kind
 (``agent``, ``queue``, ``call``, ``call_ended``, ``ami``, ``reload``, ``ticket``, ``dispatch``, ``alert``,
-``location``) and its
+``location``, ``incident``) and its
 JSON text, made once for all clients. Clients get bounded queues: one that falls behind gets a single
 ``reload`` instead of an ever-growing backlog (the page then refetches the state).
 """
@@ -31,6 +31,7 @@ from ec112.domain.events import (
     TicketLocated,
     TicketOpened,
 )
+from ec112.domain.known_incidents import KnownIncidentChanged
 from ec112.domain.tickets import Ticket
 from ec112.web.location_json import location_json, report_json, unlocated_json
 
@@ -110,6 +111,9 @@ class LiveFeed:
                                     "unlocated": unlocated_json(unlocated) if unlocated else None}
             case DispatchChanged(dispatch=dispatch):
                 return "dispatch", _dispatch(dispatch)
+            case KnownIncidentChanged(incident=i, change=change):  # the banners refetch; the counts ride along
+                return "incident", {"id": i.id, "change": change.value, "active": i.active(event.at),
+                                    "calls": i.calls, "heard": i.heard, "render": i.render.value}
             case NoAnswerAlert(endpoint=endpoint, action=action, ring_seconds=ring_seconds, at=at):
                 return "alert", {"kind": "no_answer", "endpoint": endpoint, "action": action,
                                  "at": at.isoformat(), "ring_seconds": ring_seconds}
