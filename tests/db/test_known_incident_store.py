@@ -90,7 +90,8 @@ async def test_linking_a_call_to_the_incident_classifies_it_information_once(eng
     linked = await service.link(str(caller.id), posted.id, TAKER)
     assert (linked.classification, linked.status, linked.classified_by) == ("informasi", TicketStatus.CLOSED,
                                                                             "taker01")
-    assert linked.description is not None and "Kejadian diketahui" in linked.description
+    assert linked.description is not None
+    assert "Kejadian diketahui" in linked.description
     again = await service.link(str(caller.id), posted.id, TAKER)  # a second click changes nothing
     assert again.revision == linked.revision
     events = [e for e in await tickets.events(caller.id) if e.kind == "incident.linked"]

@@ -82,11 +82,13 @@ def test_kecamatan_and_desa_areas_hold_by_code_including_a_desa_on_the_border() 
 def test_an_incident_is_active_from_its_post_until_its_end_or_until_ended_early() -> None:
     i = KnownIncident(1, "Kebakaran", None, IncidentArea(AreaKind.REGENCY), T0, "spv", T0 + timedelta(hours=2))
     assert not i.active(T0 - timedelta(seconds=1))
-    assert i.active(T0) and i.active(T0 + timedelta(minutes=119))
+    assert i.active(T0)
+    assert i.active(T0 + timedelta(minutes=119))
     assert not i.active(T0 + timedelta(hours=2))
     assert i.seconds_left(T0 + timedelta(hours=1)) == 3600
     ended = replace(i, ended_at=T0 + timedelta(minutes=10), ended_by="spv")
-    assert ended.active(T0 + timedelta(minutes=9)) and not ended.active(T0 + timedelta(minutes=10))
+    assert ended.active(T0 + timedelta(minutes=9))
+    assert not ended.active(T0 + timedelta(minutes=10))
     assert ended.seconds_left(T0 + timedelta(minutes=11)) == 0
 
 
@@ -234,7 +236,8 @@ async def test_its_text_is_rendered_id_then_en_and_played_after_the_generic_prom
     # After a restart the recordings on disk are used again, not rendered twice.
     again, _s, _r = _service(renderer=renderer, place=RenderPlace(tmp_path, "/lab/rendered"), store=_store)
     await again.load()
-    assert again.active()[0].render is RenderState.READY and len(renderer.made) == 2
+    assert again.active()[0].render is RenderState.READY
+    assert len(renderer.made) == 2
 
 
 async def test_a_failed_rendering_leaves_the_generic_prompt_and_says_so(tmp_path: Path) -> None:
