@@ -27,6 +27,7 @@ from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
 from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
+from ec112.db.known_incidents import SqlIncidentStore
 from ec112.db.locations import SqlLocationRepository
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
@@ -43,6 +44,7 @@ from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
+from ec112.services.known_incidents import KnownIncidentService
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
@@ -118,6 +120,8 @@ class WebStack:
     no_answer: NoAnswerGuard | None = None  # feed it AgentRingNoAnswer to pause a desk that rang out
     locations: LocationService | None = None  # every location of a ticket, AML matching
     feed: LiveFeed | None = None  # the live stream (subscribe to see the events a panel gets)
+    incidents: KnownIncidentService | None = None  # known incidents (advise() as the intake asks it)
+    room: dict[str, bool] = field(default_factory=dict)  # room["taker_free"]: what presence would say
 
 
 async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
@@ -157,6 +161,10 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     aml = AmlOptions(parse_https=lambda body, at: parse_aml_https(body, received_at=at),
                      parse_sms=lambda text, at: parse_aml_sms(text, received_at=at),
                      hmac_key=AML_HMAC_KEY, sms_token=AML_SMS_TOKEN)
+    room = {"taker_free": False}
+    geography = load_geography(LocationSettings(), directory.agencies)  # the shipped boundaries
+    incidents = KnownIncidentService(SqlIncidentStore(engine), desk, max_hours=24, areas=geography.jurisdiction,
+                                     takers_free=lambda: room["taker_free"], bus=bus)
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
     bus.subscribe(TicketOpened, locations.on_ticket_opened)
     bus.subscribe(DomainEvent, feed.on_event)
@@ -168,7 +176,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         deliveries=SqlWebhookLog(engine), dispatcher=dispatcher,
         reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
-        geography=load_geography(LocationSettings(), directory.agencies),  # the shipped boundaries
+        geography=geography, incidents=incidents,
     ))
     port = _free_port()
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",
@@ -179,7 +187,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
             while not server.started:
                 await asyncio.sleep(0.01)
         yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer,
-                       locations, feed)
+                       locations, feed, incidents, room)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
