@@ -53,13 +53,13 @@ from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
 from ec112.services.intake import IntakeService, utcnow
-from ec112.services.known_incidents import KnownIncidentService, RenderPlace
+from ec112.services.known_incidents import KnownIncidentService
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
-from ec112.services.prompt_renderer import EspeakRenderer
+from ec112.services.prompt_renderer import EspeakRenderer, RenderPlace
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.ticket_desk import TicketDesk

@@ -32,8 +32,8 @@ from ec112.domain.known_incidents import (
 from ec112.domain.location import Location, LocationSource
 from ec112.routing.geography import Geography
 from ec112.services.event_bus import LocalEventBus
-from ec112.services.known_incidents import KnownIncidentService, RenderPlace
-from ec112.services.prompt_renderer import RenderError
+from ec112.services.known_incidents import KnownIncidentService
+from ec112.services.prompt_renderer import RenderError, RenderPlace
 from ec112.services.ticket_desk import TicketDesk
 
 T0 = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -43,7 +43,7 @@ from ec112.routing.areas import Boundary, display_name
 from ec112.services.background import BackgroundTasks
 from ec112.services.event_bus import EventBus, NullEventBus
 from ec112.services.intake import utcnow
-from ec112.services.prompt_renderer import RenderError
+from ec112.services.prompt_renderer import RenderError, RenderPlace
 from ec112.services.ticket_desk import TicketDesk
 
 log = logging.getLogger(__name__)
@@ -77,19 +77,6 @@ class Areas(Protocol):
     def area(self, code: str | None) -> Boundary | None: ...
 
     def locate(self, lat: float, lon: float) -> Jurisdiction: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RenderPlace:
-    """Where rendered prompts go (``[prompts] render_dir``) and the same directory as Asterisk sees it."""
-
-    directory: Path
-    in_asterisk: str
-
-    def files(self, incident_id: int) -> tuple[tuple[str, Path, str], ...]:
-        """(language, host file, Playback name) per language, Indonesian first."""
-        return tuple((lang, self.directory / f"incident-{incident_id}-{lang}.wav",
-                      f"{self.in_asterisk.rstrip('/')}/incident-{incident_id}-{lang}") for lang in ("id", "en"))
 
 
 class KnownIncidentService:

@@ -11,10 +11,24 @@ import asyncio
 import contextlib
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 VOICES = {"id": "id", "en": "en"}  # espeak-ng voice per prompt language
+
+
+@dataclass(frozen=True, slots=True)
+class RenderPlace:
+    """Where rendered prompts go (``[prompts] render_dir``) and the same directory as Asterisk sees it."""
+
+    directory: Path
+    in_asterisk: str
+
+    def files(self, incident_id: int) -> tuple[tuple[str, Path, str], ...]:
+        """(language, host file, Playback name) per language, Indonesian first."""
+        return tuple((lang, self.directory / f"incident-{incident_id}-{lang}.wav",
+                      f"{self.in_asterisk.rstrip('/')}/incident-{incident_id}-{lang}") for lang in ("id", "en"))
 
 
 class RenderError(Exception):

@@ -18,7 +18,10 @@
 
   setInterval(function () {
     document.querySelectorAll(".ki-left[data-ends]").forEach(function (el) {
-      el.textContent = fmt((Date.parse(el.dataset.ends) - Date.now()) / 1000);
+      var left = (Date.parse(el.dataset.ends) - Date.now()) / 1000;
+      el.textContent = fmt(left);
+      var item = el.closest(".ki-item");
+      if (left <= 0 && item) item.hidden = true; // over: callers no longer hear it (the next refetch drops it)
     });
   }, 1000);
 
