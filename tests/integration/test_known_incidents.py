@@ -14,7 +14,6 @@ import wave
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from harness.audio import make_tone_wav, tone_power, voiced_seconds
 from harness.daemon import Ec112Daemon
@@ -26,17 +25,14 @@ FIRE_ID = "Kebakaran di Pasar Penajam sudah ditangani pemadam kebakaran"
 FIRE_EN = "The fire at Pasar Penajam is being handled by the fire brigade"
 
 
-def post_incident(ec112: Ec112Daemon, **body: Any) -> dict[str, Any]:
-    response = httpx.post(f"{ec112.base_url}/api/incidents", headers=ec112.auth_headers(), timeout=10,
-                          json={"text_id": FIRE_ID, "text_en": FIRE_EN, "minutes": 30, **body})
-    assert response.status_code == 201, response.text
-    return dict(response.json())
+def post_incident(ec112: Ec112Daemon) -> dict[str, Any]:
+    """As a supervisor would from a terminal: `ec112 incidents post` (the JSON API underneath)."""
+    return dict(ec112.cli_json("incidents", "post", FIRE_ID, "--en", FIRE_EN, "--minutes", "30"))
 
 
 def end_incident(ec112: Ec112Daemon, incident_id: int) -> None:
-    response = httpx.post(f"{ec112.base_url}/api/incidents/{incident_id}/end", headers=ec112.auth_headers(),
-                          timeout=10)
-    assert response.status_code == 200, response.text
+    ended = ec112.cli("incidents", "end", str(incident_id))
+    assert "diakhiri / ended: 1 panggilan / calls, 1 mendengarnya / heard it" in ended.stdout
 
 
 def announcements(asterisk: Lab) -> list[str]:
