@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 import secrets
+import shutil
 import socket
 import string
 from collections.abc import Mapping
@@ -39,6 +40,14 @@ def default_templates_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[3] / "asterisk-conf"
+
+
+def default_sounds_dir() -> Path:
+    """The repo's sounds/ (ec112's prompts, issue 13), or a copy shipped inside the package if one exists."""
+    packaged = Path(__file__).parent / "sounds"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "sounds"
 
 
 def free_port(kind: Literal["tcp", "udp"] = "tcp", host: str = "127.0.0.1") -> int:
@@ -202,8 +211,10 @@ def _substitute(name: str, template: str, values: Mapping[str, str]) -> str:
 
 
 def render(config: LabConfig, templates_dir: Path | None = None, *,
-           appendices: Mapping[str, str] | None = None) -> Path:
-    """Write etc/*.conf and the runtime dirs; return asterisk.conf's host path (for `-C`).
+           appendices: Mapping[str, str] | None = None, sounds: Path | None = None) -> Path:
+    """Write etc/*.conf and the runtime dirs, copy the prompts (``sounds``, default the project's sounds/) to
+    ``<lab>/sounds`` (``${sounds_dir}``, where musiconhold.conf and the intake find them); return asterisk.conf's
+    host path (for `-C`).
 
     ``appendices`` maps a rendered file name ("extensions.conf") to template text appended to it, with the
     same placeholders: bench-only contexts and endpoints (bench/) without touching the production templates.
@@ -230,7 +241,15 @@ def render(config: LabConfig, templates_dir: Path | None = None, *,
         target = etc / template.name
         target.write_text(text)
         target.chmod(0o600)
+    _copy_sounds(sounds or default_sounds_dir(), config.directory / "sounds")
     return config.asterisk_conf
+
+
+def _copy_sounds(source: Path, target: Path) -> None:
+    """The lab's own copy of the prompts: inside the lab directory, so Asterisk 22's chroot sees it too."""
+    if not (source / "id").is_dir():
+        raise FileNotFoundError(f"no prompts in {source} (expected sounds/id/, made by scripts/make_prompts.py)")
+    shutil.copytree(source, target, dirs_exist_ok=True)
 
 
 def _drop_absent_modules(text: str, modules_dir: Path) -> str:
