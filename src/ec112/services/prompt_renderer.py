@@ -16,6 +16,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 VOICES = {"id": "id", "en": "en"}  # espeak-ng voice per prompt language
+REAP_SECONDS = 2.0  # a killed renderer is gone well within this
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +70,19 @@ class EspeakRenderer:
             async with asyncio.timeout(self._timeout):
                 _out, err = await process.communicate()
         except TimeoutError:
+            _kill(process)
+            with contextlib.suppress(TimeoutError):  # reaped, so its transport closes with it
+                async with asyncio.timeout(REAP_SECONDS):
+                    await process.wait()
             raise RenderError(f"{argv[0]} took longer than {self._timeout:g} s") from None
         finally:
-            if process.returncode is None:  # overran (or we were cancelled): it must not live on
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
+            if process.returncode is None:  # cancelled (shutdown): it must not live on
+                _kill(process)
         if process.returncode != 0:
             detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] if err else []
             raise RenderError(f"{argv[0]} exited with {process.returncode}: {' '.join(detail)}")
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
