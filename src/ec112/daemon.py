@@ -35,9 +35,11 @@ from ec112.config.settings import Settings
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.callbacks import SqlCallbackStore
 from ec112.db.caller_measures import SqlMeasureStore
+from ec112.db.known_incidents import SqlIncidentStore
 from ec112.db.silent_calls import SqlSilentCallStore
 from ec112.domain.events import CallChanged, CallEnded, DispatchChanged, DomainEvent, TicketChanged, TicketOpened
 from ec112.domain.kpis import Shifts
+from ec112.domain.presence import AgentState
 from ec112.domain.silent_calls import SilentCallMarked
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
@@ -60,11 +62,13 @@ from ec112.services.health import ComponentHealth
 from ec112.services.intake import IntakeService, utcnow
 from ec112.services.junk_calls import JunkCallService
 from ec112.services.junk_watch import JunkWatch
+from ec112.services.known_incidents import KnownIncidentService
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
+from ec112.services.prompt_renderer import EspeakRenderer, RenderPlace
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.silent_calls import SilentCallService
@@ -190,7 +194,19 @@ async def run(settings: Settings) -> None:
     await junk.load()
     junk_watch = JunkWatch(junk, tz=ZoneInfo(cc.timezone), wave_window_seconds=jc.wave_window_seconds,
                            wave_min_numbers=jc.wave_min_numbers, bus=bus)
-    handling = CallHandlingPolicy([junk])
+    # Known incidents (mass-incident mode): active ones in memory; a caller hears one only while no call taker is
+    # free, read from presence's in-memory snapshot (presence is built below: the lambda reads it per call).
+    ps = settings.prompts
+    known_incidents = KnownIncidentService(
+        SqlIncidentStore(engine), TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, bus=bus),
+        max_hours=settings.incidents.max_hours, areas=geography.jurisdiction, bus=bus,
+        takers_free=lambda: any(a.state is AgentState.AVAILABLE for a in presence.snapshot().agents),
+        renderer=EspeakRenderer(espeak=ps.espeak_binary, sox=ps.sox_binary, timeout=ps.render_timeout_seconds),
+        render_place=RenderPlace(ps.render_dir, ps.render_dir_in_asterisk or str(ps.render_dir))
+        if ps.render_dir else None)
+    await known_incidents.load()
+    # The supervisor's choices, in the order a caller hears them: a measure's warning, then an incident's news.
+    handling = CallHandlingPolicy([junk, known_incidents])
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
@@ -280,7 +296,7 @@ async def run(settings: Settings) -> None:
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
                 locations=locations, aml=aml, geography=geography, silent=silent, callbacks=callbacks,
-                junk=(junk, junk_watch))
+                junk=(junk, junk_watch), incidents=known_incidents)
     )
     web = _EmbeddedUvicorn(
         uvicorn.Config(
@@ -341,6 +357,7 @@ async def run(settings: Settings) -> None:
             await ami.close()
             await locations.close(SHUTDOWN_GRACE)  # reference fetches in flight
             await callbacks.close(SHUTDOWN_GRACE)
+            await known_incidents.close(SHUTDOWN_GRACE)  # recordings being rendered, counts being written
             await bus.close(SHUTDOWN_GRACE)  # subscribers still at work (e.g. a webhook being queued)
             await notifier.close(SHUTDOWN_GRACE)  # what is still in flight stays pending for the next start
             for task in endless:

@@ -29,6 +29,7 @@ from ec112.db.callbacks import SqlCallbackStore
 from ec112.db.caller_measures import SqlMeasureStore
 from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
+from ec112.db.known_incidents import SqlIncidentStore
 from ec112.db.locations import SqlLocationRepository
 from ec112.db.silent_calls import SqlSilentCallStore
 from ec112.db.tickets import SqlTicketRepository
@@ -49,6 +50,7 @@ from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
 from ec112.services.junk_calls import JunkCallService
 from ec112.services.junk_watch import JunkWatch
+from ec112.services.known_incidents import KnownIncidentService
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
@@ -154,6 +156,8 @@ class WebStack:
     dialer: RecordingDialer | None = None  # what "call back" asked of Asterisk
     junk: JunkCallService | None = None  # junk-call measures (advise() is what the intake asks)
     junk_watch: JunkWatch | None = None  # scores, junk share, pocket-dial waves
+    incidents: KnownIncidentService | None = None  # known incidents (advise() as the intake asks it)
+    room: dict[str, bool] = field(default_factory=dict)  # room["taker_free"]: what presence would say
 
 
 async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
@@ -199,6 +203,10 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     dialer = RecordingDialer()
     callbacks = CallbackService(SqlCallbackStore(engine), tickets, dialer, bus, ticket_prefix="112",
                                 deadline_seconds=120)
+    room = {"taker_free": False}
+    geography = load_geography(LocationSettings(), directory.agencies)  # the shipped boundaries
+    incidents = KnownIncidentService(SqlIncidentStore(engine), desk, max_hours=24, areas=geography.jurisdiction,
+                                     takers_free=lambda: room["taker_free"], bus=bus)
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
     bus.subscribe(TicketOpened, callbacks.on_ticket_opened)
     bus.subscribe(TicketOpened, locations.on_ticket_opened)
@@ -218,9 +226,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         deliveries=SqlWebhookLog(engine), dispatcher=dispatcher,
         reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
-        geography=load_geography(LocationSettings(), directory.agencies),  # the shipped boundaries
-        silent=silent, callbacks=callbacks,
-        junk=(junk, junk_watch),
+        geography=geography, silent=silent, callbacks=callbacks, junk=(junk, junk_watch), incidents=incidents,
     ))
     port = _free_port()
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",
@@ -232,7 +238,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
                 await asyncio.sleep(0.01)
         yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer,
                        locations, feed, silent=silent, prompter=prompter, callbacks=callbacks, dialer=dialer,
-                       junk=junk, junk_watch=junk_watch)
+                       junk=junk, junk_watch=junk_watch, incidents=incidents, room=room)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)

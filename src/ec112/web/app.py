@@ -32,6 +32,7 @@ from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.health import Readiness
 from ec112.services.junk_calls import JunkCallService
 from ec112.services.junk_watch import JunkWatch
+from ec112.services.known_incidents import KnownIncidentService
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
@@ -49,6 +50,8 @@ from ec112.web.dispatch_api import dispatch_router
 from ec112.web.field_pages import field_router
 from ec112.web.geo_api import geo_router
 from ec112.web.i18n import WEB_DIR
+from ec112.web.incidents_api import incidents_router
+from ec112.web.incidents_pages import incidents_pages_router
 from ec112.web.junk_api import junk_router
 from ec112.web.live import live_router
 from ec112.web.live_feed import LiveFeed
@@ -94,6 +97,7 @@ class WebDeps:
     silent: SilentCallService | None = None  # the "silent caller" button (web/silent_api.py)
     callbacks: CallbackService | None = None  # callback tasks (web/callbacks_web.py)
     junk: tuple[JunkCallService, JunkWatch] | None = None  # junk-call measures, scores, waves (web/junk_api.py)
+    incidents: KnownIncidentService | None = None  # known incidents: API, page, banners (web/incidents_*.py)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -134,6 +138,9 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(silent_router(deps.silent, prefix=deps.ticket_prefix))
     if deps.callbacks is not None:
         app.include_router(callbacks_router(deps.web, deps.callbacks))
+    if deps.incidents is not None:
+        app.include_router(incidents_router(deps.incidents, deps.desk))
+        app.include_router(incidents_pages_router(deps.web, deps.incidents, deps.desk, deps.geography))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(DomainError)

@@ -2,7 +2,7 @@
 
 A subscriber of the event bus (wired in the composition root). Each message has an increasing id, its kind
 (``agent``, ``queue``, ``call``, ``call_ended``, ``ami``, ``reload``, ``ticket``, ``dispatch``, ``alert``,
-``location``, ``silent``, ``callback``, ``measure``, ``wave``) and its
+``location``, ``silent``, ``callback``, ``measure``, ``wave``, ``incident``) and its
 JSON text, made once for all clients. Clients get bounded queues: one that falls behind gets a single
 ``reload`` instead of an ever-growing backlog (the page then refetches the state).
 """
@@ -33,6 +33,7 @@ from ec112.domain.events import (
     TicketOpened,
 )
 from ec112.domain.junk_calls import MeasureChanged, WaveFlagged
+from ec112.domain.known_incidents import KnownIncidentChanged
 from ec112.domain.silent_calls import SilentCallMarked
 from ec112.domain.tickets import Ticket
 from ec112.web.location_json import location_json, report_json, unlocated_json
@@ -127,6 +128,9 @@ class LiveFeed:
                                    "until": m.until.isoformat(), "set_by": m.set_by}
             case WaveFlagged(wave=wave):
                 return "wave", {"since": wave.since.isoformat(), "numbers": wave.numbers, "pattern": wave.pattern}
+            case KnownIncidentChanged(incident=i, change=change):  # the banners refetch; the counts ride along
+                return "incident", {"id": i.id, "change": change.value, "active": i.active(event.at),
+                                    "calls": i.calls, "heard": i.heard, "render": i.render.value}
             case NoAnswerAlert(endpoint=endpoint, action=action, ring_seconds=ring_seconds, at=at):
                 return "alert", {"kind": "no_answer", "endpoint": endpoint, "action": action,
                                  "at": at.isoformat(), "ring_seconds": ring_seconds}
