@@ -22,8 +22,10 @@ from ec112 import __version__
 from ec112.agi.intake_route import IntakeRoute
 from ec112.agi.ping_route import ping_route
 from ec112.agi.server import AgiServer
+from ec112.agi.text_route import TextRoute
 from ec112.ami.client import AmiAuthError, AmiClient
 from ec112.ami.events import TypedEvents
+from ec112.ami.messages import AmiMessageSender
 from ec112.ami.telephony import AmiTelephony
 from ec112.config.agencies_file import AgenciesFileError, load_agencies
 from ec112.config.boundaries_file import BoundariesFileError, load_geography
@@ -31,13 +33,15 @@ from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.local_token import write_cli_token
 from ec112.config.settings import Settings
 from ec112.db.accounts import SqlAccountStore
+from ec112.db.text_messages import SqlTextStore
 from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
 from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
 from ec112.records import AsteriskRecords
-from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE
+from ec112.records.text_spool import FileTextSpool
+from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE, TEXT_ROUTE
 from ec112.services.accounts import UserAdmin
 from ec112.services.agency_notifications import AgencyNotifications
 from ec112.services.agents import AgentService
@@ -58,6 +62,7 @@ from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
+from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.watchdog.heartbeat import heartbeat, mark_ready
 from ec112.web.aml_api import AmlOptions
@@ -173,6 +178,15 @@ async def run(settings: Settings) -> None:
     # How a call is handled before the queue (prompts, priority): from the supervisor's measures on junk-calling
     # numbers and the known incidents, kept in memory by their services (docs/caller-handling.md).
     handling = CallHandlingPolicy([])
+    # Text to 112: SIP MESSAGEs on tickets' conversations (FastAGI route "text"; the dialplan's spool read back),
+    # call takers' answers by AMI MessageSend through the trunk.
+    tx = settings.text
+    texts = TextService(tickets, SqlTextStore(engine), intake, default_region=cc.default_region,
+                        trunk=tx.trunk_endpoint, reply_from=tx.reply_from,
+                        idle=timedelta(minutes=tx.conversation_idle_minutes), sender=AmiMessageSender(ami), bus=bus)
+    text_spool = FileTextSpool(tx.spool_dir) if tx.spool_dir is not None else None
+    if text_spool is None:
+        log.warning("[text] spool_dir is not set: text messages spooled while ec112 was down are not read back")
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
@@ -180,7 +194,8 @@ async def run(settings: Settings) -> None:
         {INTAKE_ROUTE: IntakeRoute(intake, deadline=settings.agi.intake_deadline, read_location=read_geoloc_profile,
                                    header_reference=reference_from_header, locations=locations,
                                    observe=intake_seconds.observe, handling=handling),
-         PING_ROUTE: ping_route},
+         PING_ROUTE: ping_route,
+         TEXT_ROUTE: TextRoute(texts.receive, intake.number, deadline=settings.agi.intake_deadline)},
         header_timeout=settings.agi.header_timeout,
         command_timeout=settings.agi.command_timeout,
         max_header_bytes=settings.agi.max_header_bytes,
@@ -241,7 +256,7 @@ async def run(settings: Settings) -> None:
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography)
+                locations=locations, aml=aml, geography=geography, texts=texts)
     )
     web = _EmbeddedUvicorn(
         uvicorn.Config(
@@ -289,6 +304,8 @@ async def run(settings: Settings) -> None:
                 group.create_task(notifier.run(), name="webhooks"),
                 group.create_task(dispatcher.escalation_loop(), name="escalations"),
             ]
+            if text_spool is not None:
+                endless.append(group.create_task(texts.run_spool(text_spool, tx.spool_poll_seconds), name="text-spool"))
             group.create_task(web.serve(), name="web")
             group.create_task(mark_ready(lambda: web.started, ready), name="ready")
             await stop.wait()
