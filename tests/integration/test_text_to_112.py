@@ -93,7 +93,8 @@ def test_text_to_112_spooled_while_down_then_a_conversation_with_the_call_taker(
         # ec112 is down: Asterisk still takes the message, spools it and answers the citizen by itself.
         assert citizen.send("Tolong, rumah saya kebakaran di Jl. Merdeka 5") == 202
         auto = citizen.wait_message(lambda b: "112" in b)
-        assert "Pesan Anda diterima" in auto and "Your message was received" in auto
+        assert "Pesan Anda diterima" in auto
+        assert "Your message was received" in auto
         assert (asterisk.config.directory / "spool" / "ec112-text.spool").exists()
 
         # ec112 starts: the spooled message opens a text ticket.
