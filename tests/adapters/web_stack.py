@@ -28,6 +28,7 @@ from ec112.db.audit import SqlAuditStore
 from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
 from ec112.db.locations import SqlLocationRepository
+from ec112.db.text_messages import SqlTextStore
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.accounts import NewUser, Role
@@ -43,6 +44,7 @@ from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
+from ec112.services.intake import IntakeService
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
@@ -50,6 +52,7 @@ from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
+from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.aml_api import AmlOptions
 from ec112.web.app import WebDeps, create_app
@@ -93,6 +96,19 @@ class RecordingTelephony:
         return []
 
 
+class RecordingSender:
+    """AMI MessageSend as a list; ``refuse`` makes Asterisk refuse the next ones."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+        self.refuse: Exception | None = None
+
+    async def send(self, destination: str, sender: str, body: str) -> None:
+        if self.refuse is not None:
+            raise self.refuse
+        self.sent.append((destination, sender, body))
+
+
 class _QuietUvicorn(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -118,6 +134,8 @@ class WebStack:
     no_answer: NoAnswerGuard | None = None  # feed it AgentRingNoAnswer to pause a desk that rang out
     locations: LocationService | None = None  # every location of a ticket, AML matching
     feed: LiveFeed | None = None  # the live stream (subscribe to see the events a panel gets)
+    texts: TextService | None = None  # text to 112 (receive() a message as the FastAGI route would)
+    sender: RecordingSender | None = None  # the answers "sent" through AMI MessageSend
 
 
 async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
@@ -157,6 +175,11 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     aml = AmlOptions(parse_https=lambda body, at: parse_aml_https(body, received_at=at),
                      parse_sms=lambda text, at: parse_aml_sms(text, received_at=at),
                      hmac_key=AML_HMAC_KEY, sms_token=AML_SMS_TOKEN)
+    sender = RecordingSender()
+    texts = TextService(tickets, SqlTextStore(engine),
+                        IntakeService(tickets, default_region="ID", ticket_prefix="112", bus=bus),
+                        default_region="ID", trunk="trunk", reply_from="sip:112@ec112",
+                        idle=timedelta(minutes=30), sender=sender, bus=bus)
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
     bus.subscribe(TicketOpened, locations.on_ticket_opened)
     bus.subscribe(DomainEvent, feed.on_event)
@@ -169,6 +192,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
         geography=load_geography(LocationSettings(), directory.agencies),  # the shipped boundaries
+        texts=texts,
     ))
     port = _free_port()
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",
@@ -179,7 +203,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
             while not server.started:
                 await asyncio.sleep(0.01)
         yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer,
-                       locations, feed)
+                       locations, feed, texts, sender)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
