@@ -72,7 +72,8 @@ def test_the_emergency_context_calls_the_intake_route_and_honours_the_ticket_var
     assert "Goto(queue)" in text
     for variable in (dialplan.ANNOUNCE_VARIABLE, dialplan.PRIORITY_VARIABLE):
         assert f"Set({variable}=)" in text  # cleared before the AGI: only ec112 sets them
-    assert f'Playback(${{{dialplan.ANNOUNCE_VARIABLE}}})' in text
+    assert f'GotoIf($["${{{dialplan.ANNOUNCE_VARIABLE}}}" = ""]?queue)' in text  # core: no module to miss
+    assert f"n,Playback(${{{dialplan.ANNOUNCE_VARIABLE}}})" in text
     assert f"Set(CHANNEL(musicclass)={dialplan.WAITING_MUSIC_CLASS})" in text
 
 

@@ -34,6 +34,7 @@ from ec112.services.locations import AmlReading, LocationService
 from ec112.web.auth import Auth, WebAuth, require
 from ec112.web.location_json import location_json
 from ec112.web.pages import _page, _translator
+from ec112.web.request_body import read_capped
 from ec112.web.ticket_pages import error_page
 
 log = logging.getLogger(__name__)
@@ -83,20 +84,6 @@ def verify_hmac(key: bytes, body: bytes) -> bytes | None:
     return signed if hmac.compare_digest(aml_hmac(key, signed), sent.strip().lower()) else None
 
 
-async def _capped_body(request: Request, limit: int) -> bytes | None:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _refused(status: int, code: str, message: str, reasons: list[str] | None = None) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if reasons is not None:
@@ -120,7 +107,7 @@ def aml_router(locations: LocationService, web: WebAuth, options: AmlOptions) ->
     @router.post("/api/aml", responses={400: {}, 403: {}, 413: {}})
     async def aml_https(request: Request) -> Response:
         """An ELS/AML HTTPS POST (``application/x-www-form-urlencoded``)."""
-        body = await _capped_body(request, MAX_HTTPS_BODY)
+        body = await read_capped(request, MAX_HTTPS_BODY)
         if body is None:
             return _refused(413, "too_large", f"at most {MAX_HTTPS_BODY} bytes")
         if key:
@@ -147,7 +134,7 @@ def aml_router(locations: LocationService, web: WebAuth, options: AmlOptions) ->
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), sms_token.encode()):
             log.warning("AML sms refused: missing or wrong bearer token")
             return _refused(403, "bad_token", "missing or wrong bearer token")
-        body = await _capped_body(request, MAX_SMS_BODY)
+        body = await read_capped(request, MAX_SMS_BODY)
         if body is None:
             return _refused(413, "too_large", f"at most {MAX_SMS_BODY} bytes")
         fields = _sms_fields(request.headers.get("content-type", ""), body)

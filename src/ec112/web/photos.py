@@ -24,6 +24,7 @@ from ec112.domain.dispatch import Dispatch
 from ec112.domain.errors import Forbidden, InvalidRequest, NotFound
 from ec112.services.dispatch import DispatchService
 from ec112.web.auth import CurrentUser
+from ec112.web.request_body import read_capped
 from ec112.web.schemas import ErrorOut
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -88,21 +89,6 @@ def _refusal(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(ErrorOut(code=code, message=message).model_dump(), status_code=status)
 
 
-async def _read_capped(request: Request, cap: int) -> bytes | None:
-    """The body, or None as soon as it is longer than ``cap``."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > cap:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > cap:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def photos_router(service: DispatchService, photos: PhotoStore) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["dispatch"])
     limit_mb = photos.max_bytes / (1024 * 1024)
@@ -113,7 +99,7 @@ def photos_router(service: DispatchService, photos: PhotoStore) -> APIRouter:
         """The raw JPEG/PNG as the body (at most 5 MB by default), by the dispatch's own responder while it is
         open; then send the returned ``photo`` with the step it belongs to."""
         await service.check_photo_allowed(dispatch_id, user)  # before reading up to 5 MB of someone else's upload
-        data = await _read_capped(request, photos.max_bytes)
+        data = await read_capped(request, photos.max_bytes)
         if data is None:
             return _refusal(413, "too_large", f"photo larger than {limit_mb:g} MB / foto lebih dari {limit_mb:g} MB")
         if sniff(data) is None:

@@ -25,6 +25,7 @@ from ec112.lab.render import LabConfig, new_lab_config, render
 
 from .citizen import CitizenCall
 from .daemon import Ec112Daemon
+from .softphone import Softphone
 from .taker import TakerPhone
 
 _LAB_KEY = pytest.StashKey[tuple[LabConfig, AsteriskProcess]]()
@@ -145,3 +146,10 @@ def ec112(asterisk: Lab, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
 
 
 _DAEMON_KEY = pytest.StashKey[Ec112Daemon]()
+
+
+@pytest.fixture(autouse=True)
+def _softphones_closed() -> Iterator[None]:
+    """A pjsua2 softphone a test left open (a failed assertion) is hung up and its agent ended."""
+    yield
+    Softphone.close_all()
