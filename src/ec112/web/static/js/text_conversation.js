@@ -16,6 +16,8 @@
   function fmt(text, values) {
     return text.replace(/%\((\w+)\)s/g, function (_m, k) { return values[k] === undefined ? "" : values[k]; });
   }
+  var when = new Intl.DateTimeFormat(root.dataset.lang === "en" ? "en-GB" : "id-ID",
+                                     {dateStyle: "short", timeStyle: "medium", timeZone: root.dataset.tz});
   function bytes(text) { return new TextEncoder().encode(text).length; }
   function show(text) { if (problem) { problem.textContent = text; problem.hidden = !text; } }
 
@@ -27,7 +29,7 @@
       li.dataset.status = m.status;
       var meta = document.createElement("span");
       meta.className = "text-meta";
-      meta.textContent = new Date(m.at).toLocaleString() + " · " + m.author;
+      meta.textContent = when.format(new Date(m.at)) + " · " + m.author;
       if (m.status === "failed") {
         var failed = document.createElement("strong");
         failed.className = "text-failed";
