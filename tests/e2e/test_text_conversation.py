@@ -1,9 +1,10 @@
 """Text to 112 in a real headless Chromium against the real `ec112 serve`, Asterisk and a pjsua2 citizen.
 
-A deaf citizen texts 112: the call taker's console lists the conversation by itself (live stream), she opens it,
-reads the message, answers (the byte counter counts UTF-8), and the answer reaches the citizen's phone; the
-citizen's next message appears in the open conversation without a reload. An answer over 1 KB is refused in the
-page before anything is sent. Screenshot: artifacts/e2e/text-conversation.png.
+A deaf citizen texts 112: the call taker's console lists the conversation by itself (live stream); its ticket
+card opens in the console like a call's and links to the conversation page, where she reads the message and
+answers (the byte counter counts UTF-8); the answer reaches the citizen's phone, and the citizen's next message
+appears in the open conversation without a reload. An answer over 1 KB is refused in the page before anything
+is sent. Screenshots: artifacts/e2e/text-console.png, text-conversation.png.
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ def test_a_call_taker_answers_a_text_to_112_from_the_console(asterisk: Lab, ec11
     link = panel.locator(".cs-text-card a")
     expect(link).to_have_count(1, timeout=10_000)  # the live stream's "text" event, no reload
     expect(panel).to_contain_text("belum dibalas")
+    # Its ticket card opens in the console like a call's (classification, dispatch).
+    number = link.inner_text()
+    panel.get_by_role("button", name="Kartu tiket").click()
+    card = page.locator(f'.cs-ticket-card[data-number="{number}"]')
+    expect(card).to_be_visible()
+    expect(card.get_by_role("link", name="Pesan teks ke 112: buka percakapan")).to_have_attribute(
+        "href", f"/texts/{number}")
+    screenshot(page, "text-console")
 
     page.goto(f"{ec112.base_url}{link.get_attribute('href')}")
     messages = page.locator("#text-messages .text-message")
