@@ -2,7 +2,8 @@
 # ec112 installer for a fresh Debian 12 (bookworm) machine, run as root. Idempotent: every step
 # checks first and skips what is already there, so `make run` / `make test` can call it each time.
 #
-#   scripts/install.sh                 Asterisk 16 (Debian 11 package, pinned), SIPp, the .venv
+#   scripts/install.sh                 Asterisk 16 (Debian 11 package, pinned), SIPp, espeak-ng + sox,
+#                                      ec112's prompts (/var/lib/ec112/sounds), the .venv
 #   scripts/install.sh --asterisk22    + Asterisk 22 from Debian sid in a chroot (/var/lib/ec112/asterisk22)
 #   scripts/install.sh --chromium      + Debian chromium (browser tests)
 #   EC112_INSTALL_ASTERISK22=1 scripts/install.sh   same as --asterisk22
@@ -132,6 +133,41 @@ else
     apt_install sip-tester
 fi
 
+# ---- 2b. espeak-ng + sox: they make sounds/ (scripts/make_prompts.py) and a known incident's prompt at run time
+for tool in espeak-ng sox; do
+    if command -v "$tool" >/dev/null 2>&1; then
+        say "$tool present (skip)"
+    else
+        say "installing $tool"
+        apt_install "$tool"
+    fi
+done
+
+# ---- 2c. ec112's prompts where Asterisk reads them (musiconhold.conf, the intake: sounds_dir) ---------------
+# A file is (re)installed when it is missing or still exactly as a previous run installed it (its line in
+# the installed MANIFEST.sha256); a file a regency replaced with a recording is kept (sounds/README.md).
+install_sounds() {
+    local src="$REPO_DIR/sounds" dst=$1 sum rel have was kept=0 copied=0
+    mkdir -p "$dst"
+    while read -r sum rel; do
+        have=""; was=""
+        [[ -f "$dst/$rel" ]] && have=$(sha256sum "$dst/$rel" | cut -d' ' -f1)
+        [[ -f "$dst/MANIFEST.sha256" ]] && was=$(awk -v f="$rel" '$2 == f { print $1 }' "$dst/MANIFEST.sha256")
+        if [[ "$have" == "$sum" ]]; then
+            continue
+        elif [[ -z "$have" || "$have" == "$was" ]]; then
+            install -D -m 0644 "$src/$rel" "$dst/$rel"; copied=$((copied + 1))
+        else
+            say "keeping $dst/$rel (replaced locally)"; kept=$((kept + 1))
+        fi
+    done < "$src/MANIFEST.sha256"
+    install -m 0644 "$src/MANIFEST.sha256" "$src/README.md" "$src/prompts.toml" "$dst/"
+    chmod 0755 "$dst" "$dst"/*/
+    say "prompts in $dst: $copied installed or updated, $kept kept"
+}
+[[ -f "$REPO_DIR/sounds/MANIFEST.sha256" ]] || die "missing $REPO_DIR/sounds (scripts/make_prompts.py makes it)"
+install_sounds "$STATE_DIR/sounds"
+
 # ---- 3. Python venv with ec112 + dev extras ---------------------------------------------------
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     say "installing python3-venv"
@@ -184,6 +220,7 @@ if [[ "$WANT_AST22" == 1 ]]; then
         echo "$version" > "$AST22_STAMP"
         say "built $version in $(( $(date +%s) - t0 )) s"
     fi
+    install_sounds "$AST22_ROOT$STATE_DIR/sounds"  # the same path as Asterisk 22 sees it from its chroot
 fi
 
 # ---- 5. Chromium (optional) -------------------------------------------------------------------

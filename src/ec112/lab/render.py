@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 import secrets
+import shutil
 import socket
 import string
 from collections.abc import Mapping
@@ -41,6 +42,14 @@ def default_templates_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "asterisk-conf"
 
 
+def default_sounds_dir() -> Path:
+    """The repo's sounds/ (ec112's prompts, issue 13), or a copy shipped inside the package if one exists."""
+    packaged = Path(__file__).parent / "sounds"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "sounds"
+
+
 def free_port(kind: Literal["tcp", "udp"] = "tcp", host: str = "127.0.0.1") -> int:
     """A port the kernel just handed out as free (bind to 0, read it, release it)."""
     sock_type = socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM
@@ -60,6 +69,7 @@ class LabPorts:
     web: int
     rtp_start: int
     rtp_end: int
+    carrier: int = 5070  # UDP: where the trunk's AOR sends calls to citizens (callbacks): the test citizens' port
 
     @classmethod
     def allocate(cls, rtp_ports: int = 200) -> LabPorts:
@@ -72,9 +82,10 @@ class LabPorts:
             used.add(port)
             return port
 
-        sip, ami, agi, web = pick("udp"), pick("tcp"), pick("tcp"), pick("tcp")
+        sip, ami, agi, web, carrier = pick("udp"), pick("tcp"), pick("tcp"), pick("tcp"), pick("udp")
         start = random.randrange(10000, 32000 - rtp_ports, 2)  # even: RTP even, RTCP odd
-        return cls(sip=sip, ami=ami, agi=agi, web=web, rtp_start=start, rtp_end=start + rtp_ports - 1)
+        return cls(sip=sip, ami=ami, agi=agi, web=web, rtp_start=start, rtp_end=start + rtp_ports - 1,
+                   carrier=carrier)
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,7 @@ class LabConfig:
     modules_dir: str
     chroot_root: Path | None = None
     trunk_match: str = "127.0.0.1"
+    carrier_host: str = "127.0.0.1"  # the trunk's AOR contact host: callbacks reach citizens there
     agi_host: str = "127.0.0.1"
     plan: QueuePlan = DEFAULT_PLAN  # the queue, its wrapuptime: the same plan ec112's settings default to
     system_name: str = "ec112lab"
@@ -162,6 +174,8 @@ class LabConfig:
             "rtp_start": str(self.ports.rtp_start),
             "rtp_end": str(self.ports.rtp_end),
             "trunk_match": self.trunk_match,
+            "carrier_host": self.carrier_host,
+            "carrier_port": str(self.ports.carrier),
             **plan,
             "ami_secret": self.ami_secret,
             **{f"password_{name}": pw for name, pw in self.endpoint_passwords.items()},
@@ -196,8 +210,10 @@ def _substitute(name: str, template: str, values: Mapping[str, str]) -> str:
 
 
 def render(config: LabConfig, templates_dir: Path | None = None, *,
-           appendices: Mapping[str, str] | None = None) -> Path:
-    """Write etc/*.conf and the runtime dirs; return asterisk.conf's host path (for `-C`).
+           appendices: Mapping[str, str] | None = None, sounds: Path | None = None) -> Path:
+    """Write etc/*.conf and the runtime dirs, copy the prompts (``sounds``, default the project's sounds/) to
+    ``<lab>/sounds`` (``${sounds_dir}``, where musiconhold.conf and the intake find them); return asterisk.conf's
+    host path (for `-C`).
 
     ``appendices`` maps a rendered file name ("extensions.conf") to template text appended to it, with the
     same placeholders: bench-only contexts and endpoints (bench/) without touching the production templates.
@@ -224,7 +240,15 @@ def render(config: LabConfig, templates_dir: Path | None = None, *,
         target = etc / template.name
         target.write_text(text)
         target.chmod(0o600)
+    _copy_sounds(sounds or default_sounds_dir(), config.directory / "sounds")
     return config.asterisk_conf
+
+
+def _copy_sounds(source: Path, target: Path) -> None:
+    """The lab's own copy of the prompts: inside the lab directory, so Asterisk 22's chroot sees it too."""
+    if not (source / "id").is_dir():
+        raise FileNotFoundError(f"no prompts in {source} (expected sounds/id/, made by scripts/make_prompts.py)")
+    shutil.copytree(source, target, dirs_exist_ok=True)
 
 
 def _drop_absent_modules(text: str, modules_dir: Path) -> str:
