@@ -22,9 +22,11 @@ from ec112 import __version__
 from ec112.agi.intake_route import IntakeRoute
 from ec112.agi.ping_route import ping_route
 from ec112.agi.server import AgiServer
+from ec112.agi.text_route import TextRoute
 from ec112.ami.callbacks import AmiCallbackDialer
 from ec112.ami.client import AmiAuthError, AmiClient
 from ec112.ami.events import TypedEvents
+from ec112.ami.messages import AmiMessageSender
 from ec112.ami.silent_prompt import AmiSilentPrompter
 from ec112.ami.telephony import AmiTelephony
 from ec112.config.agencies_file import AgenciesFileError, load_agencies
@@ -37,6 +39,7 @@ from ec112.db.callbacks import SqlCallbackStore
 from ec112.db.caller_measures import SqlMeasureStore
 from ec112.db.known_incidents import SqlIncidentStore
 from ec112.db.silent_calls import SqlSilentCallStore
+from ec112.db.text_messages import SqlTextStore
 from ec112.domain.events import CallChanged, CallEnded, DispatchChanged, DomainEvent, TicketChanged, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.domain.presence import AgentState
@@ -45,7 +48,8 @@ from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
 from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
 from ec112.records import AsteriskRecords
-from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE
+from ec112.records.text_spool import FileTextSpool
+from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE, TEXT_ROUTE
 from ec112.services.accounts import UserAdmin
 from ec112.services.agency_notifications import AgencyNotifications
 from ec112.services.agents import AgentService
@@ -72,6 +76,7 @@ from ec112.services.prompt_renderer import EspeakRenderer, RenderPlace
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.silent_calls import SilentCallService
+from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.watchdog.heartbeat import heartbeat, mark_ready
 from ec112.web.aml_api import AmlOptions
@@ -207,6 +212,15 @@ async def run(settings: Settings) -> None:
     await known_incidents.load()
     # The supervisor's choices, in the order a caller hears them: a measure's warning, then an incident's news.
     handling = CallHandlingPolicy([junk, known_incidents])
+    # Text to 112: SIP MESSAGEs on tickets' conversations (FastAGI route "text"; the dialplan's spool read back),
+    # call takers' answers by AMI MessageSend through the trunk.
+    tx = settings.text
+    texts = TextService(tickets, SqlTextStore(engine), intake, default_region=cc.default_region,
+                        trunk=tx.trunk_endpoint, reply_from=tx.reply_from,
+                        idle=timedelta(minutes=tx.conversation_idle_minutes), sender=AmiMessageSender(ami), bus=bus)
+    text_spool = FileTextSpool(tx.spool_dir) if tx.spool_dir is not None else None
+    if text_spool is None:
+        log.warning("[text] spool_dir is not set: text messages spooled while ec112 was down are not read back")
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
@@ -214,7 +228,8 @@ async def run(settings: Settings) -> None:
         {INTAKE_ROUTE: IntakeRoute(intake, deadline=settings.agi.intake_deadline, read_location=read_geoloc_profile,
                                    header_reference=reference_from_header, locations=locations,
                                    observe=intake_seconds.observe, handling=handling),
-         PING_ROUTE: ping_route},
+         PING_ROUTE: ping_route,
+         TEXT_ROUTE: TextRoute(texts.receive, intake.number, deadline=settings.agi.intake_deadline)},
         header_timeout=settings.agi.header_timeout,
         command_timeout=settings.agi.command_timeout,
         max_header_bytes=settings.agi.max_header_bytes,
@@ -296,7 +311,7 @@ async def run(settings: Settings) -> None:
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
                 locations=locations, aml=aml, geography=geography, silent=silent, callbacks=callbacks,
-                junk=(junk, junk_watch), incidents=known_incidents)
+                junk=(junk, junk_watch), incidents=known_incidents, texts=texts)
     )
     web = _EmbeddedUvicorn(
         uvicorn.Config(
@@ -348,6 +363,8 @@ async def run(settings: Settings) -> None:
                 group.create_task(callbacks.escalation_loop(cbs.escalation_check_seconds), name="callback-escalations"),
                 group.create_task(junk.expiry_loop(), name="junk-expiry"),
             ]
+            if text_spool is not None:
+                endless.append(group.create_task(texts.run_spool(text_spool, tx.spool_poll_seconds), name="text-spool"))
             group.create_task(web.serve(), name="web")
             group.create_task(mark_ready(lambda: web.started, ready), name="ready")
             await stop.wait()

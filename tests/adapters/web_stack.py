@@ -32,6 +32,7 @@ from ec112.db.engine import create_engine, migrate
 from ec112.db.known_incidents import SqlIncidentStore
 from ec112.db.locations import SqlLocationRepository
 from ec112.db.silent_calls import SqlSilentCallStore
+from ec112.db.text_messages import SqlTextStore
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.accounts import NewUser, Role
@@ -48,6 +49,7 @@ from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
+from ec112.services.intake import IntakeService
 from ec112.services.junk_calls import JunkCallService
 from ec112.services.junk_watch import JunkWatch
 from ec112.services.known_incidents import KnownIncidentService
@@ -59,6 +61,7 @@ from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.silent_calls import SilentCallService
+from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.aml_api import AmlOptions
 from ec112.web.app import WebDeps, create_app
@@ -100,6 +103,19 @@ class RecordingTelephony:
 
     async def active_channels(self) -> Sequence[ChannelRow]:
         return []
+
+
+class RecordingSender:
+    """AMI MessageSend as a list; ``refuse`` makes Asterisk refuse the next ones."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+        self.refuse: Exception | None = None
+
+    async def send(self, destination: str, sender: str, body: str) -> None:
+        if self.refuse is not None:
+            raise self.refuse
+        self.sent.append((destination, sender, body))
 
 
 @dataclass
@@ -150,6 +166,8 @@ class WebStack:
     no_answer: NoAnswerGuard | None = None  # feed it AgentRingNoAnswer to pause a desk that rang out
     locations: LocationService | None = None  # every location of a ticket, AML matching
     feed: LiveFeed | None = None  # the live stream (subscribe to see the events a panel gets)
+    texts: TextService | None = None  # text to 112 (receive() a message as the FastAGI route would)
+    sender: RecordingSender | None = None  # the answers "sent" through AMI MessageSend
     silent: SilentCallService | None = None  # silent calls (feed it DTMF events; its prompter records)
     prompter: RecordingPrompter | None = None
     callbacks: CallbackService | None = None  # callback tasks (consider() an ended ticket to make one)
@@ -197,6 +215,11 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     aml = AmlOptions(parse_https=lambda body, at: parse_aml_https(body, received_at=at),
                      parse_sms=lambda text, at: parse_aml_sms(text, received_at=at),
                      hmac_key=AML_HMAC_KEY, sms_token=AML_SMS_TOKEN)
+    sender = RecordingSender()
+    texts = TextService(tickets, SqlTextStore(engine),
+                        IntakeService(tickets, default_region="ID", ticket_prefix="112", bus=bus),
+                        default_region="ID", trunk="trunk", reply_from="sip:112@ec112",
+                        idle=timedelta(minutes=30), sender=sender, bus=bus)
     prompter = RecordingPrompter()
     silent = SilentCallService(SqlSilentCallStore(engine), desk, prompter, confirm_digits="55",
                                answer_window=timedelta(seconds=30), bus=bus)
@@ -227,6 +250,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
         geography=geography, silent=silent, callbacks=callbacks, junk=(junk, junk_watch), incidents=incidents,
+        texts=texts,
     ))
     port = _free_port()
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",
@@ -238,7 +262,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
                 await asyncio.sleep(0.01)
         yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer,
                        locations, feed, silent=silent, prompter=prompter, callbacks=callbacks, dialer=dialer,
-                       junk=junk, junk_watch=junk_watch, incidents=incidents, room=room)
+                       junk=junk, junk_watch=junk_watch, incidents=incidents, room=room, texts=texts, sender=sender)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)

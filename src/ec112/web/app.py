@@ -39,6 +39,7 @@ from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.notifications import DeliveryLog
 from ec112.services.presence import PresenceService
 from ec112.services.silent_calls import SilentCallService
+from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.admin_api import admin_router
 from ec112.web.agencies_api import agencies_router
@@ -61,6 +62,7 @@ from ec112.web.photos import PhotoStore, photos_router
 from ec112.web.reports_api import reports_router
 from ec112.web.schemas import ComponentOut, ErrorOut, KpiOut, MembershipOut, PauseIn, ReadyOut
 from ec112.web.silent_api import silent_router
+from ec112.web.text_api import text_router
 from ec112.web.ticket_pages import ticket_pages_router
 from ec112.web.tickets_api import tickets_router
 from ec112.web.wallboard import wallboard_router
@@ -94,6 +96,7 @@ class WebDeps:
     geography: Geography | None = None  # boundaries, gazetteer, jurisdiction (web/geo_api.py)
     locations: LocationService | None = None  # every location of a ticket (web/locations_api.py)
     aml: AmlOptions | None = None  # the AML intakes (web/aml_api.py); needs ``locations``
+    texts: TextService | None = None  # text to 112: conversations and answers (web/text_api.py)
     silent: SilentCallService | None = None  # the "silent caller" button (web/silent_api.py)
     callbacks: CallbackService | None = None  # callback tasks (web/callbacks_web.py)
     junk: tuple[JunkCallService, JunkWatch] | None = None  # junk-call measures, scores, waves (web/junk_api.py)
@@ -134,6 +137,8 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(locations_router(deps.locations, deps.desk, prefix=deps.ticket_prefix))
         if deps.aml is not None:
             app.include_router(aml_router(deps.locations, deps.web, deps.aml))
+    if deps.texts is not None:
+        app.include_router(text_router(deps.web, deps.texts, deps.desk, prefix=deps.ticket_prefix))
     if deps.silent is not None:
         app.include_router(silent_router(deps.silent, prefix=deps.ticket_prefix))
     if deps.callbacks is not None:

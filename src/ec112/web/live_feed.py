@@ -2,7 +2,7 @@
 
 A subscriber of the event bus (wired in the composition root). Each message has an increasing id, its kind
 (``agent``, ``queue``, ``call``, ``call_ended``, ``ami``, ``reload``, ``ticket``, ``dispatch``, ``alert``,
-``location``, ``silent``, ``callback``, ``measure``, ``wave``, ``incident``) and its
+``location``, ``silent``, ``callback``, ``measure``, ``wave``, ``incident``, ``text``) and its
 JSON text, made once for all clients. Clients get bounded queues: one that falls behind gets a single
 ``reload`` instead of an ever-growing backlog (the page then refetches the state).
 """
@@ -35,6 +35,7 @@ from ec112.domain.events import (
 from ec112.domain.junk_calls import MeasureChanged, WaveFlagged
 from ec112.domain.known_incidents import KnownIncidentChanged
 from ec112.domain.silent_calls import SilentCallMarked
+from ec112.domain.text_messages import TextMessageAdded
 from ec112.domain.tickets import Ticket
 from ec112.web.location_json import location_json, report_json, unlocated_json
 from ec112.web.silent_api import silent_json
@@ -113,6 +114,11 @@ class LiveFeed:
                                     "best": location_json(ticket.location, best=True), "count": count,
                                     "report": report_json(report) if report else None,
                                     "unlocated": unlocated_json(unlocated) if unlocated else None}
+            case TextMessageAdded(ticket=ticket, message=message, opened=opened):
+                # No body on the stream (personal data, and every panel hears it): pages refetch the conversation.
+                return "text", {"ticket": ticket.number(self._prefix), "ticket_id": ticket.id, "opened": opened,
+                                "message": {"id": message.id, "direction": message.direction.value,
+                                            "status": message.status.value, "at": message.at.isoformat()}}
             case SilentCallMarked(ticket=ticket, silent=silent):
                 return "silent", silent_json(ticket, silent, self._prefix)
             case DispatchChanged(dispatch=dispatch):
