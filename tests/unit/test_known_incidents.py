@@ -230,7 +230,7 @@ async def test_its_text_is_rendered_id_then_en_and_played_after_the_generic_prom
     assert posted.render is RenderState.PENDING
     await service.drain()
     assert renderer.made == [("id", "Banjir di Waru"), ("en", "Flood in Waru")]
-    rendered = (f"/lab/rendered/incident-{posted.id}-id", f"/lab/rendered/incident-{posted.id}-en")
+    rendered = (("id", f"/lab/rendered/incident-{posted.id}-id"), ("en", f"/lab/rendered/incident-{posted.id}-en"))
     assert service.advise(None, None).prompts == (Prompt("known-incident", rendered=rendered),)
     assert [e.change.value for e in seen] == ["posted", "rendered"]
     # After a restart the recordings on disk are used again, not rendered twice.

@@ -112,7 +112,8 @@ class KnownIncident:
     calls: int = 0  # calls from its area while it was active
     heard: int = 0  # of those, how many heard the announcement (the others reached a free call taker at once)
     render: RenderState = RenderState.OFF
-    recordings: tuple[str, ...] = ()  # the rendered files as Asterisk sees them (id, then en), without extension
+    # (language, file as Asterisk sees it, without extension) of the rendered text
+    recordings: tuple[tuple[str, str], ...] = ()
 
     def end(self) -> datetime:
         return self.ended_at if self.ended_at is not None and self.ended_at < self.ends_at else self.ends_at

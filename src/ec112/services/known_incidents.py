@@ -210,14 +210,14 @@ class KnownIncidentService:
         assert self._renderer is not None
         assert self._place is not None
         texts = {"id": incident.text_id, "en": incident.text_en}
-        names: list[str] = []
+        names: list[tuple[str, str]] = []
         state = RenderState.READY
         try:
             for lang, path, name in self._place.files(incident.id):
                 text = texts[lang]
                 if text:
                     await self._renderer.render(text, lang, path)
-                    names.append(name)
+                    names.append((lang, name))
         except (RenderError, OSError) as exc:
             log.error("known incident %d: its text could not be rendered (%s); the generic prompt plays alone",
                       incident.id, exc)
@@ -233,9 +233,10 @@ class KnownIncidentService:
         if self._place is None or self._renderer is None:
             return replace(incident, render=RenderState.OFF)
         texts = {"id": incident.text_id, "en": incident.text_en}
-        wanted = [(path, name) for lang, path, name in self._place.files(incident.id) if texts[lang]]
-        if all(path.exists() for path, _ in wanted):
-            return replace(incident, render=RenderState.READY, recordings=tuple(name for _, name in wanted))
+        wanted = [(lang, path, name) for lang, path, name in self._place.files(incident.id) if texts[lang]]
+        if all(path.exists() for _, path, _ in wanted):
+            return replace(incident, render=RenderState.READY,
+                           recordings=tuple((lang, name) for lang, _, name in wanted))
         self._tasks.start(self._render(incident))  # rendered before a crash, or never: render it again
         return replace(incident, render=RenderState.PENDING)
 
