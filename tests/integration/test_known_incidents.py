@@ -67,9 +67,9 @@ def test_callers_hear_the_incident_while_the_taker_is_busy_reach_her_and_hear_no
     announced = time.monotonic() - answered_at
     (played,) = announcements(asterisk)
     inside = asterisk.config.asterisk_dir
-    assert played.split("&") == [f"{inside}/sounds/id/known-incident", f"{inside}/sounds/en/known-incident",
-                                 f"{inside}/rendered/incident-{incident['id']}-id",
-                                 f"{inside}/rendered/incident-{incident['id']}-en"]
+    # Language by language: the generic prompt then the incident's own text in Indonesian, then in English.
+    assert played.split("&") == [f"{inside}/sounds/id/known-incident", f"{inside}/rendered/incident-{incident['id']}-id",
+                                 f"{inside}/sounds/en/known-incident", f"{inside}/rendered/incident-{incident['id']}-en"]
     assert announced > speech  # the caller was held for the announcement before the queue
 
     # She becomes free: the caller, still in line, reaches her and they talk.
