@@ -68,8 +68,9 @@ def test_callers_hear_the_incident_while_the_taker_is_busy_reach_her_and_hear_no
     (played,) = announcements(asterisk)
     inside = asterisk.config.asterisk_dir
     # Language by language: the generic prompt then the incident's own text in Indonesian, then in English.
-    assert played.split("&") == [f"{inside}/sounds/id/known-incident", f"{inside}/rendered/incident-{incident['id']}-id",
-                                 f"{inside}/sounds/en/known-incident", f"{inside}/rendered/incident-{incident['id']}-en"]
+    text = f"{inside}/rendered/incident-{incident['id']}"
+    assert played.split("&") == [f"{inside}/sounds/id/known-incident", f"{text}-id",
+                                 f"{inside}/sounds/en/known-incident", f"{text}-en"]
     assert announced > speech  # the caller was held for the announcement before the queue
 
     # She becomes free: the caller, still in line, reaches her and they talk.
