@@ -224,11 +224,33 @@ class DigitPressed:
         return bool(self.linkedid) and self.uniqueid == self.linkedid
 
 
+# --- callbacks (issue 13): what the dialplan of ec112-callback reports ----------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class CallbackDialEnded:
+    """The citizen's leg of a callback ended (``UserEvent(EC112Callback)``)."""
+
+    at: datetime
+    task_id: int
+    dial_status: str  # ANSWER, NOANSWER, BUSY, CHANUNAVAIL, CONGESTION, CANCEL, …
+    cause: int | None  # the Q.850 hangup cause when Asterisk gave one
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackNotConnected:
+    """The Originate of a callback failed: the taker's own phone did not answer (or could not be rung)."""
+
+    at: datetime
+    task_id: int
+    reason: str
+
+
 QueueEvent = (CallerJoinedQueue | CallerLeftQueue | MemberAdded | MemberStatusChanged | MemberRemoved | MemberPaused
               | MemberRinging | MemberRangOut | MemberDropped | MemberConnected | MemberCompleted)
 MemberEvent = (MemberAdded | MemberStatusChanged | MemberPaused | MemberRinging | MemberRangOut | MemberDropped
                | MemberConnected | MemberCompleted)
-CallEvent = AsteriskConnected | AsteriskDisconnected | ChannelCreated | ChannelHungUp | QueueEvent | DigitPressed
+CallEvent = (AsteriskConnected | AsteriskDisconnected | ChannelCreated | ChannelHungUp | QueueEvent | DigitPressed
+             | CallbackDialEnded | CallbackNotConnected)
 
 
 # --- snapshots (read at every connect) ------------------------------------------------------------------------
