@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
+from ec112.db.caller_measures import CallerMeasureRow  # noqa: F401 - its table in Base.metadata
 from ec112.db.models import Base
 from ec112.domain.accounts import Language, NewUser, Role
 from ec112.domain.errors import Conflict, RateLimited, Unauthorized

@@ -128,6 +128,22 @@ def test_no_other_python_module_restates_a_contract_name() -> None:
     assert not found, "use ec112.routing.dialplan instead:\n" + "\n".join(found)
 
 
+def test_text_to_112_is_the_trunks_message_context_and_fails_open(etc: Path,
+                                                                   extensions: dict[str, list[str]]) -> None:
+    pjsip = _sections((etc / "pjsip.conf").read_text())
+    assert f"message_context = {dialplan.TEXT_CONTEXT}" in pjsip[dialplan.TRUNK_ENDPOINT]
+    text = extensions[dialplan.TEXT_CONTEXT]
+    assert _agi_routes(text) == [dialplan.TEXT_ROUTE]
+    joined = "\n".join(text)
+    for name in dialplan.TEXT_READ.replace("${", "").replace("}", "").split("|"):
+        assert f"Set({name}=" in joined
+    assert f'GotoIf($["${{{dialplan.TEXT_TICKET_VARIABLE}}}" != ""]?done)' in joined
+    assert f"Set(FILE(${{ASTSPOOLDIR}}/{dialplan.TEXT_SPOOL_FILE},,,a)=v1|" in joined
+    assert f"MessageSend(pjsip:{dialplan.TRUNK_ENDPOINT}/sip:" in joined
+    manager = (etc / "manager.conf").read_text()
+    assert re.search(r"^write = .*\bmessage\b", manager, re.M)
+
+
 def test_the_callback_context_checks_what_ec112_sends_and_reports_the_contract_event(
     etc: Path, extensions: dict[str, list[str]]
 ) -> None:

@@ -24,6 +24,7 @@ from ec112.domain.call_events import (
     ChannelHungUp,
     ChannelRow,
     DeviceState,
+    DigitPressed,
     MemberAdded,
     MemberCompleted,
     MemberConnected,
@@ -149,6 +150,11 @@ def _rang_out(raw: Raw, at: datetime) -> CallEvent:
     return MemberRangOut(at, raw.get("Queue", ""), _interface(raw), _call_of(raw), ring_seconds)
 
 
+def _digit(raw: Raw, at: datetime) -> CallEvent:
+    return DigitPressed(at, raw.get("Linkedid", ""), raw.get("Uniqueid", ""), raw.get("Channel", ""),
+                        raw.get("Digit", "")[:1], raw.get("Direction") == "Received")
+
+
 def _task_id(value: str | None) -> int | None:
     return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 9 else None
 
@@ -191,6 +197,7 @@ _LIVE: dict[str, Callable[[Raw, datetime], CallEvent | None]] = {
     "AgentDump": lambda raw, at: MemberDropped(at, raw.get("Queue", ""), _interface(raw), _call_of(raw)),
     "AgentConnect": _connected,
     "AgentComplete": lambda raw, at: MemberCompleted(at, raw.get("Queue", ""), _interface(raw), _call_of(raw)),
+    "DTMFEnd": _digit,  # a caller's key (silent calls); DTMFBegin is not used
     "UserEvent": _user_event,
     "OriginateResponse": _originate_response,
 }

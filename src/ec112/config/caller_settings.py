@@ -49,4 +49,10 @@ class IncidentSettings(BaseModel):
 
 class TextSettings(BaseModel):
     conversation_idle_minutes: int = Field(30, ge=1, le=24 * 60)  # a later message joins the open conversation
-    spool_dir: Path | None = None  # where the dialplan writes messages ec112 could not take (read back at start)
+    # Asterisk's spool directory (asterisk.conf astspooldir, as this host sees it): the dialplan appends the
+    # messages ec112 could not take to ec112-text.spool there; ec112 reads them back at start and every
+    # spool_poll_seconds (it renames the file, so it needs write access to the directory). None: no read-back.
+    spool_dir: Path | None = None
+    spool_poll_seconds: float = Field(5.0, ge=0.5, le=300)
+    trunk_endpoint: str = Field("trunk", pattern=r"^[A-Za-z0-9_.-]{1,40}$")  # pjsip.conf: answers go out through it
+    reply_from: str = Field("sip:112@ec112", pattern=r"^sips?:[^\s<>\"]{1,120}$")  # the From of call takers' answers

@@ -111,7 +111,8 @@ class SqlLocationRepository:
             received_at=_to_utc(draft.received_at), channel=draft.channel,
             caller_number_e164=draft.caller_number_e164, caller_number_raw=(draft.caller_number_raw or "")[:64] or None,
             lat=loc.lat, lon=loc.lon, radius_m=loc.radius_m, method=loc.method, confidence=draft.confidence,
-            observed_at=_to_utc(loc.observed_at), notes=",".join(draft.notes)[:400] or None)
+            observed_at=_to_utc(loc.observed_at), notes=",".join(draft.notes)[:400] or None,
+            device_imei=draft.imei)
         async with self._sessions.begin() as session:
             session.add(row)
             await session.flush()

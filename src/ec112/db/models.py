@@ -268,10 +268,12 @@ class AmlMessageRow(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
     matched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     notes: Mapped[str | None] = mapped_column(String(400))  # the parser's dropped fields (names, never values)
+    device_imei: Mapped[str | None] = mapped_column(String(16))  # the handset (junk-call triage per IMEI), 0009
 
     __table_args__ = (
         Index("ix_aml_messages_caller_received", "caller_number_e164", "received_at"),
         Index("ix_aml_messages_unmatched", "ticket_id", "received_at"),
+        Index("ix_aml_messages_device_imei", "device_imei"),
     )
 
 

@@ -39,6 +39,7 @@ class AmlDraft:
     received_at: datetime
     confidence: int | None = None
     notes: tuple[str, ...] = ()
+    imei: str | None = None  # the handset's, when the message gave one (junk-call triage per IMEI)
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,6 +205,25 @@ class MemberCompleted:
     linkedid: str
 
 
+# --- keys pressed -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class DigitPressed:
+    """A DTMF key ended on a channel (AMI DTMFEnd, read class ``dtmf``); ``received``: sent by the far end of
+    ``channel`` (the caller, on the caller's own channel), not played by Asterisk towards it."""
+
+    at: datetime
+    linkedid: str
+    uniqueid: str
+    channel: str
+    digit: str
+    received: bool
+
+    @property
+    def is_origin(self) -> bool:
+        return bool(self.linkedid) and self.uniqueid == self.linkedid
+
+
 # --- callbacks (issue 13): what the dialplan of ec112-callback reports ----------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +249,7 @@ QueueEvent = (CallerJoinedQueue | CallerLeftQueue | MemberAdded | MemberStatusCh
               | MemberRinging | MemberRangOut | MemberDropped | MemberConnected | MemberCompleted)
 MemberEvent = (MemberAdded | MemberStatusChanged | MemberPaused | MemberRinging | MemberRangOut | MemberDropped
                | MemberConnected | MemberCompleted)
-CallEvent = (AsteriskConnected | AsteriskDisconnected | ChannelCreated | ChannelHungUp | QueueEvent
+CallEvent = (AsteriskConnected | AsteriskDisconnected | ChannelCreated | ChannelHungUp | QueueEvent | DigitPressed
              | CallbackDialEnded | CallbackNotConnected)
 
 

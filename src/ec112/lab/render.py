@@ -153,6 +153,12 @@ class LabConfig:
         """app_queue's queue_log (logger.conf; host path): settings ``[records] queue_log``."""
         return self.directory / "log" / "queue_log"
 
+    def prompts_env(self) -> dict[str, str]:
+        """ec112's settings for the prompts it renders itself (a known incident's text): a directory inside the lab,
+        so Asterisk (16 on the host, 22 in its chroot) plays what ec112 wrote there."""
+        return {"EC112_PROMPTS__RENDER_DIR": str(self.directory / "rendered"),
+                "EC112_PROMPTS__RENDER_DIR_IN_ASTERISK": f"{self.asterisk_dir}/rendered"}
+
     def placeholders(self) -> dict[str, str]:
         """Validated template values; raises ValueError for values that would corrupt a config."""
         plan = self.plan.template_values()  # queue and wrapup_seconds; ValueError for a bad queue name

@@ -191,7 +191,7 @@ class LocationService:
         confidence = None if message.confidence_pct is None else round(message.confidence_pct)
         # Stored first, matched after: a ticket opened meanwhile finds it among the unmatched ones.
         aml_id = await self._repo.add_aml(AmlDraft(channel, raw, e164, message.location, received_at, confidence,
-                                                   message.notes))
+                                                   message.notes, getattr(message, "imei", None)))
         ticket = None
         if e164 is not None:
             calls = await self._repo.calls_of(e164, arrived_from=received_at - self._window,
