@@ -399,6 +399,22 @@ async def test_unanswered_action_times_out_and_its_late_reply_is_dropped(ami_ser
         assert (await client.send("Ping"))["Ping"] == "Pong"  # the connection is still fine
 
 
+async def test_the_result_of_an_async_originate_is_an_event_not_a_late_reply(ami_server: FakeAmiServer) -> None:
+    """A callback's Originate (Async) is answered at once; whether the taker's phone answered comes later as an
+    OriginateResponse event with the same ActionID: it must reach the event stream."""
+    ami_server.handlers["originate"] = lambda _a: [{"Response": "Success", "Message": "Originate successfully queued"}]
+    client = make_client(ami_server)
+    async with running(client):
+        await connected(client)
+        await client.send("Originate", {"Channel": "PJSIP/taker01", "Context": "ec112-callback", "Exten": "7",
+                                        "Priority": "1", "Async": "true"})
+        action_id = (await ami_server.wait_for_action("Originate"))["ActionID"]
+        result = {"Event": "OriginateResponse", "ActionID": action_id, "Response": "Failure",
+                  "Context": "ec112-callback", "Exten": "7", "Reason": "3"}
+        await ami_server.send(result)
+        assert await take(client, 1) == [result]
+
+
 async def test_line_breaks_in_fields_are_refused(ami_server: FakeAmiServer) -> None:
     client = make_client(ami_server)
     async with running(client):

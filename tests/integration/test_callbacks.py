@@ -133,3 +133,20 @@ def test_a_taker_calls_back_her_phone_first_then_the_citizen(asterisk: Lab, ec11
 
 def _post(ec112: Ec112Daemon, path: str, headers: dict[str, str]) -> httpx.Response:
     return httpx.post(f"{ec112.base_url}{path}", headers=headers, timeout=10)
+
+
+@pytest.mark.ec112_env({"EC112_CALLBACKS__RING_TAKER_SECONDS": "5"})
+def test_her_phone_not_answering_gives_the_task_back_to_her(asterisk: Lab, ec112: Ec112Daemon,
+                                                            citizen_call: Callable[..., CitizenCall]) -> None:
+    sari = _token_of_new_taker(ec112, "sari", "taker01")
+    call = citizen_call(caller_number=CITIZEN, hang_up_after_ms=1000)
+    assert call.wait(timeout=30) == 0, call.diagnostics()
+    [task] = ec112.wait_for("/api/callbacks", lambda tasks: len(tasks) == 1, timeout=10)
+    taker = Softphone.taker(asterisk, "taker01")  # rings, nobody picks it up
+    assert _post(ec112, f"/api/callbacks/{task['id']}/call", sari).status_code == 200
+    taker.wait_for("incoming", timeout=10)
+    back = ec112.wait_for(f"/api/callbacks/{task['id']}", lambda t: t["status"] == "taken", timeout=12)
+    assert (back["taken_by"], back["outcome"]) == ("taker01", None)  # hers to try again; nothing known of the citizen
+    failed = [e for e in ec112.get(f"/api/tickets/{task['ticket']}/timeline") if e["kind"] == "callback.call_failed"]
+    assert [e["data"]["reason"] for e in failed] == ["taker_no_answer"]
+    taker.close()

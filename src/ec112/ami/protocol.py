@@ -40,6 +40,9 @@ MAX_MESSAGE_CHARS = 1024 * 1024
 _LIST_RESPONSES_OK = frozenset({"success", "follows"})
 
 log = logging.getLogger(__name__)
+# Events that carry the ActionID of an action answered long before: the result of an Async Originate (a callback
+# whose taker's phone did not answer). They are events for the stream, not late replies.
+_LATER_RESULTS = frozenset({"OriginateResponse"})
 
 
 class AmiMessage(Message):  # type: ignore[misc]  # panoramisk ships no type hints
@@ -175,7 +178,8 @@ class AmiProtocol(AMIProtocol):  # type: ignore[misc]
                 self.responses.pop(action.id, None)
                 self.responses.pop(action.action_id, None)
             return
-        if (message.action_id or "").startswith(self._action_id_prefix):
+        if (message.action_id or "").startswith(self._action_id_prefix) and \
+                str(message.get("Event", "")) not in _LATER_RESULTS:
             log.debug("dropping a late AMI reply to an action that was given up")
             return
         if "event" not in message:
