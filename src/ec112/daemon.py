@@ -22,8 +22,12 @@ from ec112 import __version__
 from ec112.agi.intake_route import IntakeRoute
 from ec112.agi.ping_route import ping_route
 from ec112.agi.server import AgiServer
+from ec112.agi.text_route import TextRoute
+from ec112.ami.callbacks import AmiCallbackDialer
 from ec112.ami.client import AmiAuthError, AmiClient
 from ec112.ami.events import TypedEvents
+from ec112.ami.messages import AmiMessageSender
+from ec112.ami.silent_prompt import AmiSilentPrompter
 from ec112.ami.telephony import AmiTelephony
 from ec112.config.agencies_file import AgenciesFileError, load_agencies
 from ec112.config.boundaries_file import BoundariesFileError, load_geography
@@ -31,14 +35,21 @@ from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.local_token import write_cli_token
 from ec112.config.settings import Settings
 from ec112.db.accounts import SqlAccountStore
+from ec112.db.callbacks import SqlCallbackStore
 from ec112.db.caller_measures import SqlMeasureStore
+from ec112.db.known_incidents import SqlIncidentStore
+from ec112.db.silent_calls import SqlSilentCallStore
+from ec112.db.text_messages import SqlTextStore
 from ec112.domain.events import CallChanged, CallEnded, DispatchChanged, DomainEvent, TicketChanged, TicketOpened
 from ec112.domain.kpis import Shifts
+from ec112.domain.presence import AgentState
+from ec112.domain.silent_calls import SilentCallMarked
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
 from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
 from ec112.records import AsteriskRecords
-from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE
+from ec112.records.text_spool import FileTextSpool
+from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE, TEXT_ROUTE
 from ec112.services.accounts import UserAdmin
 from ec112.services.agency_notifications import AgencyNotifications
 from ec112.services.agents import AgentService
@@ -47,6 +58,7 @@ from ec112.services.audit import AuditService
 from ec112.services.backfill import BackfillService
 from ec112.services.call_handling import CallHandlingPolicy
 from ec112.services.call_tracking import CallTracker
+from ec112.services.callbacks import CallbackService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
@@ -54,13 +66,17 @@ from ec112.services.health import ComponentHealth
 from ec112.services.intake import IntakeService, utcnow
 from ec112.services.junk_calls import JunkCallService
 from ec112.services.junk_watch import JunkWatch
+from ec112.services.known_incidents import KnownIncidentService
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
+from ec112.services.prompt_renderer import EspeakRenderer, RenderPlace
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
+from ec112.services.silent_calls import SilentCallService
+from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.watchdog.heartbeat import heartbeat, mark_ready
 from ec112.web.aml_api import AmlOptions
@@ -183,7 +199,28 @@ async def run(settings: Settings) -> None:
     await junk.load()
     junk_watch = JunkWatch(junk, tz=ZoneInfo(cc.timezone), wave_window_seconds=jc.wave_window_seconds,
                            wave_min_numbers=jc.wave_min_numbers, bus=bus)
-    handling = CallHandlingPolicy([junk])
+    # Known incidents (mass-incident mode): active ones in memory; a caller hears one only while no call taker is
+    # free, read from presence's in-memory snapshot (presence is built below: the lambda reads it per call).
+    ps = settings.prompts
+    known_incidents = KnownIncidentService(
+        SqlIncidentStore(engine), TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, bus=bus),
+        max_hours=settings.incidents.max_hours, areas=geography.jurisdiction, bus=bus,
+        takers_free=lambda: any(a.state is AgentState.AVAILABLE for a in presence.snapshot().agents),
+        renderer=EspeakRenderer(espeak=ps.espeak_binary, sox=ps.sox_binary, timeout=ps.render_timeout_seconds),
+        render_place=RenderPlace(ps.render_dir, ps.render_dir_in_asterisk or str(ps.render_dir))
+        if ps.render_dir else None)
+    await known_incidents.load()
+    # The supervisor's choices, in the order a caller hears them: a measure's warning, then an incident's news.
+    handling = CallHandlingPolicy([junk, known_incidents])
+    # Text to 112: SIP MESSAGEs on tickets' conversations (FastAGI route "text"; the dialplan's spool read back),
+    # call takers' answers by AMI MessageSend through the trunk.
+    tx = settings.text
+    texts = TextService(tickets, SqlTextStore(engine), intake, default_region=cc.default_region,
+                        trunk=tx.trunk_endpoint, reply_from=tx.reply_from,
+                        idle=timedelta(minutes=tx.conversation_idle_minutes), sender=AmiMessageSender(ami), bus=bus)
+    text_spool = FileTextSpool(tx.spool_dir) if tx.spool_dir is not None else None
+    if text_spool is None:
+        log.warning("[text] spool_dir is not set: text messages spooled while ec112 was down are not read back")
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
@@ -191,7 +228,8 @@ async def run(settings: Settings) -> None:
         {INTAKE_ROUTE: IntakeRoute(intake, deadline=settings.agi.intake_deadline, read_location=read_geoloc_profile,
                                    header_reference=reference_from_header, locations=locations,
                                    observe=intake_seconds.observe, handling=handling),
-         PING_ROUTE: ping_route},
+         PING_ROUTE: ping_route,
+         TEXT_ROUTE: TextRoute(texts.receive, intake.number, deadline=settings.agi.intake_deadline)},
         header_timeout=settings.agi.header_timeout,
         command_timeout=settings.agi.command_timeout,
         max_header_bytes=settings.agi.max_header_bytes,
@@ -222,12 +260,26 @@ async def run(settings: Settings) -> None:
     # A taker who lets a 112 call ring out is paused ("tidak menjawab"), never the last one serving.
     no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, bus,
                               queue=cc.queue, action_timeout=settings.ami.action_timeout)
-    # Tickets first (they are what must not be lost), then the live view, then what acts on the live view.
-    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer], queue=cc.queue, clock=utcnow)
-    # The one translator: the pipeline gets ec112's typed events; every AMI event read is counted by its name.
-    call_events = TypedEvents(ami.events, utcnow, on_read=lambda name: applied.labels(name).inc())
+    # Callbacks (issue 13): a call that ended before a taker could help becomes a task; calling back rings the taker's
+    # phone, then the citizen (AMI Originate into ec112-callback); nobody calling back in time escalates.
+    cbs = settings.callbacks
+    callbacks = CallbackService(SqlCallbackStore(engine), tickets,
+                                AmiCallbackDialer(ami, trunk_endpoint=cbs.trunk_endpoint,
+                                                  ring_taker_seconds=cbs.ring_taker_seconds,
+                                                  ring_citizen_seconds=cbs.ring_citizen_seconds),
+                                bus, ticket_prefix=cc.ticket_prefix, deadline_seconds=cbs.deadline_seconds)
     kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
     desk = TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, bus=bus)
+    # Silent calls (issue 13): the console's button whispers the prompt to the caller (AMI Originate into the
+    # locked ec112-silent context); the caller's keys (DTMFEnd) arrive through the pipeline below.
+    silent = SilentCallService(SqlSilentCallStore(engine), desk, AmiSilentPrompter(ami),
+                               confirm_digits=settings.silent.confirm_digits,
+                               answer_window=timedelta(seconds=settings.silent.answer_window_seconds), bus=bus)
+    # Tickets first (they are what must not be lost), then the live view, then what acts on the live view.
+    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer, silent, callbacks], queue=cc.queue,
+                                clock=utcnow)
+    # The one translator: the pipeline gets ec112's typed events; every AMI event read is counted by its name.
+    call_events = TypedEvents(ami.events, utcnow, on_read=lambda name: applied.labels(name).inc())
     dispatch_store = stores.dispatches
     dispatcher = DispatchService(dispatch_store, desk, directory, bus=bus, audit=audit,
                                  ack_timeout=timedelta(seconds=cc.ack_timeout_seconds))
@@ -240,6 +292,9 @@ async def run(settings: Settings) -> None:
     bus.subscribe(TicketOpened, tracker.on_ticket_opened)
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
     bus.subscribe(TicketOpened, locations.on_ticket_opened)  # an AML that came before its call
+    bus.subscribe(TicketOpened, callbacks.on_ticket_opened)  # after the tracker: a call already gone is ended
+    bus.subscribe(TicketChanged, callbacks.on_ticket_changed)
+    bus.subscribe(SilentCallMarked, lambda event: callbacks.on_silent_call(event.ticket))  # every silent call
     bus.subscribe(DispatchChanged, AgencyNotifications(directory, notifier, ticket_prefix=cc.ticket_prefix,
                                                        category_label=desk.category_label).on_dispatch_changed)
     bus.subscribe(CallChanged, junk_watch.on_call_changed)  # pocket-dial waves, from what presence publishes
@@ -255,7 +310,8 @@ async def run(settings: Settings) -> None:
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography, junk=(junk, junk_watch))
+                locations=locations, aml=aml, geography=geography, silent=silent, callbacks=callbacks,
+                junk=(junk, junk_watch), incidents=known_incidents, texts=texts)
     )
     web = _EmbeddedUvicorn(
         uvicorn.Config(
@@ -288,6 +344,7 @@ async def run(settings: Settings) -> None:
             log.info("FastAGI intake listening on %s:%d", settings.agi.host, agi.port)
             # Calls missed while ec112 was away are ticketed from Asterisk's records BEFORE the AMI resync,
             # which would otherwise close them at the time it looks (the records know when they ended).
+            await silent.restore()  # silent calls an earlier run left waiting for the caller's keys
             backfilling = group.create_task(backfill.run(), name="backfill")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(BACKFILL_FIRST_PASS):
@@ -302,8 +359,12 @@ async def run(settings: Settings) -> None:
                 group.create_task(presence.tick_loop(), name="presence-tick"),
                 group.create_task(notifier.run(), name="webhooks"),
                 group.create_task(dispatcher.escalation_loop(), name="escalations"),
+                group.create_task(silent.expiry_loop(), name="silent-calls"),
+                group.create_task(callbacks.escalation_loop(cbs.escalation_check_seconds), name="callback-escalations"),
                 group.create_task(junk.expiry_loop(), name="junk-expiry"),
             ]
+            if text_spool is not None:
+                endless.append(group.create_task(texts.run_spool(text_spool, tx.spool_poll_seconds), name="text-spool"))
             group.create_task(web.serve(), name="web")
             group.create_task(mark_ready(lambda: web.started, ready), name="ready")
             await stop.wait()
@@ -312,6 +373,8 @@ async def run(settings: Settings) -> None:
             web.should_exit = True
             await ami.close()
             await locations.close(SHUTDOWN_GRACE)  # reference fetches in flight
+            await callbacks.close(SHUTDOWN_GRACE)
+            await known_incidents.close(SHUTDOWN_GRACE)  # recordings being rendered, counts being written
             await bus.close(SHUTDOWN_GRACE)  # subscribers still at work (e.g. a webhook being queued)
             await notifier.close(SHUTDOWN_GRACE)  # what is still in flight stays pending for the next start
             for task in endless:

@@ -25,10 +25,14 @@ from ec112.config.boundaries_file import load_geography
 from ec112.config.settings import LocationSettings
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
+from ec112.db.callbacks import SqlCallbackStore
 from ec112.db.caller_measures import SqlMeasureStore
 from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
+from ec112.db.known_incidents import SqlIncidentStore
 from ec112.db.locations import SqlLocationRepository
+from ec112.db.silent_calls import SqlSilentCallStore
+from ec112.db.text_messages import SqlTextStore
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.accounts import NewUser, Role
@@ -40,12 +44,15 @@ from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.services.accounts import UserAdmin
 from ec112.services.agents import AgentService
 from ec112.services.audit import AuditService
+from ec112.services.callbacks import CallbackService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
+from ec112.services.intake import IntakeService
 from ec112.services.junk_calls import JunkCallService
 from ec112.services.junk_watch import JunkWatch
+from ec112.services.known_incidents import KnownIncidentService
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
@@ -53,6 +60,8 @@ from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
+from ec112.services.silent_calls import SilentCallService
+from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.aml_api import AmlOptions
 from ec112.web.app import WebDeps, create_app
@@ -96,6 +105,42 @@ class RecordingTelephony:
         return []
 
 
+class RecordingSender:
+    """AMI MessageSend as a list; ``refuse`` makes Asterisk refuse the next ones."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+        self.refuse: Exception | None = None
+
+    async def send(self, destination: str, sender: str, body: str) -> None:
+        if self.refuse is not None:
+            raise self.refuse
+        self.sent.append((destination, sender, body))
+
+
+@dataclass
+class RecordingPrompter:
+    """The silent-call prompt as AMI would originate it: which caller channels were whispered to."""
+
+    whispered: list[str] = field(default_factory=list)
+    refuse: Exception | None = None
+
+    async def whisper(self, caller_channel: str, ticket_number: str, listen_seconds: int) -> None:
+        if self.refuse is not None:
+            raise self.refuse
+        self.whispered.append(caller_channel)
+
+
+@dataclass
+class RecordingDialer:
+    """The callbacks' Originate, kept instead of sent to Asterisk."""
+
+    calls: list[dict[str, object]] = field(default_factory=list)
+
+    async def originate(self, *, task_id: int, endpoint: str, number: str, shown_name: str) -> None:
+        self.calls.append({"task_id": task_id, "endpoint": endpoint, "number": number, "shown_name": shown_name})
+
+
 class _QuietUvicorn(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -121,8 +166,16 @@ class WebStack:
     no_answer: NoAnswerGuard | None = None  # feed it AgentRingNoAnswer to pause a desk that rang out
     locations: LocationService | None = None  # every location of a ticket, AML matching
     feed: LiveFeed | None = None  # the live stream (subscribe to see the events a panel gets)
+    texts: TextService | None = None  # text to 112 (receive() a message as the FastAGI route would)
+    sender: RecordingSender | None = None  # the answers "sent" through AMI MessageSend
+    silent: SilentCallService | None = None  # silent calls (feed it DTMF events; its prompter records)
+    prompter: RecordingPrompter | None = None
+    callbacks: CallbackService | None = None  # callback tasks (consider() an ended ticket to make one)
+    dialer: RecordingDialer | None = None  # what "call back" asked of Asterisk
     junk: JunkCallService | None = None  # junk-call measures (advise() is what the intake asks)
     junk_watch: JunkWatch | None = None  # scores, junk share, pocket-dial waves
+    incidents: KnownIncidentService | None = None  # known incidents (advise() as the intake asks it)
+    room: dict[str, bool] = field(default_factory=dict)  # room["taker_free"]: what presence would say
 
 
 async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
@@ -162,7 +215,23 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     aml = AmlOptions(parse_https=lambda body, at: parse_aml_https(body, received_at=at),
                      parse_sms=lambda text, at: parse_aml_sms(text, received_at=at),
                      hmac_key=AML_HMAC_KEY, sms_token=AML_SMS_TOKEN)
+    sender = RecordingSender()
+    texts = TextService(tickets, SqlTextStore(engine),
+                        IntakeService(tickets, default_region="ID", ticket_prefix="112", bus=bus),
+                        default_region="ID", trunk="trunk", reply_from="sip:112@ec112",
+                        idle=timedelta(minutes=30), sender=sender, bus=bus)
+    prompter = RecordingPrompter()
+    silent = SilentCallService(SqlSilentCallStore(engine), desk, prompter, confirm_digits="55",
+                               answer_window=timedelta(seconds=30), bus=bus)
+    dialer = RecordingDialer()
+    callbacks = CallbackService(SqlCallbackStore(engine), tickets, dialer, bus, ticket_prefix="112",
+                                deadline_seconds=120)
+    room = {"taker_free": False}
+    geography = load_geography(LocationSettings(), directory.agencies)  # the shipped boundaries
+    incidents = KnownIncidentService(SqlIncidentStore(engine), desk, max_hours=24, areas=geography.jurisdiction,
+                                     takers_free=lambda: room["taker_free"], bus=bus)
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
+    bus.subscribe(TicketOpened, callbacks.on_ticket_opened)
     bus.subscribe(TicketOpened, locations.on_ticket_opened)
     junk = JunkCallService(SqlMeasureStore(engine, ticket_prefix="112"), audit, history_days=30, max_measure_hours=48,
                            default_region="ID", bus=bus)
@@ -180,8 +249,8 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         deliveries=SqlWebhookLog(engine), dispatcher=dispatcher,
         reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
-        geography=load_geography(LocationSettings(), directory.agencies),  # the shipped boundaries
-        junk=(junk, junk_watch),
+        geography=geography, silent=silent, callbacks=callbacks, junk=(junk, junk_watch), incidents=incidents,
+        texts=texts,
     ))
     port = _free_port()
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",
@@ -192,7 +261,8 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
             while not server.started:
                 await asyncio.sleep(0.01)
         yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer,
-                       locations, feed, junk, junk_watch)
+                       locations, feed, silent=silent, prompter=prompter, callbacks=callbacks, dialer=dialer,
+                       junk=junk, junk_watch=junk_watch, incidents=incidents, room=room, texts=texts, sender=sender)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)

@@ -15,7 +15,9 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import ec112.db.silent_calls  # noqa: F401  (its table on the shared Base: test_migrations_match_the_models)
 from ec112.db.engine import create_engine, migrate
+from ec112.db.known_incidents import KnownIncidentRow  # noqa: F401  # its table is on Base.metadata
 
 PG_ADMIN_DSN = os.environ.get("EC112_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 

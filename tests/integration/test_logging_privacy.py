@@ -36,8 +36,8 @@ LOCATION = PidfPoint(lat=-7.250445, lon=112.768845)  # Surabaya
 COORDINATES = ("7.2504", "112.7688")  # any rendering with 4+ decimals contains these
 PASSWORD = "Kata-Sandi-Rahasia-7741"  # looked for in the log
 WRONG_PASSWORD = "Salah-Ketik-Sandi-9913"
-AMI_READ = {"system", "call", "agent", "user"}
-AMI_WRITE = {"call", "agent", "reporting", "originate"}  # no system/config: GetConfig would read manager.conf
+AMI_READ = {"system", "call", "agent", "user", "dtmf"}  # dtmf: a silent caller's keys
+AMI_WRITE = {"call", "agent", "reporting", "originate", "message"}  # no system/config: GetConfig reads manager.conf
 
 
 def _add_user(ec112: Ec112Daemon, username: str, password: str) -> None:

@@ -18,5 +18,5 @@ def test_the_account_can_neither_read_config_files_nor_run_cli_commands(tmp_path
     conf = configparser.ConfigParser(strict=False, interpolation=None, inline_comment_prefixes=(";",))
     conf.read_string((etc / "manager.conf").read_text())
     write = {c.strip() for c in conf["ec112"]["write"].split(",")}
-    assert write == {"call", "agent", "reporting", "originate"}
+    assert write == {"call", "agent", "reporting", "originate", "message"}  # message: MessageSend (text to 112)
     assert not write & {"system", "config", "command", "all"}

@@ -28,11 +28,11 @@ def test_an_ordinary_call_gets_nothing_played_and_the_normal_priority() -> None:
 
 def test_prompts_play_indonesian_then_english_warning_before_incident_and_the_lower_priority_wins() -> None:
     warning = CallHandling((Prompt("junk-warning"),), RESTRICTED_PRIORITY, ("junk:restriction",))
-    incident = CallHandling((Prompt("known-incident", rendered=("/r/incident-7-id", "/r/incident-7-en")),),
-                            LOW_PRIORITY, ("incident:7",))
+    text = (("id", "/r/incident-7-id"), ("en", "/r/incident-7-en"))
+    incident = CallHandling((Prompt("known-incident", rendered=text),), LOW_PRIORITY, ("incident:7",))
     handling = CallHandlingPolicy([_Advisor(warning), _Advisor(incident)]).advise("+6281234567890", None)
     assert handling.playback("/snd") == ("/snd/id/junk-warning&/snd/en/junk-warning&/snd/id/known-incident"
-                                         "&/snd/en/known-incident&/r/incident-7-id&/r/incident-7-en")
+                                         "&/r/incident-7-id&/snd/en/known-incident&/r/incident-7-en")
     assert handling.queue_priority == RESTRICTED_PRIORITY
     assert handling.reasons == ("junk:restriction", "incident:7")
 

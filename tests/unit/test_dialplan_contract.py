@@ -126,3 +126,40 @@ def test_no_other_python_module_restates_a_contract_name() -> None:
             if isinstance(node, ast.Constant) and node.value in names:
                 found.append(f"{path.relative_to(package)}:{node.lineno}: {node.value!r}")
     assert not found, "use ec112.routing.dialplan instead:\n" + "\n".join(found)
+
+
+def test_text_to_112_is_the_trunks_message_context_and_fails_open(etc: Path,
+                                                                   extensions: dict[str, list[str]]) -> None:
+    pjsip = _sections((etc / "pjsip.conf").read_text())
+    assert f"message_context = {dialplan.TEXT_CONTEXT}" in pjsip[dialplan.TRUNK_ENDPOINT]
+    text = extensions[dialplan.TEXT_CONTEXT]
+    assert _agi_routes(text) == [dialplan.TEXT_ROUTE]
+    joined = "\n".join(text)
+    for name in dialplan.TEXT_READ.replace("${", "").replace("}", "").split("|"):
+        assert f"Set({name}=" in joined
+    assert f'GotoIf($["${{{dialplan.TEXT_TICKET_VARIABLE}}}" != ""]?done)' in joined
+    assert f"Set(FILE(${{ASTSPOOLDIR}}/{dialplan.TEXT_SPOOL_FILE},,,a)=v1|" in joined
+    assert f"MessageSend(pjsip:{dialplan.TRUNK_ENDPOINT}/sip:" in joined
+    manager = (etc / "manager.conf").read_text()
+    assert re.search(r"^write = .*\bmessage\b", manager, re.M)
+
+
+def test_the_callback_context_checks_what_ec112_sends_and_reports_the_contract_event(
+    etc: Path, extensions: dict[str, list[str]]
+) -> None:
+    callback = extensions[dialplan.CALLBACK_CONTEXT]
+    text = "\n".join(callback)
+    for variable in (dialplan.CALLBACK_NUMBER_VARIABLE, dialplan.CALLBACK_TRUNK_VARIABLE,
+                     dialplan.CALLBACK_RING_VARIABLE):
+        assert re.search(r'REGEX\("\^[^"]+\$" \$\{' + variable + r"\}\)", text), variable  # each one checked
+    assert any(line.startswith("exten => _X!,1,") for line in callback)  # the extension is the task's id
+    [dial] = [line for line in callback if "Dial(" in line]
+    assert f"PJSIP/${{{dialplan.CALLBACK_NUMBER_VARIABLE}}}@${{{dialplan.CALLBACK_TRUNK_VARIABLE}}}" in dial
+    assert "U(ec112-callback-greeting)" in dial
+    assert any(f"UserEvent({dialplan.CALLBACK_EVENT},Task: " in line and "DialStatus: " in line
+               for line in callback if line.startswith("exten => h,"))
+    assert any("/id/callback-greeting&" in line and "/en/callback-greeting" in line
+               for line in extensions["ec112-callback-greeting"])
+    pjsip = _sections((etc / "pjsip.conf").read_text())
+    assert "aors = trunk" in pjsip["trunk"]
+    assert any(line.startswith("contact = sip:127.0.0.1:") for line in pjsip["trunk"])

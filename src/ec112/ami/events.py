@@ -15,6 +15,8 @@ from ec112.ami.status import CONNECTED_EVENT, DISCONNECTED_EVENT
 from ec112.domain.call_events import (
     AsteriskConnected,
     AsteriskDisconnected,
+    CallbackDialEnded,
+    CallbackNotConnected,
     CallerJoinedQueue,
     CallerLeftQueue,
     CallEvent,
@@ -22,6 +24,7 @@ from ec112.domain.call_events import (
     ChannelHungUp,
     ChannelRow,
     DeviceState,
+    DigitPressed,
     MemberAdded,
     MemberCompleted,
     MemberConnected,
@@ -35,6 +38,7 @@ from ec112.domain.call_events import (
     QueueMemberRow,
     QueueSnapshot,
 )
+from ec112.routing.dialplan import CALLBACK_CONTEXT, CALLBACK_EVENT
 
 Raw = Mapping[str, str]
 _EPOCH_LIMIT = 4_102_444_800.0  # 2100-01-01: beyond it a "timestamp" is garbage (and near-overflow)
@@ -146,7 +150,36 @@ def _rang_out(raw: Raw, at: datetime) -> CallEvent:
     return MemberRangOut(at, raw.get("Queue", ""), _interface(raw), _call_of(raw), ring_seconds)
 
 
-_LIVE: dict[str, Callable[[Raw, datetime], CallEvent]] = {
+def _digit(raw: Raw, at: datetime) -> CallEvent:
+    return DigitPressed(at, raw.get("Linkedid", ""), raw.get("Uniqueid", ""), raw.get("Channel", ""),
+                        raw.get("Digit", "")[:1], raw.get("Direction") == "Received")
+
+
+def _task_id(value: str | None) -> int | None:
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 9 else None
+
+
+def _user_event(raw: Raw, at: datetime) -> CallEvent | None:
+    """Only the callback dialplan's report (ec112-callback); the doctor reads its own on its own connection."""
+    task = _task_id(raw.get("Task"))
+    if raw.get("UserEvent") != CALLBACK_EVENT or task is None:
+        return None
+    return CallbackDialEnded(at, task, raw.get("DialStatus", "")[:20], _optional_count(raw.get("Cause")))
+
+
+def _originate_response(raw: Raw, at: datetime) -> CallEvent | None:
+    """A callback's Originate that never reached the dialplan (the taker's phone did not answer): its task is
+    the extension ec112 originated to."""
+    task = _task_id(raw.get("Exten"))
+    if raw.get("Context") != CALLBACK_CONTEXT or raw.get("Response") != "Failure" or task is None:
+        return None
+    return CallbackNotConnected(at, task, _ORIGINATE_REASON.get(raw.get("Reason", ""), "failed"))
+
+
+# Originate's Reason: the control frame that ended the attempt to ring the first channel.
+_ORIGINATE_REASON = {"0": "failed", "1": "hung_up", "3": "taker_no_answer", "5": "taker_busy", "8": "congestion"}
+
+_LIVE: dict[str, Callable[[Raw, datetime], CallEvent | None]] = {
     CONNECTED_EVENT: lambda raw, at: AsteriskConnected(at),
     DISCONNECTED_EVENT: lambda raw, at: AsteriskDisconnected(at, raw.get("Reason", "")),
     "Newchannel": _channel_created,
@@ -164,6 +197,9 @@ _LIVE: dict[str, Callable[[Raw, datetime], CallEvent]] = {
     "AgentDump": lambda raw, at: MemberDropped(at, raw.get("Queue", ""), _interface(raw), _call_of(raw)),
     "AgentConnect": _connected,
     "AgentComplete": lambda raw, at: MemberCompleted(at, raw.get("Queue", ""), _interface(raw), _call_of(raw)),
+    "DTMFEnd": _digit,  # a caller's key (silent calls); DTMFBegin is not used
+    "UserEvent": _user_event,
+    "OriginateResponse": _originate_response,
 }
 
 

@@ -27,10 +27,13 @@ class SilentCallSettings(BaseModel):
 
 
 class CallbackSettings(BaseModel):
-    deadline_seconds: int = Field(120, ge=30, le=3600)  # a task not called back by then escalates to the supervisor
-    trunk_endpoint: str = "trunk"  # the PJSIP endpoint that reaches citizens (outbound)
+    # A task not called back by then escalates to the supervisor. As low as 5 s only for tests and drills: a real
+    # room wants minutes (EENA: call back within 2 minutes).
+    deadline_seconds: int = Field(120, ge=5, le=3600)
+    trunk_endpoint: str = Field("trunk", pattern=r"^[A-Za-z0-9_-]{1,40}$")  # the PJSIP endpoint towards citizens
     ring_taker_seconds: int = Field(20, ge=5, le=120)
     ring_citizen_seconds: int = Field(45, ge=10, le=180)
+    escalation_check_seconds: float = Field(1.0, gt=0, le=30)  # how often the deadlines are checked
 
 
 class JunkCallSettings(BaseModel):
@@ -46,4 +49,10 @@ class IncidentSettings(BaseModel):
 
 class TextSettings(BaseModel):
     conversation_idle_minutes: int = Field(30, ge=1, le=24 * 60)  # a later message joins the open conversation
-    spool_dir: Path | None = None  # where the dialplan writes messages ec112 could not take (read back at start)
+    # Asterisk's spool directory (asterisk.conf astspooldir, as this host sees it): the dialplan appends the
+    # messages ec112 could not take to ec112-text.spool there; ec112 reads them back at start and every
+    # spool_poll_seconds (it renames the file, so it needs write access to the directory). None: no read-back.
+    spool_dir: Path | None = None
+    spool_poll_seconds: float = Field(5.0, ge=0.5, le=300)
+    trunk_endpoint: str = Field("trunk", pattern=r"^[A-Za-z0-9_.-]{1,40}$")  # pjsip.conf: answers go out through it
+    reply_from: str = Field("sip:112@ec112", pattern=r"^sips?:[^\s<>\"]{1,120}$")  # the From of call takers' answers

@@ -275,3 +275,8 @@ class AmlMessageRow(Base):
         Index("ix_aml_messages_unmatched", "ticket_id", "received_at"),
         Index("ix_aml_messages_device_imei", "device_imei"),
     )
+
+
+# Issue 13's parts keep their rows in their own modules on this Base; imported here so that the metadata (Alembic,
+# the schema checks) always has every table, whichever module was imported first.
+from ec112.db import callback_rows as _callback_rows  # noqa: E402,F401  (after Base: it imports it)

@@ -76,10 +76,12 @@ class SqlTicketRepository:
             return [_to_domain(r) for r in rows]
 
     async def list_unended(self) -> Sequence[Ticket]:
+        """Calls not known to have ended (a text to 112 is no call: it never ends by a channel's hang-up)."""
         async with self._sessions() as session:
             rows = (
                 await session.execute(
-                    select(TicketRow).where(TicketRow.ended_at.is_(None)).order_by(TicketRow.id)
+                    select(TicketRow).where(TicketRow.ended_at.is_(None),
+                                            TicketRow.intake != IntakeChannel.TEXT.value).order_by(TicketRow.id)
                 )
             ).scalars()
             return [_to_domain(r) for r in rows]

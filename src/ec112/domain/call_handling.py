@@ -26,7 +26,8 @@ class Prompt:
     """One announcement: a shipped prompt name (played in every PROMPT_LANGUAGES, in order) or rendered files."""
 
     name: str = ""  # under sounds/<lang>/, e.g. "junk-warning"
-    rendered: tuple[str, ...] = ()  # absolute paths (as Asterisk sees them), played as they are, in order
+    # (language, absolute path as Asterisk sees it, without extension): files ec112 rendered for this prompt
+    rendered: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,9 @@ class CallHandling:
         """The ``Playback()`` argument for these prompts (``&``-joined files), "" when there is none."""
         files: list[str] = []
         for prompt in self.prompts:
-            if prompt.name:
-                files.extend(f"{sounds_dir}/{lang}/{prompt.name}" for lang in PROMPT_LANGUAGES)
-            files.extend(prompt.rendered)
+            # Language by language: a caller who understands only Indonesian hears all of it first.
+            for lang in PROMPT_LANGUAGES:
+                if prompt.name:
+                    files.append(f"{sounds_dir}/{lang}/{prompt.name}")
+                files.extend(path for language, path in prompt.rendered if language == lang)
         return "&".join(files)

@@ -14,8 +14,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from ec112.domain.call_events import (
-    AsteriskConnected,
-    AsteriskDisconnected,
     CallerJoinedQueue,
     CallerLeftQueue,
     CallEvent,
@@ -117,7 +115,7 @@ class Presence:
         handled = False
         if isinstance(event, ChannelCreated | ChannelHungUp):
             handled = self._on_channel(event, at)
-        elif not isinstance(event, AsteriskConnected | AsteriskDisconnected) and event.queue == self.queue:
+        elif isinstance(event, QueueEvent) and event.queue == self.queue:  # not the others (e.g. callback reports)
             self._on_queue_event(event, at)
             handled = True
         rolled = self._roll_day(now)

@@ -35,11 +35,14 @@ class CallOutcome(StrEnum):
 
 class IntakeChannel(StrEnum):
     """Which door saw the call first: the FastAGI intake, AMI when the intake was unavailable, or Asterisk's
-    own records (CDR + queue_log) read back after an outage (the call came and went while ec112 was away)."""
+    own records (CDR + queue_log) read back after an outage (the call came and went while ec112 was away).
+    ``TEXT``: not a call but a SIP MESSAGE to 112 (domain.text_messages); it has no channel, so the call tracker
+    never ends it, and a call taker's first answer is its ``answered_at``."""
 
     AGI = "agi"
     AMI = "ami"
     BACKFILL = "backfill"
+    TEXT = "text"
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,7 @@ class LabPorts:
     web: int
     rtp_start: int
     rtp_end: int
+    carrier: int = 5070  # UDP: where the trunk's AOR sends calls to citizens (callbacks): the test citizens' port
 
     @classmethod
     def allocate(cls, rtp_ports: int = 200) -> LabPorts:
@@ -81,9 +82,10 @@ class LabPorts:
             used.add(port)
             return port
 
-        sip, ami, agi, web = pick("udp"), pick("tcp"), pick("tcp"), pick("tcp")
+        sip, ami, agi, web, carrier = pick("udp"), pick("tcp"), pick("tcp"), pick("tcp"), pick("udp")
         start = random.randrange(10000, 32000 - rtp_ports, 2)  # even: RTP even, RTCP odd
-        return cls(sip=sip, ami=ami, agi=agi, web=web, rtp_start=start, rtp_end=start + rtp_ports - 1)
+        return cls(sip=sip, ami=ami, agi=agi, web=web, rtp_start=start, rtp_end=start + rtp_ports - 1,
+                   carrier=carrier)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class LabConfig:
     modules_dir: str
     chroot_root: Path | None = None
     trunk_match: str = "127.0.0.1"
+    carrier_host: str = "127.0.0.1"  # the trunk's AOR contact host: callbacks reach citizens there
     agi_host: str = "127.0.0.1"
     plan: QueuePlan = DEFAULT_PLAN  # the queue, its wrapuptime: the same plan ec112's settings default to
     system_name: str = "ec112lab"
@@ -150,6 +153,12 @@ class LabConfig:
         """app_queue's queue_log (logger.conf; host path): settings ``[records] queue_log``."""
         return self.directory / "log" / "queue_log"
 
+    def prompts_env(self) -> dict[str, str]:
+        """ec112's settings for the prompts it renders itself (a known incident's text): a directory inside the lab,
+        so Asterisk (16 on the host, 22 in its chroot) plays what ec112 wrote there."""
+        return {"EC112_PROMPTS__RENDER_DIR": str(self.directory / "rendered"),
+                "EC112_PROMPTS__RENDER_DIR_IN_ASTERISK": f"{self.asterisk_dir}/rendered"}
+
     def placeholders(self) -> dict[str, str]:
         """Validated template values; raises ValueError for values that would corrupt a config."""
         plan = self.plan.template_values()  # queue and wrapup_seconds; ValueError for a bad queue name
@@ -171,6 +180,8 @@ class LabConfig:
             "rtp_start": str(self.ports.rtp_start),
             "rtp_end": str(self.ports.rtp_end),
             "trunk_match": self.trunk_match,
+            "carrier_host": self.carrier_host,
+            "carrier_port": str(self.ports.carrier),
             **plan,
             "ami_secret": self.ami_secret,
             **{f"password_{name}": pw for name, pw in self.endpoint_passwords.items()},

@@ -32,6 +32,7 @@ CALL_CONTEXTS: Final = (TRUNK_CONTEXT, EMERGENCY_CONTEXT)
 # --- FastAGI routes: the path of agi://host:port/<route> -------------------------------------------------
 INTAKE_ROUTE: Final = "intake"  # opens the ticket, sets TICKET_VARIABLE
 PING_ROUTE: Final = "ping"  # sets PONG_VARIABLE: proof that Asterisk reaches ec112's FastAGI
+TEXT_ROUTE: Final = "text"  # a SIP MESSAGE to 112 (TEXT_CONTEXT): stores it on a ticket, sets TEXT_TICKET_VARIABLE
 
 SILENT_CONTEXT: Final = "ec112-silent"  # the "silent caller" prompt whispered to the caller (ChanSpy w)
 CALLBACK_CONTEXT: Final = "ec112-callback"  # a call taker's phone first, then the citizen through the trunk
@@ -43,12 +44,32 @@ TICKET_VARIABLE: Final = "EC112_TICKET"  # set by ec112's intake; the dialplan q
 FALLBACK_VARIABLE: Final = "EC112_FALLBACK"  # set to 1 by the dialplan when it queued without a ticket
 ANNOUNCE_VARIABLE: Final = "EC112_ANNOUNCE"  # Playback() argument ec112 chose (junk warning, known incident)
 PRIORITY_VARIABLE: Final = "EC112_PRIORITY"  # the call's QUEUE_PRIO when ec112 lowers it (domain.call_handling)
+# The silent-call prompt: ec112 originates Local/<SILENT_SPY_EXTEN>@ec112-silent/n with the caller's channel in
+# SILENT_TARGET_VARIABLE; its other half enters SILENT_PROMPT_EXTEN (the prompt), this one whispers it (ChanSpy).
+SILENT_TARGET_VARIABLE: Final = "EC112_TARGET"
+SILENT_LISTEN_VARIABLE: Final = "EC112_LISTEN"  # seconds the spy stays on after the prompt (the keys reach ec112)
+SILENT_SPY_EXTEN: Final = "spy"
+SILENT_PROMPT_EXTEN: Final = "prompt"
 PROBE_VARIABLE: Final = "EC112_PROBE"  # the doctor's token: from the Originate (``__``-inherited) to the UserEvent
 PONG_VARIABLE: Final = "EC112_PONG"  # set to 1 by the ping route
+# Text to 112: the dialplan's own copy of the message (key, source address, BASE64 From and body), read by the
+# text route in one round trip; without TEXT_TICKET_VARIABLE afterwards the dialplan appends the same fields to
+# TEXT_SPOOL_FILE (in Asterisk's spool directory) and sends the citizen the automatic reply.
+TEXT_TICKET_VARIABLE: Final = "EC112_TEXT_TICKET"
+TEXT_READ: Final = "${EC112_TEXT_KEY}|${EC112_TEXT_ADDR}|${EC112_TEXT_FROM}|${EC112_TEXT_BODY}"
+TEXT_SPOOL_FILE: Final = "ec112-text.spool"
+TRUNK_ENDPOINT: Final = "trunk"  # pjsip.conf: the carrier trunk's endpoint (its message_context is TEXT_CONTEXT)
 # The caller's location as res_geolocation hands it to the dialplan (geolocation.conf, pjsip.conf's
 # geoloc_incoming_call_profile): read by the intake as one AGI round trip.
 GEOLOC_READ: Final = ("${GEOLOC_PROFILE(format)}|${GEOLOC_PROFILE(method)}|${GEOLOC_PROFILE(confidence)}"
                       "|${GEOLOC_PROFILE(location_info)}")
+
+# --- callbacks (issue 13): AMI Originate of the taker's phone into CALLBACK_CONTEXT, extension = the task's id ------
+CALLBACK_NUMBER_VARIABLE: Final = "EC112_CB_NUMBER"  # the citizen's number (digits, optional +): checked there
+CALLBACK_TRUNK_VARIABLE: Final = "EC112_CB_TRUNK"  # the PJSIP endpoint that reaches citizens ([callbacks])
+CALLBACK_RING_VARIABLE: Final = "EC112_CB_RING"  # seconds the citizen's phone may ring
+# UserEvent(EC112Callback,Task: …,DialStatus: …,Cause: …) when the citizen's leg ended
+CALLBACK_EVENT: Final = "EC112Callback"
 
 # --- the doctor's report: UserEvent(EC112Doctor,Probe: …,AgiStatus: …,Pong: …) ------------------------------
 PROBE_EVENT: Final = "EC112Doctor"

@@ -26,26 +26,33 @@ from ec112.domain.kpi_ratings import KpiThresholds
 from ec112.routing.agencies import AgencyDirectory
 from ec112.routing.geography import Geography
 from ec112.services.agents import AgentService
+from ec112.services.callbacks import CallbackService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.health import Readiness
 from ec112.services.junk_calls import JunkCallService
 from ec112.services.junk_watch import JunkWatch
+from ec112.services.known_incidents import KnownIncidentService
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.notifications import DeliveryLog
 from ec112.services.presence import PresenceService
+from ec112.services.silent_calls import SilentCallService
+from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.admin_api import admin_router
 from ec112.web.agencies_api import agencies_router
 from ec112.web.aml_api import AmlOptions, aml_router
 from ec112.web.auth import AuthMiddleware, CurrentUser, KpiViewer, WebAuth, require
+from ec112.web.callbacks_web import callbacks_router
 from ec112.web.console import ConsoleOptions, console_router
 from ec112.web.dispatch_api import dispatch_router
 from ec112.web.field_pages import field_router
 from ec112.web.geo_api import geo_router
 from ec112.web.i18n import WEB_DIR
+from ec112.web.incidents_api import incidents_router
+from ec112.web.incidents_pages import incidents_pages_router
 from ec112.web.junk_api import junk_router
 from ec112.web.live import live_router
 from ec112.web.live_feed import LiveFeed
@@ -54,6 +61,8 @@ from ec112.web.pages import pages_router
 from ec112.web.photos import PhotoStore, photos_router
 from ec112.web.reports_api import reports_router
 from ec112.web.schemas import ComponentOut, ErrorOut, KpiOut, MembershipOut, PauseIn, ReadyOut
+from ec112.web.silent_api import silent_router
+from ec112.web.text_api import text_router
 from ec112.web.ticket_pages import ticket_pages_router
 from ec112.web.tickets_api import tickets_router
 from ec112.web.wallboard import wallboard_router
@@ -87,7 +96,11 @@ class WebDeps:
     geography: Geography | None = None  # boundaries, gazetteer, jurisdiction (web/geo_api.py)
     locations: LocationService | None = None  # every location of a ticket (web/locations_api.py)
     aml: AmlOptions | None = None  # the AML intakes (web/aml_api.py); needs ``locations``
+    texts: TextService | None = None  # text to 112: conversations and answers (web/text_api.py)
+    silent: SilentCallService | None = None  # the "silent caller" button (web/silent_api.py)
+    callbacks: CallbackService | None = None  # callback tasks (web/callbacks_web.py)
     junk: tuple[JunkCallService, JunkWatch] | None = None  # junk-call measures, scores, waves (web/junk_api.py)
+    incidents: KnownIncidentService | None = None  # known incidents: API, page, banners (web/incidents_*.py)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -124,6 +137,15 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(locations_router(deps.locations, deps.desk, prefix=deps.ticket_prefix))
         if deps.aml is not None:
             app.include_router(aml_router(deps.locations, deps.web, deps.aml))
+    if deps.texts is not None:
+        app.include_router(text_router(deps.web, deps.texts, deps.desk, prefix=deps.ticket_prefix))
+    if deps.silent is not None:
+        app.include_router(silent_router(deps.silent, prefix=deps.ticket_prefix))
+    if deps.callbacks is not None:
+        app.include_router(callbacks_router(deps.web, deps.callbacks))
+    if deps.incidents is not None:
+        app.include_router(incidents_router(deps.incidents, deps.desk))
+        app.include_router(incidents_pages_router(deps.web, deps.incidents, deps.desk, deps.geography))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(DomainError)

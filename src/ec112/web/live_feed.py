@@ -2,7 +2,7 @@
 
 A subscriber of the event bus (wired in the composition root). Each message has an increasing id, its kind
 (``agent``, ``queue``, ``call``, ``call_ended``, ``ami``, ``reload``, ``ticket``, ``dispatch``, ``alert``,
-``location``, ``measure``, ``wave``) and its
+``location``, ``silent``, ``callback``, ``measure``, ``wave``, ``incident``, ``text``) and its
 JSON text, made once for all clients. Clients get bounded queues: one that falls behind gets a single
 ``reload`` instead of an ever-growing backlog (the page then refetches the state).
 """
@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from ec112.domain.callbacks import CallbackChanged
 from ec112.domain.dispatch import Dispatch
 from ec112.domain.events import (
     AgentStateChanged,
@@ -32,8 +33,12 @@ from ec112.domain.events import (
     TicketOpened,
 )
 from ec112.domain.junk_calls import MeasureChanged, WaveFlagged
+from ec112.domain.known_incidents import KnownIncidentChanged
+from ec112.domain.silent_calls import SilentCallMarked
+from ec112.domain.text_messages import TextMessageAdded
 from ec112.domain.tickets import Ticket
 from ec112.web.location_json import location_json, report_json, unlocated_json
+from ec112.web.silent_api import silent_json
 
 SUBSCRIBER_BUFFER = 256
 
@@ -109,14 +114,29 @@ class LiveFeed:
                                     "best": location_json(ticket.location, best=True), "count": count,
                                     "report": report_json(report) if report else None,
                                     "unlocated": unlocated_json(unlocated) if unlocated else None}
+            case TextMessageAdded(ticket=ticket, message=message, opened=opened):
+                # No body on the stream (personal data, and every panel hears it): pages refetch the conversation.
+                return "text", {"ticket": ticket.number(self._prefix), "ticket_id": ticket.id, "opened": opened,
+                                "message": {"id": message.id, "direction": message.direction.value,
+                                            "status": message.status.value, "at": message.at.isoformat()}}
+            case SilentCallMarked(ticket=ticket, silent=silent):
+                return "silent", silent_json(ticket, silent, self._prefix)
             case DispatchChanged(dispatch=dispatch):
                 return "dispatch", _dispatch(dispatch)
+            case CallbackChanged(task=task, kind=kind, ticket_number=number):
+                return "callback", {"id": task.id, "kind": kind, "ticket_id": task.ticket_id, "ticket": number,
+                                    "status": task.status.value, "escalated": task.escalated_at is not None,
+                                    "deadline": task.deadline.isoformat(), "taken_by": task.taken_by,
+                                    "outcome": task.outcome.value if task.outcome else None}
             case MeasureChanged(measure=m, change=change):
                 return "measure", {"id": m.id, "change": change, "kind": m.kind.value,
                                    "subject_kind": m.subject_kind.value, "subject": m.subject,
                                    "until": m.until.isoformat(), "set_by": m.set_by}
             case WaveFlagged(wave=wave):
                 return "wave", {"since": wave.since.isoformat(), "numbers": wave.numbers, "pattern": wave.pattern}
+            case KnownIncidentChanged(incident=i, change=change):  # the banners refetch; the counts ride along
+                return "incident", {"id": i.id, "change": change.value, "active": i.active(event.at),
+                                    "calls": i.calls, "heard": i.heard, "render": i.render.value}
             case NoAnswerAlert(endpoint=endpoint, action=action, ring_seconds=ring_seconds, at=at):
                 return "alert", {"kind": "no_answer", "endpoint": endpoint, "action": action,
                                  "at": at.isoformat(), "ring_seconds": ring_seconds}

@@ -47,14 +47,15 @@ class Softphone:
     _started: ClassVar[int] = 0  # log file names stay unique when two phones share a number
 
     def __init__(self, name: str, user: str, asterisk_port: int, workdir: Path, *,
-                 password: str | None = None, start_timeout: float = 10.0, lifetime: float = 600.0) -> None:
+                 password: str | None = None, start_timeout: float = 10.0, lifetime: float = 600.0,
+                 port: int = 0) -> None:
         self.name, self.user = name, user
         workdir.mkdir(parents=True, exist_ok=True)
         Softphone._started += 1
         self.log_path = workdir / f"{name}.{Softphone._started}.pjsua.log"
         self.stderr_path = workdir / f"{name}.{Softphone._started}.stderr.log"
         config = {"user": user, "password": password, "asterisk_port": asterisk_port,
-                  "log": str(self.log_path), "lifetime": lifetime}
+                  "log": str(self.log_path), "lifetime": lifetime, "port": port}
         with self.stderr_path.open("ab") as stderr:
             self.process = subprocess.Popen(
                 [sys.executable, str(AGENT), json.dumps(config)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -84,9 +85,13 @@ class Softphone:
 
     # --- constructors ------------------------------------------------------------------------------
     @classmethod
-    def citizen(cls, lab: Lab, number: str = "081234567890", workdir: Path | None = None) -> Softphone:
-        """An unregistered phone of the carrier network, caller id `number` (From user and PAI)."""
-        phone = cls(f"citizen-{number}", number, lab.sip_port, workdir or lab.workdir / "softphones")
+    def citizen(cls, lab: Lab, number: str = "081234567890", workdir: Path | None = None, *,
+                carrier: bool = False) -> Softphone:
+        """An unregistered phone of the carrier network, caller id `number` (From user and PAI). `carrier`: it
+        listens on the lab's carrier port, where the trunk's AOR sends calls to citizens (callbacks dial
+        PJSIP/<number>@trunk); one such phone per lab at a time."""
+        phone = cls(f"citizen-{number}", number, lab.sip_port, workdir or lab.workdir / "softphones",
+                    port=lab.config.ports.carrier if carrier else 0)
         phone._pai = f"<sip:{number}@127.0.0.1>"
         return phone
 

@@ -156,7 +156,9 @@ class Agent:
             keep = codec.codecId.split("/")[0] in ("PCMU", "PCMA")
             self.ep.codecSetPriority(codec.codecId, 200 if keep else 0)
         tcfg = pj.TransportConfig()
-        tcfg.port = 0  # the OS picks a free port: no race with other tests
+        # the OS picks a free port (no race with other tests), unless the test needs a known one (the lab's
+        # carrier port: where the trunk's AOR sends callbacks)
+        tcfg.port = int(config.get("port") or 0)
         tcfg.boundAddress = "127.0.0.1"
         self.transport = self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
         self.ep.libStart()
