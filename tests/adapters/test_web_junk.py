@@ -9,13 +9,15 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
-from web_stack import WebStack, logged_in, start_stack
+from web_stack import AML_HMAC_KEY, WebStack, logged_in, start_stack
 
 from ec112.ami.events import translate
 from ec112.db.tickets import SqlTicketRepository
 from ec112.domain.call_events import CallEvent
 from ec112.domain.tickets import IntakeChannel, NewCall
+from ec112.web.aml_api import aml_hmac
 
 NUMBER = "+6281234567890"
 
@@ -191,4 +193,29 @@ async def test_a_measure_set_from_a_ticket_takes_its_number_and_goes_on_its_time
     missing = await spv.post("/api/caller-measures", headers=headers, json={
         "ticket": "112-000101-00999", "kind": "warning", "reason": "x", "hours": 1})
     assert missing.status_code == 404
+    await spv.aclose()
+
+
+async def test_an_imei_from_an_aml_message_carries_a_measure_to_the_handsets_numbers(stack: WebStack) -> None:
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    imei = "356938035643809"
+    for number in ("6281311110001", "6281311110002"):  # one handset, two SIM cards
+        fields = (f"v=3&emergency_number=112&source=call&time={now_ms}&location_latitude=-1.25&location_longitude="
+                  f"116.83&location_time={now_ms}&location_accuracy=12&location_source=gps"
+                  f"&device_number=%2B{number}&device_imei={imei}").encode()
+        body = fields + b"&hmac=" + aml_hmac(AML_HMAC_KEY.encode(), fields).encode()
+        async with httpx.AsyncClient(base_url=stack.base_url) as handset:
+            sent = await handset.post("/api/aml", content=body,
+                                      headers={"content-type": "application/x-www-form-urlencoded"})
+        assert sent.status_code == 200, sent.text
+    spv, headers = await logged_in(stack, "spv")
+    set_ = await spv.post("/api/caller-measures", headers=headers, json={
+        "subject_kind": "imei", "subject": imei, "kind": "warning", "reason": "ganti SIM, iseng", "hours": 2})
+    assert set_.status_code == 201, set_.text
+    assert stack.junk is not None
+    assert stack.junk.advise("+6281311110001", None).reasons == ("junk:warning",)
+    assert stack.junk.advise("+6281311110002", None).reasons == ("junk:warning",)
+    assert stack.junk.advise(NUMBER, None).reasons == ()
+    profile = (await spv.get("/api/callers/+6281311110001/profile")).json()
+    assert (profile["imeis"], [m["subject"] for m in profile["measures"]]) == (1, [imei])
     await spv.aclose()

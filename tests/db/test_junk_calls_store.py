@@ -160,3 +160,6 @@ async def test_the_profile_counts_pranks_and_emergencies_of_the_number_and_its_h
     assert any(c.silent_confirmed for c in helped.recent)
     share = await watch.share_today()
     assert (share.classified, share.junk, share.pct) == (1, 1, 100.0)  # today: the ghost call only
+    await junk.set_measure(subject_kind="number", subject=NUMBER, kind="warning", reason="iseng",
+                           until=now + timedelta(hours=1), by="spv")
+    assert [m.kind.value for m in (await watch.profile(NUMBER)).measures] == ["warning"]  # not after the cache

@@ -8,10 +8,13 @@ the supervisor lifts the measure early with a reason, and the audit says who did
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from harness import CitizenCall, TakerPhone
+from harness.audio import make_tone_wav
 from harness.daemon import Ec112Daemon
+from harness.lab_fixtures import Lab
 from playwright.sync_api import expect
 
 from .browser import GuardedContext, screenshot
@@ -24,10 +27,20 @@ NUMBER = "+6281377770002"
 LIVE_MS = 20_000
 
 
+def _short_warning(lab: Lab, tmp_path: Path) -> None:
+    """The lab's junk-warning replaced by 1 s per language (the shipped one lasts ~23 s): the call rings sooner."""
+    tone = make_tone_wav(tmp_path / "warning.wav", 1400, 1.0)
+    for lang in ("id", "en"):
+        for shipped in (lab.config.directory / "sounds" / lang).glob("junk-warning.*"):
+            shipped.unlink()
+        (lab.config.directory / "sounds" / lang / "junk-warning.wav").write_bytes(tone.read_bytes())
+
+
 def test_supervisor_restricts_a_number_and_the_console_shows_it_before_the_answer(
-    ec112: Ec112Daemon, taker: Callable[..., TakerPhone], citizen_call: Callable[..., CitizenCall],
-    new_context: Callable[..., GuardedContext],
+    ec112: Ec112Daemon, asterisk: Lab, taker: Callable[..., TakerPhone], citizen_call: Callable[..., CitizenCall],
+    new_context: Callable[..., GuardedContext], tmp_path: Path,
 ) -> None:
+    _short_warning(asterisk, tmp_path)
     add_user(ec112, "spv01", "supervisor", PASSWORD, name="Supervisor Malam")
     add_user(ec112, "siti", "call_taker", PASSWORD, endpoint="taker01")
     spv = new_context(viewport={"width": 1366, "height": 900}).new_page()

@@ -3,8 +3,10 @@ real `ec112 serve`, with real softphones (pjsua2): the citizen hears the junk wa
 answers, still reaches her, and the restriction ends by itself at its end time (the next call of the number
 hears no warning); the audit says who set it, why and until when.
 
-The lab's `junk-warning` prompt is replaced by a 1.4 kHz tone (a regency may replace any prompt by a file of the
-same name): what the citizen heard before the answer is then measured exactly. While the warning plays, the
+The lab's `junk-warning` prompt is replaced by a 1.4 kHz tone of 1.5 s per language (a regency may replace any
+prompt by a file of the same name): what the citizen heard before the answer is then measured exactly, and the
+test stays short (the shipped prompt lasts ~23 s in both languages; that every shipped file plays on 16 and 22 is
+the prompts' own test). While the warning plays, the
 channel carries what ec112 decided (AMI Getvar): EC112_ANNOUNCE (Indonesian, then English) and EC112_PRIORITY.
 """
 
@@ -55,6 +57,8 @@ def _warning_is_a_tone(lab: Lab, tmp_path: Path) -> None:
     for lang in ("id", "en"):
         folder = lab.config.directory / "sounds" / lang
         folder.mkdir(parents=True, exist_ok=True)
+        for shipped in folder.glob("junk-warning.*"):  # every format of it, as a regency replaces a prompt
+            shipped.unlink()
         (folder / "junk-warning.wav").write_bytes(tone.read_bytes())
 
 
@@ -141,9 +145,11 @@ def test_a_restricted_number_hears_the_warning_reaches_a_taker_and_the_restricti
 
 def test_a_restricted_caller_waits_behind_an_ordinary_caller_who_came_later(
     asterisk: Lab, ec112: Ec112Daemon, taker: Callable[..., TakerPhone], citizen_call: Callable[..., CitizenCall],
+    tmp_path: Path,
 ) -> None:
     """RESTRICTED priority is real in Asterisk's queue: both wait (nobody logged in); the taker who then logs in
     gets the later, ordinary caller first. Still, the restricted caller is answered too."""
+    _warning_is_a_tone(asterisk, tmp_path)
     spv = _supervisor(ec112)
     sent = httpx.post(f"{ec112.base_url}/api/caller-measures", headers=spv, timeout=10, json={
         "subject": NUMBER, "kind": "restriction", "reason": "iseng berulang", "hours": 1})

@@ -72,11 +72,10 @@ class JunkWatch:
             while len(self._profiles) > PROFILE_CACHE:
                 self._profiles.popitem(last=False)
         profile = cached[1]
-        if current_ticket is None:
-            return profile
+        # The measures from memory every time: a measure set a second ago shows at once, not after the cache.
         calls = [c for c in profile.recent if c.ticket != current_ticket]
-        return CallerProfile(profile.number, profile.score, tuple(calls[:SHOWN_CALLS]), profile.measures,
-                             profile.imeis)
+        return CallerProfile(profile.number, profile.score, tuple(calls[:SHOWN_CALLS]),
+                             tuple(self._junk.on_number(number)), profile.imeis)
 
     async def _read_profile(self, number: str) -> CallerProfile:
         now = self._clock()
