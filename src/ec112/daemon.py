@@ -11,11 +11,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import uvicorn
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from ec112 import __version__
@@ -23,69 +21,44 @@ from ec112.agi.intake_route import IntakeRoute
 from ec112.agi.ping_route import ping_route
 from ec112.agi.server import AgiServer
 from ec112.agi.text_route import TextRoute
-from ec112.ami.callbacks import AmiCallbackDialer
 from ec112.ami.client import AmiAuthError, AmiClient
 from ec112.ami.events import TypedEvents
-from ec112.ami.messages import AmiMessageSender
-from ec112.ami.silent_prompt import AmiSilentPrompter
 from ec112.ami.telephony import AmiTelephony
+from ec112.caller_wiring import build_caller_side
 from ec112.config.agencies_file import AgenciesFileError, load_agencies
 from ec112.config.boundaries_file import BoundariesFileError, load_geography
 from ec112.config.exit_codes import EX_CONFIG
-from ec112.config.local_token import write_cli_token
 from ec112.config.settings import Settings
-from ec112.db.accounts import SqlAccountStore
-from ec112.db.callbacks import SqlCallbackStore
-from ec112.db.caller_measures import SqlMeasureStore
-from ec112.db.known_incidents import SqlIncidentStore
-from ec112.db.silent_calls import SqlSilentCallStore
-from ec112.db.text_messages import SqlTextStore
-from ec112.domain.events import CallChanged, CallEnded, DispatchChanged, DomainEvent, TicketChanged, TicketOpened
+from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.domain.presence import AgentState
-from ec112.domain.silent_calls import SilentCallMarked
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
 from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
 from ec112.records import AsteriskRecords
-from ec112.records.text_spool import FileTextSpool
 from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE, TEXT_ROUTE
-from ec112.services.accounts import UserAdmin
 from ec112.services.agency_notifications import AgencyNotifications
 from ec112.services.agents import AgentService
 from ec112.services.ami_pipeline import AmiEventPipeline
-from ec112.services.audit import AuditService
 from ec112.services.backfill import BackfillService
-from ec112.services.call_handling import CallHandlingPolicy
 from ec112.services.call_tracking import CallTracker
-from ec112.services.callbacks import CallbackService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
 from ec112.services.event_bus import LocalEventBus
 from ec112.services.health import ComponentHealth
 from ec112.services.intake import IntakeService, utcnow
-from ec112.services.junk_calls import JunkCallService
-from ec112.services.junk_watch import JunkWatch
-from ec112.services.known_incidents import KnownIncidentService
 from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
-from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
-from ec112.services.prompt_renderer import EspeakRenderer, RenderPlace
-from ec112.services.ratelimit import Limit, LoginRateLimiter
-from ec112.services.sessions import AuthService, SessionPolicy
-from ec112.services.silent_calls import SilentCallService
-from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.watchdog.heartbeat import heartbeat, mark_ready
 from ec112.web.aml_api import AmlOptions
 from ec112.web.app import WebDeps, create_app
-from ec112.web.auth import WebAuth
 from ec112.web.console import ConsoleOptions
-from ec112.web.i18n import I18n
 from ec112.web.live_feed import LiveFeed
 from ec112.web.photos import PhotoStore
+from ec112.web_wiring import web_auth, web_server
 from ec112.webhooks import RetryPolicy, WebhookConfigError, WebhookNotifier, check_webhooks
 from ec112.wiring import open_stores
 
@@ -98,26 +71,6 @@ BACKFILL_FIRST_PASS = 5.0  # at most this long before AMI connects; a longer fir
 # Fine below 100 ms, where a healthy intake lies (bench/ reads p50/p99 from these), up to the 3 s deadline.
 INTAKE_BUCKETS = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2,
                   0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
-
-
-class _EmbeddedUvicorn(uvicorn.Server):
-    """uvicorn inside our loop: signals belong to the daemon, not to uvicorn."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def _web_auth(settings: Settings, accounts: SqlAccountStore, audit: AuditService) -> WebAuth:
-    """Accounts, sessions, audit and templates of the web panel; a fresh CLI token in var_dir."""
-    w = settings.web
-    passwords = Passwords()
-    limiter = LoginRateLimiter(Limit(w.login_failures_per_user, w.login_window_seconds),
-                               Limit(w.login_failures_per_address, w.login_window_seconds))
-    policy = SessionPolicy(timedelta(minutes=w.session_idle_minutes), timedelta(hours=w.session_lifetime_hours))
-    auth = AuthService(accounts, passwords, audit, limiter, policy=policy, cli_token=write_cli_token(settings.var_dir))
-    users = UserAdmin(accounts, accounts, passwords, audit)
-    return WebAuth(auth, users, audit, I18n(settings.callcenter.timezone), w.secure_cookies)
 
 
 async def run(settings: Settings) -> None:
@@ -189,47 +142,23 @@ async def run(settings: Settings) -> None:
                                 reference_timeout=loc.reference_timeout_seconds, bus=bus,
                                 fetch_reference=reference_fetcher.fetch,
                                 place_civic=geography.gazetteer.find_civic, locate=geography.jurisdiction.locate)
-    # How a call is handled before the queue (prompts, priority): from the supervisor's measures on junk-calling
-    # numbers and the known incidents, kept in memory by their services (docs/caller-handling.md).
-    # Junk-call measures a supervisor set (warning, lower priority, restriction; never a block), in memory.
-    jc = settings.junk
-    junk = JunkCallService(SqlMeasureStore(engine, ticket_prefix=cc.ticket_prefix), stores.audit,
-                           history_days=jc.history_days, max_measure_hours=jc.max_measure_hours,
-                           default_region=cc.default_region, bus=bus)
-    await junk.load()
-    junk_watch = JunkWatch(junk, tz=ZoneInfo(cc.timezone), wave_window_seconds=jc.wave_window_seconds,
-                           wave_min_numbers=jc.wave_min_numbers, bus=bus)
-    # Known incidents (mass-incident mode): active ones in memory; a caller hears one only while no call taker is
-    # free, read from presence's in-memory snapshot (presence is built below: the lambda reads it per call).
-    ps = settings.prompts
-    known_incidents = KnownIncidentService(
-        SqlIncidentStore(engine), TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, bus=bus),
-        max_hours=settings.incidents.max_hours, areas=geography.jurisdiction, bus=bus,
-        takers_free=lambda: any(a.state is AgentState.AVAILABLE for a in presence.snapshot().agents),
-        renderer=EspeakRenderer(espeak=ps.espeak_binary, sox=ps.sox_binary, timeout=ps.render_timeout_seconds),
-        render_place=RenderPlace(ps.render_dir, ps.render_dir_in_asterisk or str(ps.render_dir))
-        if ps.render_dir else None)
-    await known_incidents.load()
-    # The supervisor's choices, in the order a caller hears them: a measure's warning, then an incident's news.
-    handling = CallHandlingPolicy([junk, known_incidents])
-    # Text to 112: SIP MESSAGEs on tickets' conversations (FastAGI route "text"; the dialplan's spool read back),
-    # call takers' answers by AMI MessageSend through the trunk.
-    tx = settings.text
-    texts = TextService(tickets, SqlTextStore(engine), intake, default_region=cc.default_region,
-                        trunk=tx.trunk_endpoint, reply_from=tx.reply_from,
-                        idle=timedelta(minutes=tx.conversation_idle_minutes), sender=AmiMessageSender(ami), bus=bus)
-    text_spool = FileTextSpool(tx.spool_dir) if tx.spool_dir is not None else None
-    if text_spool is None:
-        log.warning("[text] spool_dir is not set: text messages spooled while ec112 was down are not read back")
+    desk = TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, bus=bus)
+    # The caller's side (issue 13, caller_wiring.py): junk-call measures and known incidents (what a caller hears
+    # before the queue, decided in memory), silent calls, callbacks, text to 112. A known incident is announced
+    # only while no call taker is free: presence (built below) answers from its in-memory snapshot.
+    caller = await build_caller_side(
+        settings, engine=engine, tickets=tickets, intake=intake, desk=desk, audit=stores.audit, ami=ami, bus=bus,
+        areas=geography.jurisdiction, log_warning=log.warning,
+        takers_free=lambda: any(a.state is AgentState.AVAILABLE for a in presence.snapshot().agents))
     agi = AgiServer(
         settings.agi.host,
         settings.agi.port,
         # A civic address or a reference goes to the location service once EC112_TICKET is set (never before Queue()).
         {INTAKE_ROUTE: IntakeRoute(intake, deadline=settings.agi.intake_deadline, read_location=read_geoloc_profile,
                                    header_reference=reference_from_header, locations=locations,
-                                   observe=intake_seconds.observe, handling=handling),
+                                   observe=intake_seconds.observe, handling=caller.handling),
          PING_ROUTE: ping_route,
-         TEXT_ROUTE: TextRoute(texts.receive, intake.number, deadline=settings.agi.intake_deadline)},
+         TEXT_ROUTE: TextRoute(caller.texts.receive, intake.number, deadline=settings.agi.intake_deadline)},
         header_timeout=settings.agi.header_timeout,
         command_timeout=settings.agi.command_timeout,
         max_header_bytes=settings.agi.max_header_bytes,
@@ -260,23 +189,9 @@ async def run(settings: Settings) -> None:
     # A taker who lets a 112 call ring out is paused ("tidak menjawab"), never the last one serving.
     no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, bus,
                               queue=cc.queue, action_timeout=settings.ami.action_timeout)
-    # Callbacks (issue 13): a call that ended before a taker could help becomes a task; calling back rings the taker's
-    # phone, then the citizen (AMI Originate into ec112-callback); nobody calling back in time escalates.
-    cbs = settings.callbacks
-    callbacks = CallbackService(SqlCallbackStore(engine), tickets,
-                                AmiCallbackDialer(ami, trunk_endpoint=cbs.trunk_endpoint,
-                                                  ring_taker_seconds=cbs.ring_taker_seconds,
-                                                  ring_citizen_seconds=cbs.ring_citizen_seconds),
-                                bus, ticket_prefix=cc.ticket_prefix, deadline_seconds=cbs.deadline_seconds)
     kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
-    desk = TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, bus=bus)
-    # Silent calls (issue 13): the console's button whispers the prompt to the caller (AMI Originate into the
-    # locked ec112-silent context); the caller's keys (DTMFEnd) arrive through the pipeline below.
-    silent = SilentCallService(SqlSilentCallStore(engine), desk, AmiSilentPrompter(ami),
-                               confirm_digits=settings.silent.confirm_digits,
-                               answer_window=timedelta(seconds=settings.silent.answer_window_seconds), bus=bus)
     # Tickets first (they are what must not be lost), then the live view, then what acts on the live view.
-    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer, silent, callbacks], queue=cc.queue,
+    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer, *caller.ami_consumers], queue=cc.queue,
                                 clock=utcnow)
     # The one translator: the pipeline gets ec112's typed events; every AMI event read is counted by its name.
     call_events = TypedEvents(ami.events, utcnow, on_read=lambda name: applied.labels(name).inc())
@@ -292,40 +207,22 @@ async def run(settings: Settings) -> None:
     bus.subscribe(TicketOpened, tracker.on_ticket_opened)
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
     bus.subscribe(TicketOpened, locations.on_ticket_opened)  # an AML that came before its call
-    bus.subscribe(TicketOpened, callbacks.on_ticket_opened)  # after the tracker: a call already gone is ended
-    bus.subscribe(TicketChanged, callbacks.on_ticket_changed)
-    bus.subscribe(SilentCallMarked, lambda event: callbacks.on_silent_call(event.ticket))  # every silent call
+    caller.subscribe(bus)
     bus.subscribe(DispatchChanged, AgencyNotifications(directory, notifier, ticket_prefix=cc.ticket_prefix,
                                                        category_label=desk.category_label).on_dispatch_changed)
-    bus.subscribe(CallChanged, junk_watch.on_call_changed)  # pocket-dial waves, from what presence publishes
-    bus.subscribe(CallEnded, junk_watch.on_call_ended)
-    bus.subscribe(TicketChanged, junk_watch.on_ticket_changed)
     bus.subscribe(DomainEvent, feed.on_event)
     reports = DispatchReports(dispatch_store, tickets, desk, directory, Shifts(tuple(cc.shift_hours),
                               ZoneInfo(cc.timezone)), version=__version__)
     app = create_app(
         WebDeps(desk, agents, readiness, cc.ticket_prefix, registry, kpis, presence, feed,
-                _web_auth(settings, stores.accounts, audit),
+                web_auth(settings, stores.accounts, audit),
                 thresholds=settings.wallboard.thresholds(),
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography, silent=silent, callbacks=callbacks,
-                junk=(junk, junk_watch), incidents=known_incidents, texts=texts)
+                locations=locations, aml=aml, geography=geography, **caller.web())
     )
-    web = _EmbeddedUvicorn(
-        uvicorn.Config(
-            app,
-            host=settings.web.host,
-            port=settings.web.port,
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-            # HTTPS of its own when configured (AML from handsets; otherwise a TLS proxy in front).
-            ssl_certfile=settings.web.tls_certificate,
-            ssl_keyfile=settings.web.tls_key,
-        )
-    )
+    web = web_server(app, settings)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -344,7 +241,7 @@ async def run(settings: Settings) -> None:
             log.info("FastAGI intake listening on %s:%d", settings.agi.host, agi.port)
             # Calls missed while ec112 was away are ticketed from Asterisk's records BEFORE the AMI resync,
             # which would otherwise close them at the time it looks (the records know when they ended).
-            await silent.restore()  # silent calls an earlier run left waiting for the caller's keys
+            await caller.silent.restore()  # silent calls an earlier run left waiting for the caller's keys
             backfilling = group.create_task(backfill.run(), name="backfill")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(BACKFILL_FIRST_PASS):
@@ -359,12 +256,8 @@ async def run(settings: Settings) -> None:
                 group.create_task(presence.tick_loop(), name="presence-tick"),
                 group.create_task(notifier.run(), name="webhooks"),
                 group.create_task(dispatcher.escalation_loop(), name="escalations"),
-                group.create_task(silent.expiry_loop(), name="silent-calls"),
-                group.create_task(callbacks.escalation_loop(cbs.escalation_check_seconds), name="callback-escalations"),
-                group.create_task(junk.expiry_loop(), name="junk-expiry"),
+                *(group.create_task(loop, name=name) for loop, name in caller.loops(settings)),
             ]
-            if text_spool is not None:
-                endless.append(group.create_task(texts.run_spool(text_spool, tx.spool_poll_seconds), name="text-spool"))
             group.create_task(web.serve(), name="web")
             group.create_task(mark_ready(lambda: web.started, ready), name="ready")
             await stop.wait()
@@ -373,8 +266,7 @@ async def run(settings: Settings) -> None:
             web.should_exit = True
             await ami.close()
             await locations.close(SHUTDOWN_GRACE)  # reference fetches in flight
-            await callbacks.close(SHUTDOWN_GRACE)
-            await known_incidents.close(SHUTDOWN_GRACE)  # recordings being rendered, counts being written
+            await caller.close(SHUTDOWN_GRACE)  # callbacks' tasks, incidents' recordings and counts
             await bus.close(SHUTDOWN_GRACE)  # subscribers still at work (e.g. a webhook being queued)
             await notifier.close(SHUTDOWN_GRACE)  # what is still in flight stays pending for the next start
             for task in endless:
@@ -391,13 +283,7 @@ def main(settings: Settings) -> int:
     except* AmiAuthError as group:
         log.critical("AMI login refused: %s — check [ami] username/secret", group.exceptions[0])
         code = EX_CONFIG
-    except* AgenciesFileError as group:
-        log.critical("%s", group.exceptions[0])
-        code = EX_CONFIG
-    except* WebhookConfigError as group:
-        log.critical("%s", group.exceptions[0])
-        code = EX_CONFIG
-    except* BoundariesFileError as group:
+    except* (AgenciesFileError, WebhookConfigError, BoundariesFileError) as group:  # exit 78 before any port opens
         log.critical("%s", group.exceptions[0])
         code = EX_CONFIG
     return code
