@@ -140,5 +140,8 @@ def test_the_caller_hears_the_prompt_presses_5_5_and_stays_with_the_same_taker(
     again = httpx.post(f"{ec112.base_url}/api/tickets/{number}/silent", headers=siti, timeout=5)
     assert again.status_code == 409, again.text
     assert silent_state(ec112, number)["state"] == "confirmed"
+    # Every silent call becomes a callback task once it has ended (SilentCallMarked → CallbackService).
+    [task] = ec112.wait_for("/api/callbacks", lambda tasks: len(tasks) == 1, timeout=5)
+    assert (task["ticket"], task["reason"], task["status"]) == (number, "silent", "open")
     citizen.close()
     taker.close()
