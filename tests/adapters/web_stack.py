@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ec112.config.agencies_file import Agencies, load_agencies
 from ec112.config.boundaries_file import load_geography
-from ec112.config.settings import LocationSettings
+from ec112.config.caller_settings import LocationSettings
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
 from ec112.db.callbacks import SqlCallbackStore

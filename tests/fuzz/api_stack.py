@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry
 from ec112 import __version__
 from ec112.config.agencies_file import load_agencies
 from ec112.config.boundaries_file import load_geography
-from ec112.config.settings import LocationSettings
+from ec112.config.caller_settings import LocationSettings
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
 from ec112.db.dispatches import SqlDispatchStore

@@ -17,7 +17,7 @@ import shapely
 from shapely.geometry import shape
 
 from ec112.config.boundaries_file import BoundariesFileError, load_boundaries, load_geography, load_landmarks
-from ec112.config.settings import LocationSettings
+from ec112.config.caller_settings import LocationSettings
 from ec112.domain.geography import AreaLevel
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import shapely.ops
 
 from ec112.config.agencies_file import load_agencies
 from ec112.config.boundaries_file import load_geography
-from ec112.config.settings import LocationSettings
+from ec112.config.caller_settings import LocationSettings
 from ec112.domain.agencies import Agency, Post
 from ec112.domain.geography import AreaLevel
 from ec112.routing.areas import Boundary

@@ -12,7 +12,7 @@ import pytest
 
 from ec112.config.agencies_file import load_agencies
 from ec112.config.boundaries_file import load_geography
-from ec112.config.settings import LocationSettings
+from ec112.config.caller_settings import LocationSettings
 from ec112.domain.accounts import Role, User
 from ec112.domain.audit import AuditDraft
 from ec112.domain.call_handling import CallHandling, Prompt

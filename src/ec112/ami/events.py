@@ -15,8 +15,6 @@ from ec112.ami.status import CONNECTED_EVENT, DISCONNECTED_EVENT
 from ec112.domain.call_events import (
     AsteriskConnected,
     AsteriskDisconnected,
-    CallbackDialEnded,
-    CallbackNotConnected,
     CallerJoinedQueue,
     CallerLeftQueue,
     CallEvent,
@@ -24,7 +22,6 @@ from ec112.domain.call_events import (
     ChannelHungUp,
     ChannelRow,
     DeviceState,
-    DigitPressed,
     MemberAdded,
     MemberCompleted,
     MemberConnected,
@@ -38,6 +35,7 @@ from ec112.domain.call_events import (
     QueueMemberRow,
     QueueSnapshot,
 )
+from ec112.domain.call_reports import CallbackDialEnded, CallbackNotConnected, DigitPressed
 from ec112.routing.dialplan import CALLBACK_CONTEXT, CALLBACK_EVENT
 
 Raw = Mapping[str, str]

@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shapely.geometry import shape
 from shapely.validation import explain_validity
 
+from ec112.config.caller_settings import LocationSettings
 from ec112.config.file_errors import DataFileError
-from ec112.config.settings import LocationSettings
 from ec112.domain.agencies import Agency
 from ec112.domain.geography import AreaLevel
 from ec112.routing.areas import PARENT_LEVEL, Boundary, Landmark

@@ -1,6 +1,8 @@
-"""Settings of the caller's side (issue 13): prompts, silent calls, callbacks, junk calls, known incidents, text.
+"""Settings of the caller's side: where the caller is (issue 12); prompts, silent calls, callbacks, junk calls,
+known incidents, text (issue 13).
 
-Sections of ``Settings`` (``[prompts]``, ``[silent]``, ``[callbacks]``, ``[junk]``, ``[incidents]``, ``[text]``);
+Sections of ``Settings`` (``[location]``, ``[prompts]``, ``[silent]``, ``[callbacks]``, ``[junk]``, ``[incidents]``,
+``[text]``);
 each feature's service gets its own section, nothing else. docs/caller-handling.md describes them.
 """
 
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 
 class PromptSettings(BaseModel):
@@ -56,3 +58,24 @@ class TextSettings(BaseModel):
     spool_poll_seconds: float = Field(5.0, ge=0.5, le=300)
     trunk_endpoint: str = Field("trunk", pattern=r"^[A-Za-z0-9_.-]{1,40}$")  # pjsip.conf: answers go out through it
     reply_from: str = Field("sip:112@ec112", pattern=r"^sips?:[^\s<>\"]{1,120}$")  # the From of call takers' answers
+
+
+class LocationSettings(BaseModel):
+    """Where the caller is (issue 12): boundaries, AML intake, PIDF-LO by reference."""
+
+    # A GeoJSON FeatureCollection of the regency's kabupaten/kecamatan/desa and its neighbours (format:
+    # docs/location.md). Empty: the packaged Penajam Paser Utara boundaries (cahyadsn/wilayah_boundaries, MIT).
+    boundaries_file: Path | None = None
+    regency_code: str = "64.09"  # the Kemendagri code of this centre's kabupaten/kota (64.09 = PPU)
+    # Extra named places for the gazetteer (landmarks): a TOML file, format in docs/location.md. Empty: none.
+    landmarks_file: Path | None = None
+    # AML over HTTPS (Android ELS): the shared HMAC-SHA1 key; empty = messages are taken without a MAC check.
+    aml_hmac_key: SecretStr = SecretStr("")
+    # AML over SMS: the bearer token the SMS gateway presents; empty = the SMS intake is closed (403).
+    aml_sms_token: SecretStr = SecretStr("")
+    # An AML attaches to the call of the same number that started at most this long before it arrived (and a
+    # call arriving this long after an unmatched AML picks it up).
+    aml_match_window_seconds: int = Field(default=600, ge=30, le=3600)
+    # PIDF-LO by reference: one GET, bounded in time and size; the intake never waits for it.
+    reference_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    reference_max_bytes: int = Field(default=65536, ge=1024, le=1048576)

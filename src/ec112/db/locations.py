@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ec112.db.models import AmlMessageRow, TicketLocationRow, TicketRow, TicketUnlocatedRow
-from ec112.db.tickets import location_row, location_values, to_domain
+from ec112.db.ticket_rows import location_row, location_values, ticket_from_row
 from ec112.domain.aml_match import AmlDraft, UnmatchedAml
 from ec112.domain.location import (
     Location,
@@ -53,7 +53,7 @@ class SqlLocationRepository:
             for key, value in location_values(best).items():
                 setattr(ticket, key, value)
             await session.flush()
-            return _report(row), to_domain(ticket)
+            return _report(row), ticket_from_row(ticket)
 
     async def reports(self, ticket_id: int) -> Sequence[LocationReport]:
         if not 0 < ticket_id <= _MAX_ID:
@@ -95,7 +95,7 @@ class SqlLocationRepository:
                        TicketRow.arrived_at >= _to_utc(since), TicketRow.loc_lat.is_not(None))
                 .order_by(TicketRow.arrived_at.desc(), TicketRow.id.desc()).limit(limit))
         async with self._sessions() as session:
-            return [to_domain(r) for r in (await session.execute(stmt)).scalars()]
+            return [ticket_from_row(r) for r in (await session.execute(stmt)).scalars()]
 
     async def calls_of(self, caller_e164: str, *, arrived_from: datetime, arrived_to: datetime) -> Sequence[Ticket]:
         stmt = (select(TicketRow)
@@ -103,7 +103,7 @@ class SqlLocationRepository:
                        TicketRow.arrived_at <= _to_utc(arrived_to))
                 .order_by(TicketRow.arrived_at, TicketRow.id))
         async with self._sessions() as session:
-            return [to_domain(r) for r in (await session.execute(stmt)).scalars()]
+            return [ticket_from_row(r) for r in (await session.execute(stmt)).scalars()]
 
     async def add_aml(self, draft: AmlDraft) -> int:
         loc = draft.location

@@ -12,14 +12,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ec112.db.audit_chain import AuditChain
-from ec112.db.models import TicketEventRow, TicketLocationRow, TicketRow
+from ec112.db.models import TicketEventRow, TicketRow
+from ec112.db.ticket_rows import call_values, location_row, ticket_from_row, ticket_values, to_utc, utc
 from ec112.domain.audit import AuditDraft
 from ec112.domain.errors import Conflict
 from ec112.domain.events import ASTERISK
-from ec112.domain.location import Location, LocationSource
 from ec112.domain.ticket_query import TicketQuery
 from ec112.domain.ticket_work import TicketEvent
-from ec112.domain.tickets import CallOutcome, IntakeChannel, NewCall, Ticket, TicketStatus
+from ec112.domain.tickets import IntakeChannel, NewCall, Ticket
 
 _MAX_ID = 2**31 - 1  # Integer primary keys (int4 on PostgreSQL)
 
@@ -35,7 +35,7 @@ class SqlTicketRepository:
     async def open(self, call: NewCall) -> tuple[Ticket, bool]:
         # INSERT … ON CONFLICT DO NOTHING makes opening idempotent per Linkedid, even when the AGI intake
         # and the AMI tracker race for the same call.
-        values = _call_values(call)
+        values = call_values(call)
         stmt = (
             self._insert(TicketRow)
             .values(**values)
@@ -50,21 +50,21 @@ class SqlTicketRepository:
             row = (
                 await session.execute(select(TicketRow).where(TicketRow.linkedid == call.linkedid))
             ).scalar_one()
-            return _to_domain(row), new_id is not None
+            return ticket_from_row(row), new_id is not None
 
     async def get(self, ticket_id: int) -> Ticket | None:
         if not 0 < ticket_id <= _MAX_ID:  # SQLite/asyncpg raise on an out-of-range integer: it is just unknown
             return None
         async with self._sessions() as session:
             row = await session.get(TicketRow, ticket_id)
-            return _to_domain(row) if row else None
+            return ticket_from_row(row) if row else None
 
     async def get_by_linkedid(self, linkedid: str) -> Ticket | None:
         async with self._sessions() as session:
             row = (
                 await session.execute(select(TicketRow).where(TicketRow.linkedid == linkedid))
             ).scalar_one_or_none()
-            return _to_domain(row) if row else None
+            return ticket_from_row(row) if row else None
 
     async def list_recent(self, *, limit: int, offset: int = 0) -> Sequence[Ticket]:
         async with self._sessions() as session:
@@ -73,7 +73,7 @@ class SqlTicketRepository:
                     select(TicketRow).order_by(TicketRow.id.desc()).limit(limit).offset(offset)
                 )
             ).scalars()
-            return [_to_domain(r) for r in rows]
+            return [ticket_from_row(r) for r in rows]
 
     async def list_unended(self) -> Sequence[Ticket]:
         """Calls not known to have ended (a text to 112 is no call: it never ends by a channel's hang-up)."""
@@ -84,7 +84,7 @@ class SqlTicketRepository:
                                             TicketRow.intake != IntakeChannel.TEXT.value).order_by(TicketRow.id)
                 )
             ).scalars()
-            return [_to_domain(r) for r in rows]
+            return [ticket_from_row(r) for r in rows]
 
     async def list_arrived_between(self, start: datetime, end: datetime) -> Sequence[Ticket]:
         """Tickets with ``start <= arrived_at < end``, oldest first (the calls of a KPI period)."""
@@ -95,7 +95,7 @@ class SqlTicketRepository:
             .order_by(TicketRow.arrived_at, TicketRow.id)
         )
         async with self._sessions() as session:
-            return [_to_domain(r) for r in (await session.execute(stmt)).scalars()]
+            return [ticket_from_row(r) for r in (await session.execute(stmt)).scalars()]
 
     async def search(self, query: TicketQuery) -> tuple[Sequence[Ticket], int]:
         """One page of matching tickets, newest first, and how many match in all."""
@@ -104,7 +104,7 @@ class SqlTicketRepository:
         async with self._sessions() as session:
             total = (await session.execute(count)).scalar_one()
             page = stmt.order_by(TicketRow.id.desc()).limit(query.limit).offset(query.offset)
-            return [_to_domain(r) for r in (await session.execute(page)).scalars()], total
+            return [ticket_from_row(r) for r in (await session.execute(page)).scalars()], total
 
     async def save_work(self, ticket: Ticket, event: TicketEvent, audit: AuditDraft | None = None) -> Ticket:
         """Store a call taker's change, its event and (when given) its audit entry together, if nobody changed
@@ -118,7 +118,7 @@ class SqlTicketRepository:
             "address": ticket.address,
             "description": ticket.description,
             "classified_by": ticket.classified_by,
-            "classified_at": _to_utc(ticket.classified_at),
+            "classified_at": to_utc(ticket.classified_at),
             "status": ticket.status.value,
             "revision": ticket.revision + 1,
         }
@@ -129,13 +129,13 @@ class SqlTicketRepository:
                 result: Any = await session.execute(stmt.values(**values))
                 if result.rowcount != 1:
                     raise Conflict("the ticket was changed meanwhile by someone else: reload it / tiket sudah diubah")
-                session.add(TicketEventRow(ticket_id=event.ticket_id, at=_to_utc(event.at), kind=event.kind,
+                session.add(TicketEventRow(ticket_id=event.ticket_id, at=to_utc(event.at), kind=event.kind,
                                            actor=event.actor, data=json.dumps(event.data, ensure_ascii=False)))
                 if audit is not None:
                     await self._audit.append_in(session, audit, event.at)
                 row = await session.get(TicketRow, ticket.id, populate_existing=True)
                 assert row is not None
-                return _to_domain(row)
+                return ticket_from_row(row)
 
         return await (self._audit.retrying(transaction) if audit is not None else transaction())
 
@@ -143,7 +143,7 @@ class SqlTicketRepository:
         stmt = select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id).order_by(TicketEventRow.id)
         async with self._sessions() as session:
             return [
-                TicketEvent(r.ticket_id, _utc(r.at) or datetime.now(UTC), r.kind, r.actor, json.loads(r.data))
+                TicketEvent(r.ticket_id, utc(r.at) or datetime.now(UTC), r.kind, r.actor, json.loads(r.data))
                 for r in (await session.execute(stmt)).scalars()
             ]
 
@@ -157,7 +157,7 @@ class SqlTicketRepository:
             row = await session.get(TicketRow, ticket.id)
             if row is None:
                 raise LookupError(f"ticket {ticket.id} does not exist")
-            values = _ticket_values(ticket)
+            values = ticket_values(ticket)
             if row.loc_lat is None and ticket.location is not None:
                 session.add(location_row(ticket.id, ticket.location, actor=ASTERISK,
                                          received_at=datetime.now(UTC)))
@@ -169,72 +169,6 @@ class SqlTicketRepository:
     async def ping(self) -> None:
         async with self._engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-
-
-def _location_values(location: Location | None) -> dict[str, Any]:
-    if location is None:
-        return dict.fromkeys(
-            ("loc_lat", "loc_lon", "loc_radius_m", "loc_source", "loc_method", "loc_observed_at")
-        )
-    return {
-        "loc_lat": location.lat,
-        "loc_lon": location.lon,
-        "loc_radius_m": location.radius_m,
-        "loc_source": location.source.value,
-        "loc_method": location.method,
-        "loc_observed_at": _to_utc(location.observed_at),
-    }
-
-
-def location_row(ticket_id: int, location: Location, *, actor: str, received_at: datetime) -> TicketLocationRow:
-    """A ``ticket_locations`` row (shared with ``db.locations``)."""
-    return TicketLocationRow(
-        ticket_id=ticket_id, source=location.source.value, lat=location.lat, lon=location.lon,
-        radius_m=location.radius_m, method=(location.method or None) and location.method[:32],
-        confidence=location.confidence, shape=(location.shape or None) and location.shape[:16],
-        label=(location.label or None) and location.label[:200], observed_at=location.observed_at.astimezone(UTC),
-        received_at=received_at.astimezone(UTC), actor=actor[:64])
-
-
-def _call_values(call: NewCall) -> dict[str, Any]:
-    return {
-        "linkedid": call.linkedid,
-        "uniqueid": call.uniqueid,
-        "channel": call.channel,
-        "caller_number_raw": call.caller_number_raw,
-        "caller_number_e164": call.caller_number_e164,
-        "caller_name": call.caller_name,
-        "intake": call.intake.value,
-        "status": TicketStatus.NEW.value,
-        "arrived_at": _to_utc(call.arrived_at),
-        **_location_values(call.location),
-    }
-
-
-def _ticket_values(t: Ticket) -> dict[str, Any]:
-    return {
-        "caller_number_raw": t.caller_number_raw,
-        "caller_number_e164": t.caller_number_e164,
-        "caller_name": t.caller_name,
-        "queued_at": _to_utc(t.queued_at),
-        "answered_at": _to_utc(t.answered_at),
-        "answered_by": t.answered_by,
-        "ended_at": _to_utc(t.ended_at),
-        "outcome": t.outcome.value if t.outcome else None,
-        **_location_values(t.location),
-    }
-
-
-def _to_utc(value: datetime | None) -> datetime | None:
-    """Store UTC: SQLite keeps the wall-clock digits and drops the offset."""
-    return value.astimezone(UTC) if value is not None else None
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _bound(value: datetime) -> datetime:
@@ -276,46 +210,3 @@ def _text_match(q: TicketQuery) -> Any:
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _to_domain(row: TicketRow) -> Ticket:
-    location = None
-    if row.loc_lat is not None and row.loc_lon is not None:
-        location = Location(
-            lat=row.loc_lat,
-            lon=row.loc_lon,
-            radius_m=row.loc_radius_m,
-            source=LocationSource(row.loc_source or LocationSource.PIDF_LO.value),
-            observed_at=_utc(row.loc_observed_at) or _utc(row.arrived_at) or datetime.now(UTC),
-            method=row.loc_method,
-        )
-    return Ticket(
-        id=row.id,
-        linkedid=row.linkedid,
-        uniqueid=row.uniqueid,
-        channel=row.channel,
-        caller_number_raw=row.caller_number_raw,
-        caller_number_e164=row.caller_number_e164,
-        caller_name=row.caller_name,
-        location=location,
-        intake=IntakeChannel(row.intake),
-        status=TicketStatus(row.status),
-        arrived_at=_utc(row.arrived_at) or datetime.now(UTC),
-        queued_at=_utc(row.queued_at),
-        answered_at=_utc(row.answered_at),
-        answered_by=row.answered_by,
-        ended_at=_utc(row.ended_at),
-        outcome=CallOutcome(row.outcome) if row.outcome else None,
-        classification=row.classification,
-        category=row.category,
-        address=row.address,
-        description=row.description,
-        classified_by=row.classified_by,
-        classified_at=_utc(row.classified_at),
-        revision=row.revision or 0,
-    )
-
-
-# Shared with db/locations.py (the ticket's best location is written there too).
-to_domain = _to_domain
-location_values = _location_values

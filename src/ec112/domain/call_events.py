@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from ec112.domain.call_reports import CallbackDialEnded, CallbackNotConnected, DigitPressed
+
 
 class DeviceState(StrEnum):
     """A member's phone, as Asterisk's device state sees it."""
@@ -203,46 +205,6 @@ class MemberCompleted:
     queue: str
     interface: str
     linkedid: str
-
-
-# --- keys pressed -----------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class DigitPressed:
-    """A DTMF key ended on a channel (AMI DTMFEnd, read class ``dtmf``); ``received``: sent by the far end of
-    ``channel`` (the caller, on the caller's own channel), not played by Asterisk towards it."""
-
-    at: datetime
-    linkedid: str
-    uniqueid: str
-    channel: str
-    digit: str
-    received: bool
-
-    @property
-    def is_origin(self) -> bool:
-        return bool(self.linkedid) and self.uniqueid == self.linkedid
-
-
-# --- callbacks (issue 13): what the dialplan of ec112-callback reports ----------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class CallbackDialEnded:
-    """The citizen's leg of a callback ended (``UserEvent(EC112Callback)``)."""
-
-    at: datetime
-    task_id: int
-    dial_status: str  # ANSWER, NOANSWER, BUSY, CHANUNAVAIL, CONGESTION, CANCEL, …
-    cause: int | None  # the Q.850 hangup cause when Asterisk gave one
-
-
-@dataclass(frozen=True, slots=True)
-class CallbackNotConnected:
-    """The Originate of a callback failed: the taker's own phone did not answer (or could not be rung)."""
-
-    at: datetime
-    task_id: int
-    reason: str
 
 
 QueueEvent = (CallerJoinedQueue | CallerLeftQueue | MemberAdded | MemberStatusChanged | MemberRemoved | MemberPaused

@@ -20,7 +20,8 @@ from datetime import datetime
 from typing import Protocol
 
 from ec112.domain.audit import AuditDraft
-from ec112.domain.call_events import CallbackDialEnded, CallbackNotConnected, CallEvent, ChannelHungUp
+from ec112.domain.call_events import CallEvent, ChannelHungUp
+from ec112.domain.call_reports import CallbackDialEnded, CallbackNotConnected
 from ec112.domain.callbacks import (
     CallbackChanged,
     CallbackOutcome,

@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from ec112.domain.accounts import User
-from ec112.domain.call_events import CallEvent, ChannelHungUp, DigitPressed
+from ec112.domain.call_events import CallEvent, ChannelHungUp
+from ec112.domain.call_reports import DigitPressed
 from ec112.domain.events import ASTERISK, EC112
 from ec112.domain.silent_calls import (
     DigitWatch,
