@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from test_web_console import typed
 from web_stack import CLI_TOKEN, WebStack, logged_in, start_stack
 
 from ec112.db.tickets import SqlTicketRepository
@@ -44,6 +46,13 @@ async def _as(stack: WebStack, username: str) -> AsyncIterator[tuple[httpx.Async
         yield client, headers
     finally:
         await client.aclose()
+
+
+async def _free(stack: WebStack, taker: str, since: float) -> None:
+    """The taker logged into the queue and free since ``since`` (presence, as AMI would tell it)."""
+    member = {"MemberName": taker, "Interface": f"PJSIP/{taker}", "StateInterface": f"PJSIP/{taker}"}
+    await stack.presence.apply(typed({"Event": "QueueMemberAdded", "Timestamp": f"{since:.6f}", "Queue": "112",
+                                      "Status": "1", "Paused": "0", "InCall": "0", "CallsTaken": "0", **member}))
 
 
 def _text(html: str) -> str:
@@ -115,11 +124,31 @@ async def test_the_console_panel_offers_the_task_and_calls_back_with_one_click(s
         assert "Menutup telepon dalam antrean" in text  # Indonesian first
         assert "Telepon balik" in text
         assert f'data-deadline="{task.deadline.isoformat()}"' in panel.text
-        assert "cb-offered" in panel.text  # the most urgent open task, offered to her
+        assert "cb-offered" not in panel.text  # she is not free (not in the queue): offered to nobody yet
+        await _free(stack, "taker01", time.time())
+        offered = await client.get("/callbacks/panel?view=console")
+        assert "cb-offered" in offered.text
+        assert "Ditawarkan kepada Anda" in _text(offered.text)
         clicked = await client.post(f"/callbacks/{task.id}/call", headers=headers)
         assert clicked.status_code == 200
         assert "Menelepon…" in _text(clicked.text)
         assert "taker01" in _text(clicked.text)
+
+
+async def test_each_open_task_is_offered_to_one_free_taker_the_most_urgent_to_the_one_free_longest(
+    stack: WebStack,
+) -> None:
+    first = await _abandoned_task(stack, 1, "+6281355500001")  # the earliest deadline: the most urgent
+    second = await _abandoned_task(stack, 2, "+6281355500002")
+    now = time.time()
+    await _free(stack, "taker02", now - 120)  # free for two minutes
+    await _free(stack, "taker01", now - 5)
+    for taker, mine, other in (("taker02", first, second), ("taker01", second, first)):
+        async with _as(stack, taker) as (client, _headers):
+            html = (await client.get("/callbacks/panel?view=console")).text
+            offered = re.findall(r'<li class="cb-task[^"]*cb-offered[^"]*"\s+data-callback="(\d+)"', html)
+            assert offered == [str(mine.id)], (taker, offered)
+            assert f'data-callback="{other.id}"' in html  # she still sees the other one (and may take it)
 
 
 async def test_the_wallboard_shows_escalated_tasks_highlighted(stack: WebStack) -> None:

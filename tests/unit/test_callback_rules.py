@@ -20,6 +20,7 @@ from ec112.domain.callbacks import (
     escalate,
     escalation_due,
     new_task,
+    offers,
     set_outcome,
     start_call,
     take,
@@ -156,3 +157,13 @@ def test_classifying_a_dropped_calls_ticket_closes_its_task_only() -> None:
     assert step is not None
     assert step.task.status is CallbackStatus.CLOSED
     assert close_classified(open_task(), by="sari", at=T0) is None  # an abandoned call still needs its callback
+
+
+def test_open_tasks_are_offered_one_per_free_taker_most_urgent_to_the_one_free_longest() -> None:
+    urgent = replace(open_task(60), id=1)
+    later = replace(open_task(120), id=2)
+    taken = replace(open_task(30), id=3, status=CallbackStatus.TAKEN, taken_by="taker05")
+    free = [("taker02", T0 - timedelta(seconds=5)), ("taker01", T0 - timedelta(minutes=3))]
+    assert offers([later, taken, urgent], free) == {1: "taker01", 2: "taker02"}
+    assert offers([later, urgent], free[:1]) == {1: "taker02"}  # one free taker: the most urgent task only
+    assert offers([taken], free) == {}  # a taken task is hers: offered to nobody else

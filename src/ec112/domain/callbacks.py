@@ -24,6 +24,7 @@ timeline shows of it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -248,3 +249,13 @@ class CallbackChanged(DomainEvent):
     task: CallbackTask
     kind: str
     ticket_number: str
+
+
+def offers(tasks: Sequence[CallbackTask], free_takers: Sequence[tuple[str, datetime]]) -> dict[int, str]:
+    """Who each open task is offered to: the most urgent task (earliest deadline) to the call taker free the
+    longest, the next one to the next, … (``free_takers``: endpoint and since when she is free). A task is offered
+    to one taker at a time, so two free takers do not reach for the same citizen; anyone may still take any task
+    (an escalated one is the supervisor's to hand out)."""
+    open_tasks = sorted((t for t in tasks if t.status is CallbackStatus.OPEN), key=lambda t: (t.deadline, t.id))
+    takers = [endpoint for endpoint, _since in sorted(free_takers, key=lambda free: (free[1], free[0]))]
+    return {task.id: endpoint for task, endpoint in zip(open_tasks, takers, strict=False)}

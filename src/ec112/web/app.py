@@ -23,6 +23,7 @@ from ec112.domain.errors import (
     Unavailable,
 )
 from ec112.domain.kpi_ratings import KpiThresholds
+from ec112.domain.presence import AgentState
 from ec112.routing.agencies import AgencyDirectory
 from ec112.routing.geography import Geography
 from ec112.services.agents import AgentService
@@ -142,7 +143,8 @@ def create_app(deps: WebDeps) -> FastAPI:
     if deps.silent is not None:
         app.include_router(silent_router(deps.silent, prefix=deps.ticket_prefix))
     if deps.callbacks is not None:
-        app.include_router(callbacks_router(deps.web, deps.callbacks))
+        app.include_router(callbacks_router(deps.web, deps.callbacks, free_takers=lambda: [
+            (a.endpoint, a.since) for a in deps.presence.snapshot().agents if a.state is AgentState.AVAILABLE]))
     if deps.incidents is not None:
         app.include_router(incidents_router(deps.incidents, deps.desk))
         app.include_router(incidents_pages_router(deps.web, deps.incidents, deps.desk, deps.geography))

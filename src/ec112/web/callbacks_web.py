@@ -9,6 +9,7 @@ as HTML with the countdowns (ticking in the browser, ``static/js/callbacks.js``)
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -17,7 +18,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from ec112.domain.accounts import Permission, User, has_permission
-from ec112.domain.callbacks import CallbackOutcome, CallbackTask
+from ec112.domain.callbacks import CallbackOutcome, CallbackTask, offers
 from ec112.domain.errors import DomainError, Forbidden, InvalidRequest
 from ec112.services.callbacks import CallbackService
 from ec112.services.intake import utcnow
@@ -60,7 +61,10 @@ def _desk_user(user: User) -> User:
     return user
 
 
-def callbacks_router(web: WebAuth, service: CallbackService) -> APIRouter:
+def callbacks_router(web: WebAuth, service: CallbackService,
+                     free_takers: Callable[[], Sequence[tuple[str, datetime]]] = tuple) -> APIRouter:
+    """``free_takers``: the call takers free right now and since when (presence's in-memory snapshot): each open
+    task is offered in the console to one of them (``domain.callbacks.offers``)."""
     router = APIRouter()
 
     async def out(task: CallbackTask, now: datetime) -> CallbackOut:
@@ -112,8 +116,11 @@ def callbacks_router(web: WebAuth, service: CallbackService) -> APIRouter:
     async def panel(request: Request, user: User, view: str, error: str | None = None, status: int = 200) -> Response:
         tr = _translator(web, request)
         now = utcnow()
-        tasks = [await out(t, now) for t in await service.active()]
+        active = await service.active()
+        tasks = [await out(t, now) for t in active]
+        offered = offers(active, free_takers())
         return _page(web, request, "callbacks_panel.html", tr, status, tasks=tasks, view=view, now=now,
+                     offered=offered,
                      me=user.sip_endpoint, may_call=has_permission(user, Permission.AGENT_SELF) and bool(
                          user.sip_endpoint), error=error, outcomes=[o.value for o in CallbackOutcome])
 
