@@ -153,7 +153,7 @@ def test_a_fire_call_is_dispatched_handled_in_the_field_and_closed(
         console = desk.new_page()
         browser_login(console, base, "siti", PASSWORD, "/console")
         expect(console.get_by_role("navigation", name="Menu utama").get_by_role("link")).to_have_text(
-            ["Konsol", "Tiket"])  # her menu: only what a call taker opens
+            ["Konsol", "Kejadian diketahui", "Tiket"])  # her menu: only what a call taker opens
         officer_ctx = new_context(mobile=True)
         officer = officer_ctx.new_page()
         browser_login(officer, base, "off.damkar", PASSWORD, "/agency")

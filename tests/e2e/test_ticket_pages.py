@@ -111,8 +111,12 @@ def test_ticket_list_and_timeline_of_real_calls(
     expect(page).to_have_url(f"{base}/tickets/{first['number']}")
     expect(page.locator("h1")).to_contain_text(f"Tiket {first['number']}")
     kinds = page.locator("#ticket-timeline li").evaluate_all("items => items.map(i => i.dataset.kind)")
-    assert set(kinds) == {"arrived", "located", "queued", "answered", "ended", "classified"}, kinds
-    life = [k for k in kinds if k != "located"]  # the location is stamped by the handset's own clock
+    # When the citizen's side hung up first (SIPp and the taker's phone race), the unclassified call was "dropped":
+    # a callback task, closed by the classification. Either way the call's own life is complete.
+    callback = {k for k in kinds if k.startswith("callback.")}
+    assert callback in (set(), {"callback.created", "callback.closed"}), kinds
+    assert set(kinds) - callback == {"arrived", "located", "queued", "answered", "ended", "classified"}, kinds
+    life = [k for k in kinds if k != "located" and k not in callback]  # located: stamped by the handset's clock
     assert life == ["arrived", "queued", "answered", "ended", "classified"], kinds
     answered_step = page.locator('#ticket-timeline li[data-kind="answered"]')
     expect(answered_step).to_contain_text("Dijawab petugas")

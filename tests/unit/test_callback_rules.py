@@ -167,3 +167,5 @@ def test_open_tasks_are_offered_one_per_free_taker_most_urgent_to_the_one_free_l
     assert offers([later, taken, urgent], free) == {1: "taker01", 2: "taker02"}
     assert offers([later, urgent], free[:1]) == {1: "taker02"}  # one free taker: the most urgent task only
     assert offers([taken], free) == {}  # a taken task is hers: offered to nobody else
+    dropped = replace(open_task(10), id=4, reason=CallbackReason.DROPPED)
+    assert offers([dropped], free) == {}  # the taker who was talking with the citizen handles it

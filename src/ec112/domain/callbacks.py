@@ -255,7 +255,9 @@ def offers(tasks: Sequence[CallbackTask], free_takers: Sequence[tuple[str, datet
     """Who each open task is offered to: the most urgent task (earliest deadline) to the call taker free the
     longest, the next one to the next, … (``free_takers``: endpoint and since when she is free). A task is offered
     to one taker at a time, so two free takers do not reach for the same citizen; anyone may still take any task
-    (an escalated one is the supervisor's to hand out)."""
-    open_tasks = sorted((t for t in tasks if t.status is CallbackStatus.OPEN), key=lambda t: (t.deadline, t.id))
+    (an escalated one is the supervisor's to hand out). A dropped call is not offered to others: the call taker
+    who was talking with the citizen classifies it (which closes the task) or calls back herself."""
+    offerable = (t for t in tasks if t.status is CallbackStatus.OPEN and t.reason is not CallbackReason.DROPPED)
+    open_tasks = sorted(offerable, key=lambda t: (t.deadline, t.id))
     takers = [endpoint for endpoint, _since in sorted(free_takers, key=lambda free: (free[1], free[0]))]
     return {task.id: endpoint for task, endpoint in zip(open_tasks, takers, strict=False)}
