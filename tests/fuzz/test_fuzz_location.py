@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ec112.domain.location import Location, LocationSource
-from ec112.location.aml import AmlMessage, AmlParseError, parse_aml_https, parse_aml_sms
+from ec112.location.aml import AmlMessage, parse_aml_https, parse_aml_sms
+from ec112.location.aml_values import AmlParseError
 from ec112.location.geoloc_profile import parse_geoloc_profile
 from ec112.location.pidf import LocationParseError, parse_pidf_lo
 

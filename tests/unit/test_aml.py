@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from ec112.domain.location import LocationSource
-from ec112.location.aml import MAX_HTTPS_BYTES, MAX_SMS_CHARS, AmlParseError, parse_aml_https, parse_aml_sms
+from ec112.location.aml import MAX_HTTPS_BYTES, MAX_SMS_CHARS, parse_aml_https, parse_aml_sms
+from ec112.location.aml_values import AmlParseError
 from ec112.location.pidf import LocationParseError
 
 RECEIVED = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
