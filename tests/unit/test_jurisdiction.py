@@ -14,10 +14,10 @@ from ec112.config.agencies_file import load_agencies
 from ec112.config.boundaries_file import load_geography
 from ec112.config.caller_settings import LocationSettings
 from ec112.domain.agencies import Agency, Post
-from ec112.domain.geography import AreaLevel
+from ec112.domain.geography import AreaLevel, haversine_m
 from ec112.routing.areas import Boundary
 from ec112.routing.geography import Geography
-from ec112.routing.jurisdiction import JurisdictionMap, haversine_m
+from ec112.routing.jurisdiction import JurisdictionMap
 
 
 @pytest.fixture(scope="module")

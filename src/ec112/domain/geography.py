@@ -7,6 +7,7 @@ types are matched in ``ec112.routing.gazetteer``; the boundary file is read by `
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -67,3 +68,14 @@ class Place:
     radius_m: float
     context: str = ""  # where it is: "Kec. Penajam, Kab. Penajam Paser Utara"
     code: str | None = None  # the area code, for desa/kecamatan
+
+
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))

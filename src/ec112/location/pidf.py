@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
+from ec112.domain.geography import haversine_m
 from ec112.domain.location import Location, LocationSource
 
 MAX_DOCUMENT_BYTES = 64 * 1024
@@ -38,7 +39,6 @@ _SRS_RE = re.compile(
     r"(?:urn:ogc:def:crs:EPSG:[0-9.]*:|EPSG:|http://www\.opengis\.net/def/crs/EPSG/0/)(4326|4979)"
 )
 _FORBIDDEN_MARKUP = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_EARTH_RADIUS_M = 6_371_008.8
 
 # (lat, lon, radius in metres or None)
 _ShapeParser = Callable[["etree._Element"], tuple[float, float, float | None]]
@@ -277,16 +277,8 @@ def covering_circle(vertices: list[tuple[float, float]]) -> tuple[float, float, 
     # meant for areas crossing the antimeridian).
     lat = sum(v[0] for v in vertices) / len(vertices)
     lon = sum(v[1] for v in vertices) / len(vertices)
-    radius = max(_distance_m(lat, lon, v[0], v[1]) for v in vertices)
+    radius = max(haversine_m(lat, lon, v[0], v[1]) for v in vertices)
     return lat, lon, radius
-
-
-def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance in metres."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 _SHAPE_PARSERS: dict[str, _ShapeParser] = {

@@ -19,9 +19,8 @@ from difflib import SequenceMatcher
 
 import shapely
 
-from ec112.domain.geography import AreaLevel, Jurisdiction, Place
+from ec112.domain.geography import AreaLevel, Jurisdiction, Place, haversine_m
 from ec112.routing.areas import Boundary, Landmark, display_name, short_name
-from ec112.routing.jurisdiction import haversine_m
 
 LEVEL_WORDS = {"desa": "desa", "ds": "desa", "kelurahan": "kelurahan", "kel": "kelurahan", "kec": "kecamatan",
                "kecamatan": "kecamatan", "kab": "kabupaten", "kabupaten": "kabupaten", "kota": "kabupaten"}

@@ -18,20 +18,13 @@ import shapely
 from shapely import STRtree
 
 from ec112.domain.agencies import Agency
-from ec112.domain.geography import AreaLevel, Jurisdiction, NearestPost
+from ec112.domain.geography import EARTH_RADIUS_M, AreaLevel, Jurisdiction, NearestPost, haversine_m
 from ec112.routing.areas import Boundary
 
 BORDER_M = 25.0  # metres: a point this close to another desa is "on the border" with it
-EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180
 
 
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 class _Level:
