@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -51,6 +52,7 @@ class TicketRow(Base):
     classified_by: Mapped[str | None] = mapped_column(String(40))
     classified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    exercise: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
 
     __table_args__ = (
         Index("ix_tickets_arrived_at", "arrived_at"),

@@ -50,6 +50,7 @@ def call_values(call: NewCall) -> dict[str, Any]:
         "intake": call.intake.value,
         "status": TicketStatus.NEW.value,
         "arrived_at": to_utc(call.arrived_at),
+        "exercise": call.exercise,
         **location_values(call.location),
     }
 
@@ -115,4 +116,5 @@ def ticket_from_row(row: TicketRow) -> Ticket:
         classified_by=row.classified_by,
         classified_at=utc(row.classified_at),
         revision=row.revision or 0,
+        exercise=bool(row.exercise),
     )

@@ -58,6 +58,8 @@ class NewCall:
     arrived_at: datetime
     intake: IntakeChannel
     location: Location | None = None
+    # a drill call (issue 14: the drill endpoint's accountcode): flagged end to end, never counted as real
+    exercise: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ class Ticket:
     classified_by: str | None = None
     classified_at: datetime | None = None
     revision: int = 0
+    exercise: bool = False  # a drill's ticket (docs/room.md): LATIHAN everywhere, out of real KPIs and reports
 
     @property
     def wait_seconds(self) -> float | None:

@@ -10,6 +10,7 @@ from ec112.domain.aml_match import AmlDraft, UnmatchedAml
 from ec112.domain.audit import AuditDraft
 from ec112.domain.call_events import ChannelRow, QueueSnapshot
 from ec112.domain.location import Location, LocationReport, UnlocatedReport, UnlocatedStatus
+from ec112.domain.recordings import Recording
 from ec112.domain.ticket_query import TicketQuery
 from ec112.domain.ticket_work import TicketEvent
 from ec112.domain.tickets import NewCall, Ticket
@@ -106,3 +107,10 @@ class LocationRepository(Protocol):
     async def unmatched_aml(self, *, caller_e164: str | None = None, since: datetime | None = None,
                             limit: int = 200) -> Sequence[UnmatchedAml]:
         """AML messages on no ticket, newest first (of one number / received at or after ``since``)."""
+
+
+class RecordingLookup(Protocol):
+    """A ticket's recording (issue 14, docs/room.md): the recordings part implements it; the replayable timeline
+    and the ticket page read it."""
+
+    async def for_ticket(self, ticket_id: int) -> Recording | None: ...
