@@ -35,6 +35,7 @@ from ec112.domain.presence import AgentState
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
 from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
+from ec112.recording_wiring import build_recordings, recording_loops
 from ec112.records import AsteriskRecords
 from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE, TEXT_ROUTE
 from ec112.services.agency_notifications import AgencyNotifications
@@ -208,6 +209,8 @@ async def run(settings: Settings) -> None:
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
     bus.subscribe(TicketOpened, locations.on_ticket_opened)  # an AML that came before its call
     caller.subscribe(bus)
+    # Recordings (issue 14, recording_wiring.py): after the tracker, so a ticket's end is stored before it is sealed.
+    recordings = build_recordings(settings, engine=engine, tickets=tickets, desk=desk, audit=audit, bus=bus)
     bus.subscribe(DispatchChanged, AgencyNotifications(directory, notifier, ticket_prefix=cc.ticket_prefix,
                                                        category_label=desk.category_label).on_dispatch_changed)
     bus.subscribe(DomainEvent, feed.on_event)
@@ -220,7 +223,7 @@ async def run(settings: Settings) -> None:
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography, **caller.web())
+                locations=locations, aml=aml, geography=geography, recordings=recordings, **caller.web())
     )
     web = web_server(app, settings)
 
@@ -257,6 +260,7 @@ async def run(settings: Settings) -> None:
                 group.create_task(notifier.run(), name="webhooks"),
                 group.create_task(dispatcher.escalation_loop(), name="escalations"),
                 *(group.create_task(loop, name=name) for loop, name in caller.loops(settings)),
+                *(group.create_task(loop, name=name) for loop, name in recording_loops(recordings, settings)),
             ]
             group.create_task(web.serve(), name="web")
             group.create_task(mark_ready(lambda: web.started, ready), name="ready")

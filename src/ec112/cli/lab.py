@@ -85,6 +85,7 @@ def run(asterisk: FlavorOption = "16", var_dir: VarOption = Path("var")) -> None
         "EC112_CALLCENTER__QUEUES_CONF": str(config.queues_conf),  # `ec112 doctor` compares its wrapuptime
         "EC112_CALLCENTER__AGENCIES_FILE": str(write_lab_agencies(var_dir.resolve())),
         **config.prompts_env(),  # a known incident's text, rendered where Asterisk reads it
+        **config.recordings_env(),  # where MixMonitor writes the recordings (issue 14)
     }
     daemon = subprocess.Popen([sys.executable, "-m", "ec112", "serve"], env=env)
     stop = False

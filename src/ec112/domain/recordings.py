@@ -43,7 +43,6 @@ class Recording:
         return self.state is RecordingState.SEALED or self.state is RecordingState.RECORDING
 
 
-MAX_RECORDING_DAYS_BACK = 1  # the file's day directory is the call's arrival day (UTC), or the next (midnight)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +60,9 @@ def relative_path(linkedid: str, arrived_at: datetime) -> str:
 
 
 def candidate_paths(linkedid: str, arrived_at: datetime) -> tuple[str, ...]:
-    """The arrival day, then the next: ec112's arrival time and Asterisk's answer can straddle midnight."""
-    return tuple(relative_path(linkedid, arrived_at + timedelta(days=d)) for d in range(MAX_RECORDING_DAYS_BACK + 1))
+    """The arrival day, then the day before and after: Asterisk's answer (the file's day) and ec112's arrival time
+    (a moment later, or the call's start from Asterisk's records) can straddle midnight."""
+    return tuple(relative_path(linkedid, arrived_at + timedelta(days=d)) for d in (0, -1, 1))
 
 
 def sealed(rec: Recording, facts: FileFacts, ended_at: datetime) -> Recording:

@@ -28,7 +28,7 @@ SUPERVISOR_NAMES: tuple[str, ...] = ("spv01",)
 ENDPOINT_NAMES: tuple[str, ...] = TAKER_NAMES + SUPERVISOR_NAMES
 AMI_USERNAME = "ec112"  # the one [ec112] account in manager.conf
 TRUNK_ENDPOINT = "trunk"
-RUNTIME_DIRS = ("etc", "varlib/agi-bin", "varlib/cache", "db", "spool", "run", "log", "log/cdr-custom")
+RUNTIME_DIRS = ("etc", "varlib/agi-bin", "varlib/cache", "db", "spool", "run", "log", "log/cdr-custom", "recordings")
 _SAFE_VALUE = re.compile(r"[^;\r\n\s]+")  # ';' starts an Asterisk comment
 _IF_INSTALLED = re.compile(r"^\s*load\s*=>\s*(\S+\.so)\s*;\s*if-installed\b")
 _MAX_UNIX_SOCKET_PATH = 107  # sun_path is 108 bytes with the NUL: astrundir/asterisk.ctl must fit
@@ -105,6 +105,7 @@ class LabConfig:
     plan: QueuePlan = DEFAULT_PLAN  # the queue, its wrapuptime: the same plan ec112's settings default to
     system_name: str = "ec112lab"
     extra: Mapping[str, str] = field(default_factory=dict)  # more placeholders for local templates
+    recording_start: str = "arrival"  # [recording] start as the dialplan does it: "arrival" or "off" (issue 14)
 
     @property
     def queue(self) -> str:
@@ -159,6 +160,13 @@ class LabConfig:
         return {"EC112_PROMPTS__RENDER_DIR": str(self.directory / "rendered"),
                 "EC112_PROMPTS__RENDER_DIR_IN_ASTERISK": f"{self.asterisk_dir}/rendered"}
 
+    def recordings_env(self) -> dict[str, str]:
+        """ec112's ``[recording]`` settings for this lab: the directory MixMonitor writes (inside the lab, so
+        Asterisk 22's chroot sees it too) and the start mode the dialplan was rendered with."""
+        return {"EC112_RECORDING__DIRECTORY": str(self.directory / "recordings"),
+                "EC112_RECORDING__DIRECTORY_IN_ASTERISK": f"{self.asterisk_dir}/recordings",
+                "EC112_RECORDING__START": self.recording_start}
+
     def placeholders(self) -> dict[str, str]:
         """Validated template values; raises ValueError for values that would corrupt a config."""
         plan = self.plan.template_values()  # queue and wrapup_seconds; ValueError for a bad queue name
@@ -171,6 +179,8 @@ class LabConfig:
         values = {
             "lab_dir": self.asterisk_dir,
             "sounds_dir": f"{self.asterisk_dir}/sounds",  # the lab's copy of sounds/ (issue 13)
+            "recordings_dir": f"{self.asterisk_dir}/recordings",  # MixMonitor's files (issue 14)
+            "recording_start": self.recording_start,
             "modules_dir": self.modules_dir,
             "system_name": self.system_name,
             "sip_port": str(self.ports.sip),

@@ -34,6 +34,7 @@ from ec112.domain.events import (
 )
 from ec112.domain.junk_calls import MeasureChanged, WaveFlagged
 from ec112.domain.known_incidents import KnownIncidentChanged
+from ec112.domain.recordings import RecordingChanged
 from ec112.domain.silent_calls import SilentCallMarked
 from ec112.domain.text_messages import TextMessageAdded
 from ec112.domain.tickets import Ticket
@@ -119,6 +120,8 @@ class LiveFeed:
                 return "text", {"ticket": ticket.number(self._prefix), "ticket_id": ticket.id, "opened": opened,
                                 "message": {"id": message.id, "direction": message.direction.value,
                                             "status": message.status.value, "at": message.at.isoformat()}}
+            case RecordingChanged(recording=rec, ticket_number=number):  # the ticket page refetches …/info
+                return "recording", {"ticket": number, "ticket_id": rec.ticket_id, "state": rec.state.value}
             case SilentCallMarked(ticket=ticket, silent=silent):
                 return "silent", silent_json(ticket, silent, self._prefix)
             case DispatchChanged(dispatch=dispatch):

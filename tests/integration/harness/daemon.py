@@ -43,6 +43,7 @@ class Ec112Daemon:
             "EC112_RECORDS__QUEUE_LOG": str(lab.queue_log),
             "EC112_CALLCENTER__QUEUES_CONF": str(lab.queues_conf),  # the doctor reads its wrapuptime
             **lab.prompts_env(),  # prompts ec112 renders itself (known incidents), where this Asterisk reads them
+            **lab.recordings_env(),  # where MixMonitor writes the recordings (issue 14)
             "EC112_TEXT__SPOOL_DIR": str(lab.directory / "spool"),  # text to 112 spooled while ec112 was down
             "EC112_TEXT__SPOOL_POLL_SECONDS": "1",
             "COLUMNS": "200",  # a supervisor's terminal, not rich's 80-column default for pipes

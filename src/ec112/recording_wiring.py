@@ -1,0 +1,56 @@
+"""The recordings' part of the composition root (issue 14, part A; docs/room.md).
+
+Builds the recordings service from ``[recording]`` and the parts the root already made, subscribes it to the bus
+(ticket opened: a ``recording`` row; call ended: seal), and names its two endless tasks (the worker that seals,
+the retention sweep). No state of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ec112.config.settings import Settings
+from ec112.db.recordings import SqlRecordingStore
+from ec112.db.tickets import SqlTicketRepository
+from ec112.domain.events import CallEnded, TicketOpened
+from ec112.records.recording_files import DiskRecordings
+from ec112.services.audit import AuditService
+from ec112.services.event_bus import LocalEventBus
+from ec112.services.recordings import RecordingService
+from ec112.services.ticket_desk import TicketDesk
+
+log = logging.getLogger(__name__)
+
+
+def recordings_directory(settings: Settings) -> Path:
+    """Where Asterisk writes the recordings, as ec112 sees it (default ``<var_dir>/recordings``)."""
+    return settings.recording.directory or settings.var_dir / "recordings"
+
+
+def build_recordings(settings: Settings, *, engine: AsyncEngine, tickets: SqlTicketRepository, desk: TicketDesk,
+                     audit: AuditService, bus: LocalEventBus) -> RecordingService:
+    rs = settings.recording
+    directory = recordings_directory(settings)
+    if rs.start == "off":
+        log.info("recordings: [recording] start = off: 112 calls are not recorded")
+    elif not directory.is_dir():
+        log.warning("recordings: %s does not exist: every recording will be found missing", directory)
+    if rs.start == "answer":
+        # The dialplan records from arrival whatever this says (docs/room.md: the "answer" mode is not shipped).
+        log.warning("recordings: [recording] start = answer is not supported: the dialplan records from arrival")
+    service = RecordingService(SqlRecordingStore(engine), tickets, DiskRecordings(directory), desk, audit,
+                               enabled=rs.start != "off", keep_days=rs.keep_days, bus=bus)
+    bus.subscribe(TicketOpened, service.on_ticket_opened)
+    bus.subscribe(CallEnded, service.on_call_ended)
+    return service
+
+
+def recording_loops(service: RecordingService, settings: Settings) -> list[tuple[Coroutine[Any, Any, None], str]]:
+    """The endless tasks, with their names (the root tracks them in its TaskGroup)."""
+    return [(service.run(), "recordings"),
+            (service.retention_loop(settings.recording.retention_check_seconds), "recordings-retention")]
