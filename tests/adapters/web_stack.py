@@ -31,6 +31,7 @@ from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
 from ec112.db.known_incidents import SqlIncidentStore
 from ec112.db.locations import SqlLocationRepository
+from ec112.db.recordings import SqlRecordingStore
 from ec112.db.silent_calls import SqlSilentCallStore
 from ec112.db.text_messages import SqlTextStore
 from ec112.db.tickets import SqlTicketRepository
@@ -41,6 +42,7 @@ from ec112.domain.events import CallChanged, CallEnded, DomainEvent, TicketChang
 from ec112.domain.kpi_ratings import KpiThresholds
 from ec112.domain.kpis import Shifts
 from ec112.location.aml import parse_aml_https, parse_aml_sms
+from ec112.records.recording_files import DiskRecordings
 from ec112.services.accounts import UserAdmin
 from ec112.services.agents import AgentService
 from ec112.services.audit import AuditService
@@ -59,6 +61,7 @@ from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
+from ec112.services.recordings import RecordingService
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.silent_calls import SilentCallService
 from ec112.services.text_to_112 import TextService
@@ -176,6 +179,7 @@ class WebStack:
     junk_watch: JunkWatch | None = None  # scores, junk share, pocket-dial waves
     incidents: KnownIncidentService | None = None  # known incidents (advise() as the intake asks it)
     room: dict[str, bool] = field(default_factory=dict)  # room["taker_free"]: what presence would say
+    recordings: RecordingService | None = None  # issue 14: files under <tmp>/recordings (seal_call() by hand)
 
 
 async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
@@ -241,6 +245,8 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     bus.subscribe(CallEnded, junk_watch.on_call_ended)
     bus.subscribe(TicketChanged, junk_watch.on_ticket_changed)
     bus.subscribe(DomainEvent, feed.on_event)
+    recordings = RecordingService(SqlRecordingStore(engine), tickets, DiskRecordings(tmp_path / "recordings"), desk,
+                                  audit, enabled=True, keep_days=90, bus=bus, quiet_seconds=0.01)
     app = create_app(WebDeps(
         desk, agents, readiness, "112",
         CollectorRegistry(),
@@ -250,7 +256,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
         geography=geography, silent=silent, callbacks=callbacks, junk=(junk, junk_watch), incidents=incidents,
-        texts=texts,
+        texts=texts, recordings=recordings,
     ))
     port = _free_port()
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",
@@ -262,7 +268,8 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
                 await asyncio.sleep(0.01)
         yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer,
                        locations, feed, silent=silent, prompter=prompter, callbacks=callbacks, dialer=dialer,
-                       junk=junk, junk_watch=junk_watch, incidents=incidents, room=room, texts=texts, sender=sender)
+                       junk=junk, junk_watch=junk_watch, incidents=incidents, room=room, texts=texts, sender=sender,
+                       recordings=recordings)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
