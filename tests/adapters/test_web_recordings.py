@@ -70,7 +70,8 @@ async def test_the_taker_who_answered_plays_seeks_and_downloads_once_audited_oth
     number = call.number("112")
     wav = _wav(tmp_path, call, 3.0)
     rec = await stack.recordings.seal_call(call.linkedid)
-    assert rec is not None and rec.state.value == "sealed"
+    assert rec is not None
+    assert rec.state.value == "sealed"
     assert rec.sha256 == hashlib.sha256(wav.read_bytes()).hexdigest()
     sealed = [e for e in await stack.audit.recent(100) if e.action == "recording.sealed"]
     assert [(e.target, e.detail["sha256"], e.detail["seconds"]) for e in sealed] == [(number, rec.sha256, 3.0)]
@@ -81,17 +82,22 @@ async def test_the_taker_who_answered_plays_seeks_and_downloads_once_audited_oth
     try:
         url = f"/api/tickets/{number}/recording"
         info = (await taker.get(f"{url}/info")).json()
-        assert info["state"] == "sealed" and info["duration_seconds"] == 3.0 and info["url"] == url
+        assert info["state"] == "sealed"
+        assert info["duration_seconds"] == 3.0
+        assert info["url"] == url
         assert (await other.get(f"{url}/info")).json()["url"] is None  # may see the state, not play it
 
         first = await taker.get(url, headers={"Range": "bytes=0-99"})
-        assert first.status_code == 206 and first.headers["content-type"] == "audio/wav"
+        assert first.status_code == 206
+        assert first.headers["content-type"] == "audio/wav"
         assert first.headers["content-range"] == f"bytes 0-99/{wav.stat().st_size}"
         assert first.content == wav.read_bytes()[:100]
         seek = await taker.get(url, headers={"Range": "bytes=24000-"})  # a seek to ~1.5 s
-        assert seek.status_code == 206 and seek.content == wav.read_bytes()[24000:]
+        assert seek.status_code == 206
+        assert seek.content == wav.read_bytes()[24000:]
         whole = await taker.get(url)
-        assert whole.status_code == 200 and whole.content == wav.read_bytes()
+        assert whole.status_code == 200
+        assert whole.content == wav.read_bytes()
         assert await _actions(stack, "recording.played") == [("taker01", number)]  # one replay, three requests
 
         download = await taker.get(f"{url}?download=1")
@@ -128,9 +134,12 @@ async def test_missing_and_unreadable_recordings_are_shown_as_such(stack: WebSta
     taker, _ = await logged_in(stack, "taker01")
     try:
         page = (await taker.get(f"/tickets/{missing.number('112')}")).text
-        assert 'data-state="missing"' in page and "Rekaman hilang" in page and "<audio" not in page
+        assert 'data-state="missing"' in page
+        assert "Rekaman hilang" in page
+        assert "<audio" not in page
         page = (await taker.get(f"/tickets/{broken.number('112')}")).text
-        assert 'data-state="unreadable"' in page and "Rekaman tidak terbaca" in page
+        assert 'data-state="unreadable"' in page
+        assert "Rekaman tidak terbaca" in page
         assert (await taker.get(f"/api/tickets/{missing.number('112')}/recording")).status_code == 404
     finally:
         await taker.aclose()
@@ -158,7 +167,9 @@ async def test_calls_ended_while_ec112_was_down_are_sealed_at_start_and_retentio
         assert await service(later).sweep() == 1
     assert not wav.exists()
     gone = await store.for_ticket(call.id)
-    assert gone is not None and gone.state.value == "deleted" and gone.sha256 is not None
+    assert gone is not None
+    assert gone.state.value == "deleted"
+    assert gone.sha256 is not None
     assert f"recording deleted after 90 days: ticket {call.number('112')}" in caplog.text
     assert "6281311110000" not in caplog.text
     assert await _actions(stack, "recording.deleted") == [("ec112", call.number("112"))]

@@ -69,10 +69,12 @@ def test_a_recorded_call_is_sealed_replayed_to_its_taker_only_and_deleted_after_
     # the taker who answered plays it (and seeks: Range → 206); another call taker gets 403
     url = f"{ec112.base_url}/api/tickets/{number}/recording"
     whole = httpx.get(url, headers=siti, timeout=10)
-    assert whole.status_code == 200 and whole.headers["content-type"] == "audio/wav"
+    assert whole.status_code == 200
+    assert whole.headers["content-type"] == "audio/wav"
     assert hashlib.sha256(whole.content).hexdigest() == info["sha256"]
     part = httpx.get(url, headers={**siti, "Range": "bytes=1000-1999"}, timeout=10)
-    assert part.status_code == 206 and part.content == whole.content[1000:2000]
+    assert part.status_code == 206
+    assert part.content == whole.content[1000:2000]
     assert httpx.get(url, headers=budi, timeout=10).status_code == 403
     assert httpx.get(f"{url}?download=1", headers=budi, timeout=10).status_code == 403
     played = [e for e in ec112.get("/api/audit?limit=200") if e["action"] == "recording.played"]
