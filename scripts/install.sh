@@ -168,6 +168,18 @@ install_sounds() {
 [[ -f "$REPO_DIR/sounds/MANIFEST.sha256" ]] || die "missing $REPO_DIR/sounds (scripts/make_prompts.py makes it)"
 install_sounds "$STATE_DIR/sounds"
 
+# ---- 2d. recordings (issue 14): a directory Asterisk writes and ec112 reads and prunes ------------------------
+# Only on a real install (users asterisk and ec112 exist): /var/lib/ec112/recordings, owned by asterisk, group
+# ec112, setgid, and a default ACL giving the group rwx on every day directory MixMonitor creates (ec112 deletes
+# files after [recording] keep_days, which needs write access to their directory whatever Asterisk's umask).
+# The lab needs none of this: it records into <lab>/recordings.
+if id asterisk >/dev/null 2>&1 && id ec112 >/dev/null 2>&1; then
+    command -v setfacl >/dev/null 2>&1 || { say "installing acl"; apt_install acl; }
+    install -d -m 2770 -o asterisk -g ec112 "$STATE_DIR/recordings"
+    setfacl -m g:ec112:rwx -d -m g:ec112:rwx -d -m u:asterisk:rwx "$STATE_DIR/recordings"
+    say "recordings: $STATE_DIR/recordings (asterisk writes, ec112 reads and prunes)"
+fi
+
 # ---- 3. Python venv with ec112 + dev extras ---------------------------------------------------
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     say "installing python3-venv"
