@@ -40,9 +40,6 @@ def build_recordings(settings: Settings, *, engine: AsyncEngine, tickets: SqlTic
         log.info("recordings: [recording] start = off: 112 calls are not recorded")
     elif not directory.is_dir():
         log.warning("recordings: %s does not exist: every recording will be found missing", directory)
-    if rs.start == "answer":
-        # The dialplan records from arrival whatever this says (docs/room.md: the "answer" mode is not shipped).
-        log.warning("recordings: [recording] start = answer is not supported: the dialplan records from arrival")
     service = RecordingService(SqlRecordingStore(engine), tickets, DiskRecordings(directory), desk, audit,
                                enabled=rs.start != "off", keep_days=rs.keep_days, bus=bus)
     bus.subscribe(TicketOpened, service.on_ticket_opened)

@@ -90,3 +90,30 @@ def test_a_recorded_call_is_sealed_replayed_to_its_taker_only_and_deleted_after_
     deleted = [e for e in ec112.get("/api/audit?limit=200") if e["action"] == "recording.deleted"]
     assert [e["target"] for e in deleted] == [number]
     assert httpx.get(url, headers=siti, timeout=10).status_code == 404
+
+
+@pytest.mark.lab_config({"recording_start": "answer"})
+def test_with_start_answer_the_recording_begins_when_the_taker_answers(
+    ec112: Ec112Daemon, asterisk: Lab, tmp_path: Path
+) -> None:
+    taker = Softphone.taker(asterisk, "taker01")
+    ec112.cli("agent", "login", "taker01")
+    taker.auto_answer(after=2.5)  # the caller waits (prompts, ringing): not recorded in this mode
+    citizen = Softphone.citizen(asterisk, number="081234500115")
+    citizen.call("112", play=make_tone_wav(tmp_path / "citizen.wav", CITIZEN_HZ, 10.0))
+    citizen.wait_for("confirmed", timeout=10)
+    arrived = time.monotonic()
+    taker.wait_for("confirmed", timeout=15)
+    answered = time.monotonic()
+    time.sleep(3.0)
+    citizen.hangup()
+    ended = time.monotonic()
+    citizen.wait_for("disconnected", timeout=10)
+
+    number = ec112.wait_for_tickets(lambda ts: bool(ts) and ts[-1]["answered_by"] == "taker01")[-1]["number"]
+    info = ec112.wait_for(f"/api/tickets/{number}/recording/info", lambda b: b["state"] == "sealed", timeout=25)
+    assert abs(info["duration_seconds"] - (ended - answered)) < 1.0, (info, ended - answered)
+    assert info["duration_seconds"] < (ended - arrived) - 1.5  # the wait before the answer is not in it
+    files = list((asterisk.config.directory / "recordings").rglob("*.wav"))
+    assert [f.name for f in files] == [f"{ec112.get(f'/api/tickets/{number}')['linkedid']}.wav"]
+    assert tone_power(files[0], CITIZEN_HZ) > 0.001

@@ -105,7 +105,8 @@ class LabConfig:
     plan: QueuePlan = DEFAULT_PLAN  # the queue, its wrapuptime: the same plan ec112's settings default to
     system_name: str = "ec112lab"
     extra: Mapping[str, str] = field(default_factory=dict)  # more placeholders for local templates
-    recording_start: str = "arrival"  # [recording] start as the dialplan does it: "arrival" or "off" (issue 14)
+    recording_start: str = "arrival"  # [recording] start as the dialplan does it: arrival|answer|off (issue 14)
+    asterisk_major: int = 16  # Queue()'s gosub argument is the 8th up to Asterisk 20 (macro before it), then 7th
 
     @property
     def queue(self) -> str:
@@ -181,6 +182,10 @@ class LabConfig:
             "sounds_dir": f"{self.asterisk_dir}/sounds",  # the lab's copy of sounds/ (issue 13)
             "recordings_dir": f"{self.asterisk_dir}/recordings",  # MixMonitor's files (issue 14)
             "recording_start": self.recording_start,
+            # Queue()'s arguments after the queue name, up to its gosub (run on the call taker's channel once
+            # connected: "answer" recordings start there). 16: options,URL,announceoverride,timeout,AGI,macro,gosub;
+            # 21+: no macro.
+            "queue_gosub_args": ("," * (6 if self.asterisk_major >= 21 else 7)) + "ec112-answered",
             "modules_dir": self.modules_dir,
             "system_name": self.system_name,
             "sip_port": str(self.ports.sip),
@@ -214,6 +219,7 @@ def new_lab_config(directory: Path, ports: LabPorts | None = None, *,
         ami_secret=secrets.token_urlsafe(24),
         endpoint_passwords={name: secrets.token_urlsafe(16) for name in ENDPOINT_NAMES},
         modules_dir=resolved.modules_dir,
+        asterisk_major=int(resolved.name),
         chroot_root=resolved.chroot_root,
     )
 

@@ -11,6 +11,7 @@ fails, the Asterisk log paths and their tail are added to the report.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -69,6 +70,9 @@ def asterisk(asterisk_flavor: AsteriskFlavor, tmp_path: Path, request: pytest.Fi
     else:
         lab_dir = tmp_path / "asterisk"
     config = new_lab_config(lab_dir, flavor=asterisk_flavor)
+    lab_marker = request.node.get_closest_marker("lab_config")  # e.g. {"recording_start": "answer"}
+    if lab_marker is not None:
+        config = dataclasses.replace(config, **lab_marker.args[0])
     process = AsteriskProcess(asterisk_flavor, render(config))
     request.node.stash[_LAB_KEY] = (config, process)
     process.start()
