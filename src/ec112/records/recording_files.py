@@ -28,15 +28,16 @@ class DiskRecordings:
         return self.path(relative).is_file()
 
     async def wait_closed(self, relative: str, *, quiet_seconds: float, within: float) -> None:
-        """Until the file stopped growing for ``quiet_seconds`` (MixMonitor closes it just after the hang-up),
-        or ``within`` seconds passed (then it is read as it is)."""
+        """Until MixMonitor closed the file: it stopped growing for ``quiet_seconds`` and its RIFF header counts
+        every byte (Asterisk rewrites the header when it closes the file, just after the hang-up: hashing before
+        that would seal a hash the file no longer has). After ``within`` seconds it is read as it is."""
         target = self.path(relative)
         last = -1
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(within):
                 while True:
-                    size = target.stat().st_size if target.is_file() else -1
-                    if size == last and size >= 0:
+                    size, header_done = await asyncio.to_thread(_size_and_header, target)
+                    if size == last and size >= 0 and header_done:
                         return
                     last = size
                     await asyncio.sleep(quiet_seconds)
@@ -53,6 +54,19 @@ class DiskRecordings:
         except FileNotFoundError:
             return False
         return True
+
+
+def _size_and_header(target: Path) -> tuple[int, bool]:
+    """The file's size (-1: none) and whether its RIFF size field covers the whole file (a closed WAV)."""
+    try:
+        with target.open("rb") as handle:
+            head = handle.read(12)
+        size = target.stat().st_size
+    except OSError:
+        return -1, False
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return size, True  # not a WAV: nothing more to wait for (it will be found unreadable)
+    return size, int.from_bytes(head[4:8], "little") == size - 8
 
 
 def _inspect(target: Path) -> FileFacts | None:

@@ -107,6 +107,8 @@ class RecordingService:
             try:
                 if kind == "start" and isinstance(item, Ticket):
                     await self.start(item)
+                elif kind == "catch-up":
+                    await self.catch_up()
                 elif isinstance(item, str):
                     await self.seal_call(item)
             except Exception:
@@ -169,7 +171,11 @@ class RecordingService:
 
     # --- retention ----------------------------------------------------------------------------------------------
     async def retention_loop(self, interval: float) -> None:
+        """Every ``interval``: the worker seals calls it never saw end (backfilled from Asterisk's records after
+        the start), then the expired files are deleted."""
         while True:
+            if self._enabled:
+                self._work.put_nowait(("catch-up", ""))
             try:
                 await self.sweep()
             except Exception:
