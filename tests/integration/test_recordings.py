@@ -117,3 +117,34 @@ def test_with_start_answer_the_recording_begins_when_the_taker_answers(
     files = list((asterisk.config.directory / "recordings").rglob("*.wav"))
     assert [f.name for f in files] == [f"{ec112.get(f'/api/tickets/{number}')['linkedid']}.wav"]
     assert tone_power(files[0], CITIZEN_HZ) > 0.001
+
+
+@pytest.mark.ec112_not_started
+def test_a_call_made_while_ec112_was_down_is_recorded_and_sealed_when_it_starts(
+    ec112: Ec112Daemon, asterisk: Lab, tmp_path: Path
+) -> None:
+    taker = Softphone.taker(asterisk, "taker01")
+    asterisk.rx(f"queue add member PJSIP/taker01 to {asterisk.config.queue}")  # ec112 down: nobody logs her in
+    taker.auto_answer(after=0.3)
+    citizen = Softphone.citizen(asterisk, number="081234500116")
+    citizen.call("112", play=make_tone_wav(tmp_path / "citizen.wav", CITIZEN_HZ, 6.0))
+    citizen.wait_for("confirmed", timeout=10)  # fail open: queued without a ticket, recorded all the same
+    started = time.monotonic()
+    taker.wait_for("confirmed", timeout=15)
+    time.sleep(2.5)
+    citizen.hangup()
+    call_seconds = time.monotonic() - started
+    citizen.wait_for("disconnected", timeout=10)
+    files = list((asterisk.config.directory / "recordings").rglob("*.wav"))
+    assert len(files) == 1, files
+
+    ec112.start()  # the backfill tickets the call from Asterisk's records; the recordings worker seals its file
+    [ticket] = ec112.wait_for_tickets(lambda ts: len(ts) == 1 and ts[0]["ended_at"] is not None, timeout=15)
+    assert ticket["intake"] == "backfill"
+    assert files[0].name == f"{ticket['linkedid']}.wav"
+    info = ec112.wait_for(f"/api/tickets/{ticket['number']}/recording/info", lambda b: b["state"] == "sealed",
+                          timeout=20)
+    assert info["sha256"] == hashlib.sha256(files[0].read_bytes()).hexdigest()
+    assert abs(info["duration_seconds"] - call_seconds) < 1.0
+    sealed = [e for e in ec112.get("/api/audit?limit=200") if e["action"] == "recording.sealed"]
+    assert [e["target"] for e in sealed] == [ticket["number"]]
