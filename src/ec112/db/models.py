@@ -282,22 +282,4 @@ class AmlMessageRow(Base):
 # Issue 13's parts keep their rows in their own modules on this Base; imported here so that the metadata (Alembic,
 # the schema checks) always has every table, whichever module was imported first.
 from ec112.db import callback_rows as _callback_rows  # noqa: E402,F401  (after Base: it imports it)
-
-# --- Part A (issue 14): recordings of 112 calls ---------------------------------------------------------------
-
-
-class RecordingRow(Base):
-    """A 112 call's recording: the file MixMonitor wrote (named after the Linkedid), its state and seal."""
-
-    __tablename__ = "recordings"
-
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
-    linkedid: Mapped[str] = mapped_column(String(64))
-    path: Mapped[str] = mapped_column(String(512))
-    state: Mapped[str] = mapped_column(String(16), index=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    duration_seconds: Mapped[float | None] = mapped_column(Float)
-    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
-    sha256: Mapped[str | None] = mapped_column(String(64))
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+from ec112.db import recording_rows as _recording_rows  # noqa: E402,F401  (issue 14, part A)

@@ -15,7 +15,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ec112.db.audit_chain import AuditChain
-from ec112.db.models import RecordingRow, TicketEventRow, TicketRow
+from ec112.db.models import TicketEventRow, TicketRow
+from ec112.db.recording_rows import RecordingRow
 from ec112.domain.audit import AuditDraft
 from ec112.domain.recordings import Recording, RecordingState
 from ec112.domain.ticket_work import TicketEvent

@@ -76,7 +76,8 @@ def may_replay(user: User, ticket: Ticket) -> bool:
     """A supervisor or an admin (anyone who may act for any taker), or the call taker whose phone answered."""
     if has_permission(user, Permission.AGENT_ANY):
         return True
-    return bool(user.sip_endpoint) and user.sip_endpoint == ticket.answered_by
+    return (has_permission(user, Permission.VIEW_TICKETS) and bool(user.sip_endpoint)
+            and user.sip_endpoint == ticket.answered_by)
 
 
 def expired(rec: Recording, now: datetime, keep_days: int) -> bool:
