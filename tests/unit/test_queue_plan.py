@@ -34,7 +34,7 @@ def test_the_lab_renders_queue_and_wrapuptime_from_the_plan(tmp_path: Path) -> N
     assert "wrapuptime = 11" in queues
     dialplan = etc.joinpath("extensions.conf").read_text().splitlines()
     # no option r: the waiting caller hears the music class ec112-waiting (the prompts), not ringing
-    queue_at = dialplan.index(" same => n,Queue(q_112)")
+    queue_at = dialplan.index(" same => n,Queue(q_112,,,,,,,ec112-answered)")  # the gosub: 8th argument on 16
     assert dialplan[queue_at - 1] == " same => n,Set(CHANNEL(musicclass)=ec112-waiting)"
     assert (config.queue, config.wrapup_seconds) == ("q_112", 11)
 
