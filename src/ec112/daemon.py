@@ -52,6 +52,7 @@ from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.presence import PresenceService
 from ec112.services.ticket_desk import TicketDesk
+from ec112.spy_wiring import build_spy
 from ec112.watchdog.heartbeat import heartbeat, mark_ready
 from ec112.web.aml_api import AmlOptions
 from ec112.web.app import WebDeps, create_app
@@ -191,8 +192,10 @@ async def run(settings: Settings) -> None:
                               queue=cc.queue, action_timeout=settings.ami.action_timeout)
     kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
     # Tickets first (they are what must not be lost), then the live view, then what acts on the live view.
-    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer, *caller.ami_consumers], queue=cc.queue,
-                                clock=utcnow)
+    # Listen, whisper, barge (issue 14, spy_wiring.py): ChanSpyStart/Stop confirm and close its sessions.
+    spy = build_spy(settings, ami=ami, channels=telephony, presence=presence.snapshot, audit=audit, bus=bus)
+    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer, *caller.ami_consumers, spy],
+                                queue=cc.queue, clock=utcnow)
     # The one translator: the pipeline gets ec112's typed events; every AMI event read is counted by its name.
     call_events = TypedEvents(ami.events, utcnow, on_read=lambda name: applied.labels(name).inc())
     dispatch_store = stores.dispatches
@@ -220,7 +223,7 @@ async def run(settings: Settings) -> None:
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography, **caller.web())
+                locations=locations, aml=aml, geography=geography, spy=spy, **caller.web())
     )
     web = web_server(app, settings)
 

@@ -36,6 +36,7 @@ from ec112.domain.call_events import (
     QueueSnapshot,
 )
 from ec112.domain.call_reports import CallbackDialEnded, CallbackNotConnected, DigitPressed
+from ec112.domain.spy_calls import ChanSpyStarted, ChanSpyStopped
 from ec112.routing.dialplan import CALLBACK_CONTEXT, CALLBACK_EVENT
 
 Raw = Mapping[str, str]
@@ -198,6 +199,10 @@ _LIVE: dict[str, Callable[[Raw, datetime], CallEvent | None]] = {
     "DTMFEnd": _digit,  # a caller's key (silent calls); DTMFBegin is not used
     "UserEvent": _user_event,
     "OriginateResponse": _originate_response,
+    # listen/whisper/barge (services.spy): a supervisor's ChanSpy attached to / detached from a call taker
+    "ChanSpyStart": lambda raw, at: ChanSpyStarted(at, raw.get("SpyerUniqueid", ""), raw.get("SpyerChannel", ""),
+                                                   raw.get("SpyeeChannel", "")),
+    "ChanSpyStop": lambda raw, at: ChanSpyStopped(at, raw.get("SpyerUniqueid", ""), raw.get("SpyerChannel", "")),
 }
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from ec112.cli import agencies, agents, audit, boundaries, doctor, incidents, lab, live, tickets, users
+from ec112.cli import agencies, agents, audit, boundaries, doctor, incidents, lab, live, spy, tickets, users
 from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.settings import Settings, load_settings
 from ec112.logs import configure_logging
@@ -24,6 +24,7 @@ app.add_typer(boundaries.app, name="boundaries")
 app.add_typer(incidents.app, name="incidents")
 live.register(app)
 doctor.register(app)
+spy.register(app)  # issue 14: listen, whisper, barge
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file (env EC112_CONFIG)")]
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ec112.domain.call_reports import CallbackDialEnded, CallbackNotConnected, DigitPressed
+from ec112.domain.spy_calls import ChanSpyStarted, ChanSpyStopped
 
 
 class DeviceState(StrEnum):
@@ -212,7 +213,7 @@ QueueEvent = (CallerJoinedQueue | CallerLeftQueue | MemberAdded | MemberStatusCh
 MemberEvent = (MemberAdded | MemberStatusChanged | MemberPaused | MemberRinging | MemberRangOut | MemberDropped
                | MemberConnected | MemberCompleted)
 CallEvent = (AsteriskConnected | AsteriskDisconnected | ChannelCreated | ChannelHungUp | QueueEvent | DigitPressed
-             | CallbackDialEnded | CallbackNotConnected)
+             | CallbackDialEnded | CallbackNotConnected | ChanSpyStarted | ChanSpyStopped)
 
 
 # --- snapshots (read at every connect) ------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.notifications import DeliveryLog
 from ec112.services.presence import PresenceService
 from ec112.services.silent_calls import SilentCallService
+from ec112.services.spy import SpyService
 from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.admin_api import admin_router
@@ -63,6 +64,7 @@ from ec112.web.photos import PhotoStore, photos_router
 from ec112.web.reports_api import reports_router
 from ec112.web.schemas import ComponentOut, ErrorOut, KpiOut, MembershipOut, PauseIn, ReadyOut
 from ec112.web.silent_api import silent_router
+from ec112.web.spy_api import spy_router
 from ec112.web.text_api import text_router
 from ec112.web.ticket_pages import ticket_pages_router
 from ec112.web.tickets_api import tickets_router
@@ -102,6 +104,7 @@ class WebDeps:
     callbacks: CallbackService | None = None  # callback tasks (web/callbacks_web.py)
     junk: tuple[JunkCallService, JunkWatch] | None = None  # junk-call measures, scores, waves (web/junk_api.py)
     incidents: KnownIncidentService | None = None  # known incidents: API, page, banners (web/incidents_*.py)
+    spy: SpyService | None = None  # listen, whisper, barge (web/spy_api.py; issue 14)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -142,6 +145,8 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(text_router(deps.web, deps.texts, deps.desk, prefix=deps.ticket_prefix))
     if deps.silent is not None:
         app.include_router(silent_router(deps.silent, prefix=deps.ticket_prefix))
+    if deps.spy is not None:
+        app.include_router(spy_router(deps.spy))
     if deps.callbacks is not None:
         app.include_router(callbacks_router(deps.web, deps.callbacks, free_takers=lambda: [
             (a.endpoint, a.since) for a in deps.presence.snapshot().agents if a.state is AgentState.AVAILABLE]))

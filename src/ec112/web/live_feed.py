@@ -2,7 +2,7 @@
 
 A subscriber of the event bus (wired in the composition root). Each message has an increasing id, its kind
 (``agent``, ``queue``, ``call``, ``call_ended``, ``ami``, ``reload``, ``ticket``, ``dispatch``, ``alert``,
-``location``, ``silent``, ``callback``, ``measure``, ``wave``, ``incident``, ``text``) and its
+``location``, ``silent``, ``spy``, ``callback``, ``measure``, ``wave``, ``incident``, ``text``) and its
 JSON text, made once for all clients. Clients get bounded queues: one that falls behind gets a single
 ``reload`` instead of an ever-growing backlog (the page then refetches the state).
 """
@@ -35,10 +35,12 @@ from ec112.domain.events import (
 from ec112.domain.junk_calls import MeasureChanged, WaveFlagged
 from ec112.domain.known_incidents import KnownIncidentChanged
 from ec112.domain.silent_calls import SilentCallMarked
+from ec112.domain.spy import SpyChanged
 from ec112.domain.text_messages import TextMessageAdded
 from ec112.domain.tickets import Ticket
 from ec112.web.location_json import location_json, report_json, unlocated_json
 from ec112.web.silent_api import silent_json
+from ec112.web.spy_api import spy_json
 
 SUBSCRIBER_BUFFER = 256
 
@@ -121,6 +123,8 @@ class LiveFeed:
                                             "status": message.status.value, "at": message.at.isoformat()}}
             case SilentCallMarked(ticket=ticket, silent=silent):
                 return "silent", silent_json(ticket, silent, self._prefix)
+            case SpyChanged(session=session, change=change):
+                return "spy", {**spy_json(session), "change": change}
             case DispatchChanged(dispatch=dispatch):
                 return "dispatch", _dispatch(dispatch)
             case CallbackChanged(task=task, kind=kind, ticket_number=number):
