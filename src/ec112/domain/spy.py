@@ -65,10 +65,15 @@ def parse_mode(value: str) -> SpyMode:
         raise InvalidRequest(f"mode must be listen, whisper or barge, not {value!r}") from None
 
 
-def may_spy(user: User) -> str:
-    """The supervisor's own phone, when he may join calls (supervisors and admins, the ``agent_any`` level)."""
+def may_manage(user: User) -> None:
+    """Supervisors and admins (the ``agent_any`` level) may switch or end any session; call takers may not."""
     if not has_permission(user, Permission.AGENT_ANY):
         raise Forbidden(f"{user.username} may not listen to call takers")
+
+
+def may_spy(user: User) -> str:
+    """The supervisor's own phone, when he may join calls."""
+    may_manage(user)
     if not user.sip_endpoint:
         raise Conflict(f"{user.username} has no phone (sip_endpoint) to listen from")
     return user.sip_endpoint

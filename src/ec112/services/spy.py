@@ -28,6 +28,7 @@ from ec112.domain.spy import (
     SpySession,
     SpyState,
     check_target,
+    may_manage,
     may_spy,
     switch,
 )
@@ -109,7 +110,7 @@ class SpyService:
         return session
 
     async def switch(self, session_id: str, mode: SpyMode, user: User) -> SpySession:
-        may_spy(user)
+        may_manage(user)
         session = switch(self.get(session_id), mode)
         await self._dialer.redirect(session.id, mode)
         self._sessions[session.id] = session
@@ -118,7 +119,7 @@ class SpyService:
         return session
 
     async def stop(self, session_id: str, user: User) -> SpySession:
-        may_spy(user)
+        may_manage(user)
         session = self.get(session_id)
         await self._dialer.hang_up(session.id)
         await self._end(session, user.username)

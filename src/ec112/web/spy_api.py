@@ -35,7 +35,8 @@ class ModeIn(BaseModel):
 
 def spy_json(session: SpySession) -> dict[str, Any]:
     return {"id": session.id, "supervisor": session.supervisor, "phone": session.supervisor_endpoint,
-            "taker": session.taker, "mode": session.mode.value, "state": session.state.value,
+            "taker": session.taker, "mode": session.mode.value,
+            "state": "switching" if session.switching else session.state.value,
             "ticket": session.ticket, "started_at": session.started_at.isoformat()}
 
 
