@@ -65,6 +65,7 @@ from ec112.web.reports_api import reports_router
 from ec112.web.schemas import ComponentOut, ErrorOut, KpiOut, MembershipOut, PauseIn, ReadyOut
 from ec112.web.silent_api import silent_router
 from ec112.web.spy_api import spy_router
+from ec112.web.spy_panel import spy_panel_router
 from ec112.web.text_api import text_router
 from ec112.web.ticket_pages import ticket_pages_router
 from ec112.web.tickets_api import tickets_router
@@ -147,6 +148,7 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(silent_router(deps.silent, prefix=deps.ticket_prefix))
     if deps.spy is not None:
         app.include_router(spy_router(deps.spy))
+        app.include_router(spy_panel_router(deps.web, deps.spy, deps.presence))
     if deps.callbacks is not None:
         app.include_router(callbacks_router(deps.web, deps.callbacks, free_takers=lambda: [
             (a.endpoint, a.since) for a in deps.presence.snapshot().agents if a.state is AgentState.AVAILABLE]))
