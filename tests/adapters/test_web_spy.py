@@ -115,7 +115,7 @@ async def test_a_supervisor_listens_whispers_barges_and_leaves(stack: WebStack) 
         panel = (await boss.get("/wallboard/spy")).text
         assert 'data-spy-taker="taker01" data-spy-mode="whisper" data-spy-state="active"' in panel
         assert "Bisik" in panel
-        assert "Keluar" in panel
+        assert "Tinggalkan" in panel
         pressed = await boss.post("/wallboard/spy/mode", data={"session": session["id"], "mode": "barge"},
                                   headers=headers)
         assert pressed.status_code == 200
