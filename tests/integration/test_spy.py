@@ -123,6 +123,7 @@ def test_listen_whisper_barge_with_three_phones(ec112: Ec112Daemon, asterisk: La
     marks["barge"] = wait_active(ec112, "barge")
     time.sleep(2.5)
     marks["end"] = time.monotonic()
+    assert "barge" in spy_cli(ec112, boss_token, "--list")
     assert "taker01" in spy_cli(ec112, boss_token, "--stop", session["id"])
     supervisor.wait_for("disconnected", timeout=10)
     assert ec112.wait_for("/api/spy", lambda ss: ss == [], timeout=5) == []
