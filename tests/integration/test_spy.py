@@ -142,7 +142,6 @@ def test_listen_whisper_barge_with_three_phones(ec112: Ec112Daemon, asterisk: La
     whisper = {p: power(p, SUPERVISOR_HZ, "whisper", "barge_asked") for p in ("citizen", "taker")}
     barge = {p: power(p, SUPERVISOR_HZ, "barge", "end") for p in ("citizen", "taker")}
     report: dict[str, Any] = {"listen": listen, "whisper": whisper, "barge": barge}
-    print("spy powers", report)
     # listen: he hears the caller and the taker; neither hears him
     assert power("supervisor", CITIZEN_HZ, "listen", "whisper_asked") > HEARD, report
     assert power("supervisor", TAKER_HZ, "listen", "whisper_asked") > HEARD, report

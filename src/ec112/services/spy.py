@@ -111,9 +111,15 @@ class SpyService:
 
     async def switch(self, session_id: str, mode: SpyMode, user: User) -> SpySession:
         may_manage(user)
-        session = switch(self.get(session_id), mode)
-        await self._dialer.redirect(session.id, mode)
-        self._sessions[session.id] = session
+        before = self.get(session_id)
+        session = switch(before, mode)
+        self._sessions[session.id] = session  # before the Redirect: its ChanSpyStop may come before the answer
+        try:
+            await self._dialer.redirect(session.id, mode)
+        except Exception:
+            if self._sessions.get(session.id) is session:
+                self._sessions[session.id] = before
+            raise
         await self._audit.record(user.username, "spy.mode", session.taker, mode=mode.value, ticket=session.ticket)
         await self._publish(session, "mode", user.username)
         return session
