@@ -57,7 +57,9 @@ class Day:
 
     async def classify(self, ticket: Ticket, kind: Classification, category: str | None = None) -> Ticket:
         stored = await self.tickets.get(ticket.id)
-        assert stored is not None and stored.answered_by is not None and stored.answered_at is not None
+        assert stored is not None
+        assert stored.answered_by is not None
+        assert stored.answered_at is not None
         updated, event = classify(stored, ClassificationInput(kind, category), by=stored.answered_by,
                                   at=stored.answered_at + 20 * S, categories=CategoryCatalogue())
         return await self.tickets.save_work(updated, event)
@@ -143,7 +145,7 @@ async def test_a_scripted_day_gives_exactly_the_expected_figures(engine: AsyncEn
 
 async def test_the_report_matches_the_live_kpis_of_the_same_day(engine: AsyncEngine) -> None:
     day = await _script(engine, with_drill=False)  # the live KPIs of this branch still count drills
-    from ec112.services.dispatch_reports import DispatchReports  # noqa: PLC0415
+    from ec112.services.dispatch_reports import DispatchReports
 
     live_now = _at(23, 59)
     live = {p.name: p for p in await KpiService(day.tickets, SHIFTS, clock=lambda: live_now).current()}
