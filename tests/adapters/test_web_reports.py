@@ -82,7 +82,7 @@ async def test_the_supervisor_sees_the_period_with_charts_in_indonesian(stack: W
 
 
 async def test_the_csv_has_one_row_per_group_with_the_same_figures(stack: WebStack) -> None:
-    (got,) = await _get(stack, "spv", f"/reports.csv?{PERIOD}")
+    got, api = await _get(stack, "spv", f"/reports.csv?{PERIOD}", f"/api/reports?{PERIOD}")
     assert got.status_code == 200
     assert got.headers["content-type"].startswith("text/csv")
     assert got.headers["content-disposition"] == 'attachment; filename="ec112-report-2026-11-27-2026-11-27.csv"'
@@ -94,6 +94,9 @@ async def test_the_csv_has_one_row_per_group_with_the_same_figures(stack: WebSta
     assert set(takers) == {"taker01", "taker02"}
     assert takers["taker02"]["junk_pct"] == "100"
     assert [r["key"] for r in rows if r["grouping"] == "shift"] == ["07:00-15:00"]
+    body = api.json()  # the JSON API: the same rows
+    assert (body["total"]["offered"], body["total"]["abandon_rate_pct"]) == (3, 100 / 3)
+    assert [t["key"] for t in body["groups"]["taker"]] == ["taker01", "taker02"]
 
 
 async def test_the_monthly_report_is_laid_out_for_kominfo(stack: WebStack) -> None:

@@ -12,10 +12,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ec112.domain.accounts import Permission, has_permission
-from ec112.domain.errors import DomainError
+from ec112.domain.errors import DomainError, Forbidden
 from ec112.domain.reports import NO_CATEGORY, AgencyFigures, GroupFigures, Report
 from ec112.services.reports import ReportService, month_days, parse_month
 from ec112.web.auth import Auth, WebAuth
@@ -149,6 +149,19 @@ def report_pages_router(web: WebAuth, reports: ReportService, *,
         return _page(web, request, "reports.html", tr, first=first, last=last, today=today, presets=_presets(today),
                      query=f"from={first.isoformat()}&to={last.isoformat()}", month=first.strftime("%Y-%m"),
                      **context(report, tr))
+
+    @router.get("/api/reports", include_in_schema=True, tags=["reports"])
+    async def reports_json(request: Request, who: Auth) -> Response:
+        """The report of ``from``..``to`` (local days, YYYY-MM-DD): the CSV's rows as JSON."""
+        if not has_permission(who.user, Permission.VIEW_KPIS):
+            raise Forbidden("reports need the view_kpis permission")
+        today = reports.today()
+        report = await reports.report(_day(request.query_params.get("from"), today.replace(day=1)),
+                                      _day(request.query_params.get("to"), today))
+        return JSONResponse({"start": report.start.isoformat(), "end": report.end.isoformat(),
+                             "total": group_row(report.total),
+                             "groups": {n: [group_row(g) for g in gs] for n, gs in report.groups.items()},
+                             "agencies": [agency_row(a) for a in report.agencies]})
 
     @router.get("/reports.csv")
     async def reports_csv(request: Request, who: Auth) -> Response:
