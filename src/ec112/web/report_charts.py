@@ -40,7 +40,8 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, un
         for j, s in enumerate(series):
             value = s.values[i] if i < len(s.values) else 0.0
             h = plot_h * min(1.0, value / top) if top else 0.0
-            parts.append(f'<rect class="{escape(s.css)}" x="{x0 + j * bar:.1f}" y="{TOP + plot_h - h:.1f}" '
+            parts.append(f'<rect class="{escape(s.css)}" data-label="{escape(label)}" data-value="{_fmt(value)}" '
+                         f'x="{x0 + j * bar:.1f}" y="{TOP + plot_h - h:.1f}" '
                          f'width="{bar - 1:.1f}" height="{h:.1f}"><title>{escape(label)} · {escape(s.name)}: '
                          f'{_fmt(value)}{escape(unit)}</title></rect>')
         if i % every == 0:

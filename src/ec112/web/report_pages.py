@@ -107,25 +107,30 @@ def report_pages_router(web: WebAuth, reports: ReportService, *,
             return tr.gettext("all calls") if grouping == "total" else key
         return label
 
-    def charts(report: Report, tr: Translator) -> dict[str, Any]:
-        days = report.groups["day"]
+    def charts(report: Report, tr: Translator, first: date, last: date) -> dict[str, Any]:
+        found = {g.key: g.kpis for g in report.groups["day"]}
+        days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
         shifts = report.groups["shift"]
         _ = tr.gettext
+
+        def per_day(figure: str) -> list[float]:  # every day of the period, a quiet one as 0
+            return [float(getattr(found[d], figure)) if d in found else 0.0 for d in days]
+
         return {
-            "calls": bar_chart(_("Calls per day"), [g.key[5:] for g in days], [
-                Series(_("Answered"), "bar-answered", [g.kpis.answered for g in days]),
-                Series(_("Abandoned"), "bar-abandoned", [g.kpis.abandoned for g in days]),
-                Series(_("Hung up in intake"), "bar-intake", [g.kpis.hung_up_in_intake for g in days])]),
+            "calls": bar_chart(_("Calls per day"), [d[8:] if len(days) > 7 else d[5:] for d in days], [
+                Series(_("Answered"), "bar-answered", per_day("answered")),
+                Series(_("Abandoned"), "bar-abandoned", per_day("abandoned")),
+                Series(_("Hung up in intake"), "bar-intake", per_day("hung_up_in_intake"))]),
             "service": bar_chart(_("Answered within 10 s and 20 s, per shift"), [g.key for g in shifts], [
                 Series(_("within 10 s"), "bar-10", [g.kpis.pct_answered_within_10s or 0.0 for g in shifts]),
                 Series(_("within 20 s"), "bar-20", [g.kpis.pct_answered_within_20s or 0.0 for g in shifts])],
                 unit=" %", maximum=100.0),
         }
 
-    def context(report: Report, tr: Translator) -> dict[str, Any]:
+    def context(report: Report, tr: Translator, first: date, last: date) -> dict[str, Any]:
         return {"report": report, "label": labeller(tr), "total": group_row(report.total),
                 "groups": {name: [group_row(g) for g in groups] for name, groups in report.groups.items()},
-                "agencies": [agency_row(a) for a in report.agencies], "charts": charts(report, tr),
+                "agencies": [agency_row(a) for a in report.agencies], "charts": charts(report, tr, first, last),
                 "header": reports.header, "by_class": report.total.junk.by_class}
 
     def allowed(request: Request, who: Any) -> Response | None:
@@ -148,7 +153,7 @@ def report_pages_router(web: WebAuth, reports: ReportService, *,
                          today=today, presets=_presets(today))
         return _page(web, request, "reports.html", tr, first=first, last=last, today=today, presets=_presets(today),
                      query=f"from={first.isoformat()}&to={last.isoformat()}", month=first.strftime("%Y-%m"),
-                     **context(report, tr))
+                     **context(report, tr, first, last))
 
     @router.get("/api/reports", include_in_schema=True, tags=["reports"])
     async def reports_json(request: Request, who: Auth) -> Response:
@@ -189,7 +194,7 @@ def report_pages_router(web: WebAuth, reports: ReportService, *,
         names = MONTHS["id" if tr.language.value == "id" else "en"]
         return _page(web, request, "report_monthly.html", tr, first=first, last=last,
                      month_name=f"{names[first.month - 1]} {first.year}", month=first.strftime("%Y-%m"),
-                     query=f"from={first.isoformat()}&to={last.isoformat()}", **context(report, tr))
+                     query=f"from={first.isoformat()}&to={last.isoformat()}", **context(report, tr, first, last))
 
     return router
 
