@@ -108,7 +108,7 @@ async def test_the_monthly_report_is_laid_out_for_kominfo(stack: WebStack) -> No
     assert "Laporan bulanan layanan Call Center 112" in html
     assert "November 2026" in html
     for section in ("monthly-received", "monthly-answered", "monthly-service", "monthly-junk",
-                    "monthly-emergencies", "monthly-response", "monthly-notes"):
+                    "monthly-emergencies", "monthly-agencies", "monthly-response", "monthly-notes"):
         assert f'id="{section}"' in html
     assert "3 panggilan ke 112 masuk pada bulan ini." in html
     assert '/static/css/reports.css' in html
