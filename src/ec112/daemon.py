@@ -36,6 +36,7 @@ from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
 from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
 from ec112.records import AsteriskRecords
+from ec112.report_wiring import report_service
 from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE, TEXT_ROUTE
 from ec112.services.agency_notifications import AgencyNotifications
 from ec112.services.agents import AgentService
@@ -223,7 +224,8 @@ async def run(settings: Settings) -> None:
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography, spy=spy, **caller.web())
+                locations=locations, aml=aml, geography=geography, spy=spy,
+                room_reports=report_service(settings, engine), **caller.web())
     )
     web = web_server(app, settings)
 

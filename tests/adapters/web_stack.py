@@ -31,6 +31,7 @@ from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
 from ec112.db.known_incidents import SqlIncidentStore
 from ec112.db.locations import SqlLocationRepository
+from ec112.db.report_queries import SqlReportQueries
 from ec112.db.silent_calls import SqlSilentCallStore
 from ec112.db.text_messages import SqlTextStore
 from ec112.db.tickets import SqlTicketRepository
@@ -60,6 +61,7 @@ from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
+from ec112.services.reports import ReportHeader, ReportService
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.silent_calls import SilentCallService
 from ec112.services.spy import SpyService
@@ -274,6 +276,8 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
         geography=geography, silent=silent, callbacks=callbacks, junk=(junk, junk_watch), incidents=incidents,
         texts=texts, spy=spy,
+        room_reports=ReportService(SqlReportQueries(engine), shifts,
+                                   ReportHeader("Kabupaten Penajam Paser Utara", "Call Center 112", "Diskominfo PPU")),
     ))
     port = _free_port()
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",

@@ -39,6 +39,7 @@ from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.notifications import DeliveryLog
 from ec112.services.presence import PresenceService
+from ec112.services.reports import ReportService
 from ec112.services.silent_calls import SilentCallService
 from ec112.services.spy import SpyService
 from ec112.services.text_to_112 import TextService
@@ -61,6 +62,7 @@ from ec112.web.live_feed import LiveFeed
 from ec112.web.locations_api import locations_router
 from ec112.web.pages import pages_router
 from ec112.web.photos import PhotoStore, photos_router
+from ec112.web.report_pages import report_pages_router
 from ec112.web.reports_api import reports_router
 from ec112.web.schemas import ComponentOut, ErrorOut, KpiOut, MembershipOut, PauseIn, ReadyOut
 from ec112.web.silent_api import silent_router
@@ -106,6 +108,7 @@ class WebDeps:
     junk: tuple[JunkCallService, JunkWatch] | None = None  # junk-call measures, scores, waves (web/junk_api.py)
     incidents: KnownIncidentService | None = None  # known incidents: API, page, banners (web/incidents_*.py)
     spy: SpyService | None = None  # listen, whisper, barge (web/spy_api.py; issue 14)
+    room_reports: ReportService | None = None  # reports by day/shift/taker/agency, CSV, monthly (web/report_pages.py)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -155,6 +158,9 @@ def create_app(deps: WebDeps) -> FastAPI:
     if deps.incidents is not None:
         app.include_router(incidents_router(deps.incidents, deps.desk))
         app.include_router(incidents_pages_router(deps.web, deps.incidents, deps.desk, deps.geography))
+    if deps.room_reports is not None:
+        app.include_router(report_pages_router(deps.web, deps.room_reports, category_label=deps.desk.category_label,
+                                               agency_names={a.code: a.name for a in deps.directory.agencies}))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(DomainError)
