@@ -51,6 +51,7 @@ from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.presence import PresenceService
+from ec112.services.replay import ReplayService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.watchdog.heartbeat import heartbeat, mark_ready
 from ec112.web.aml_api import AmlOptions
@@ -220,7 +221,9 @@ async def run(settings: Settings) -> None:
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography, **caller.web())
+                locations=locations, aml=aml, geography=geography,
+                # The replayable timeline (issue 14 E); the recordings part passes its RecordingLookup here.
+                replay=ReplayService(desk, tickets, stores.locations, recordings=None), **caller.web())
     )
     web = web_server(app, settings)
 

@@ -39,6 +39,7 @@ from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.notifications import DeliveryLog
 from ec112.services.presence import PresenceService
+from ec112.services.replay import ReplayService
 from ec112.services.silent_calls import SilentCallService
 from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
@@ -60,6 +61,7 @@ from ec112.web.live_feed import LiveFeed
 from ec112.web.locations_api import locations_router
 from ec112.web.pages import pages_router
 from ec112.web.photos import PhotoStore, photos_router
+from ec112.web.replay_api import replay_router
 from ec112.web.reports_api import reports_router
 from ec112.web.schemas import ComponentOut, ErrorOut, KpiOut, MembershipOut, PauseIn, ReadyOut
 from ec112.web.silent_api import silent_router
@@ -102,6 +104,7 @@ class WebDeps:
     callbacks: CallbackService | None = None  # callback tasks (web/callbacks_web.py)
     junk: tuple[JunkCallService, JunkWatch] | None = None  # junk-call measures, scores, waves (web/junk_api.py)
     incidents: KnownIncidentService | None = None  # known incidents: API, page, banners (web/incidents_*.py)
+    replay: ReplayService | None = None  # the replayable incident timeline (issue 14 E, web/replay_api.py)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -122,7 +125,8 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(junk_router(deps.web, *deps.junk, deps.presence, deps.desk))
     app.include_router(wallboard_router(deps.web, deps.presence, deps.kpis, deps.desk, deps.thresholds,
                                         dispatcher=deps.dispatcher, reports=deps.reports, no_answer=deps.no_answer))
-    app.include_router(ticket_pages_router(deps.web, deps.desk, prefix=deps.ticket_prefix))
+    app.include_router(ticket_pages_router(deps.web, deps.desk, prefix=deps.ticket_prefix,
+                                           replay=deps.replay is not None))
     if deps.deliveries is not None:
         app.include_router(webhooks_router(deps.deliveries))
     if deps.dispatcher is not None:
@@ -148,6 +152,8 @@ def create_app(deps: WebDeps) -> FastAPI:
     if deps.incidents is not None:
         app.include_router(incidents_router(deps.incidents, deps.desk))
         app.include_router(incidents_pages_router(deps.web, deps.incidents, deps.desk, deps.geography))
+    if deps.replay is not None:
+        app.include_router(replay_router(deps.replay))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(DomainError)
