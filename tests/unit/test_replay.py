@@ -3,13 +3,16 @@ languages, what the map knows at a moment (latest caller fix, each responder's l
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
 
 from ec112.domain.location import Location, LocationReport, LocationSource
 from ec112.domain.recordings import Recording, RecordingState
 from ec112.domain.ticket_work import TicketEvent
 from ec112.domain.tickets import CallOutcome, IntakeChannel, Ticket, TicketStatus
 from ec112.services.replay import assemble
+from ec112.services.replay_labels import EVENTS as LABELS
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
@@ -42,10 +45,10 @@ def dispatch_event(seconds: float, kind: str, dispatch_id: int = 3, agency: str 
 EVENTS = [
     dispatch_event(300, "responding", position={"lat": -1.25, "lon": 116.80}),
     TicketEvent(7, at(60), "classified", "taker01", {"classification": "darurat", "category": "kebakaran"}),
-    dispatch_event(70, "dispatched"),
+    dispatch_event(70, "created"),
     dispatch_event(120, "acknowledged"),
     dispatch_event(600, "processing", position={"lat": -1.2601, "lon": 116.8302}),
-    dispatch_event(80, "dispatched", dispatch_id=4, agency="ambulans"),
+    dispatch_event(80, "created", dispatch_id=4, agency="ambulans"),
     dispatch_event(400, "responding", dispatch_id=4, agency="ambulans", position={"lat": -1.27, "lon": 116.81}),
 ]
 FIXES = [fix(40, -1.2605, 116.8305, 30.0, row=2, source=LocationSource.AML), fix(0.5, -1.26, 116.83, 1500.0)]
@@ -55,7 +58,7 @@ def test_steps_are_sorted_on_one_axis_from_the_arrival() -> None:
     replay = assemble(ticket(), EVENTS, FIXES, None, None)
     assert [(s.offset_seconds, s.kind) for s in replay.steps] == [
         (0.0, "arrived"), (0.5, "location"), (1.0, "queued"), (5.0, "answered"), (40.0, "location"),
-        (60.0, "classified"), (70.0, "dispatch.dispatched"), (80.0, "dispatch.dispatched"), (95.0, "ended"),
+        (60.0, "classified"), (70.0, "dispatch.created"), (80.0, "dispatch.created"), (95.0, "ended"),
         (120.0, "dispatch.acknowledged"), (300.0, "dispatch.responding"), (400.0, "dispatch.responding"),
         (600.0, "dispatch.processing")]
     assert (replay.start, replay.end, replay.duration_seconds) == (T0, at(600), 600.0)
@@ -65,10 +68,19 @@ def test_steps_are_sorted_on_one_axis_from_the_arrival() -> None:
 def test_labels_come_in_bahasa_indonesia_and_english_with_what_matters() -> None:
     steps = {s.kind + str(s.offset_seconds): s for s in assemble(ticket(), EVENTS, FIXES, None, None).steps}
     assert (steps["classified60.0"].label_id, steps["classified60.0"].label_en) == (
-        "Diklasifikasi darurat (kebakaran)", "Classified darurat (kebakaran)")
-    assert steps["dispatch.dispatched80.0"].label_id == "Diteruskan ke ambulans"
-    assert steps["location40.0"].label_en == "Location (aml) ±30 m"
-    assert steps["answered5.0"].label_id == "Dijawab taker01"
+        "Diklasifikasikan · darurat (kebakaran)", "Classified · darurat (kebakaran)")
+    assert steps["dispatch.created80.0"].label_id == "Dikirim ke instansi · ambulans"
+    assert steps["location40.0"].label_en == "Location received · handset (AML) · ±30 m"
+    assert steps["location0.5"].label_id == "Lokasi diterima · jaringan (PIDF-LO) · ±1500 m"
+    assert steps["answered5.0"].label_id == "Dijawab petugas · taker01"
+
+
+def test_every_timeline_kind_of_the_ticket_page_has_the_same_words_in_the_replay() -> None:
+    macros = (files("ec112") / "web" / "templates" / "tickets_macros.html").read_text(encoding="utf-8")
+    block = macros[macros.index("macro event_label"):macros.index("macro location_source")]
+    named = dict(re.findall(r'kind == "([^"]+)" -%\}\{\{ _\("([^"]+)"\)', block))
+    assert len(named) > 20
+    assert {kind: LABELS[kind][1] for kind in named} == named
 
 
 def test_fixes_and_responder_positions_carry_where() -> None:

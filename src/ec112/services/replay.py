@@ -18,6 +18,7 @@ from ec112.domain.recordings import Recording
 from ec112.domain.ticket_work import TicketEvent
 from ec112.domain.tickets import Ticket
 from ec112.services.ports import LocationRepository, RecordingLookup, TicketRepository
+from ec112.services.replay_labels import EVENTS, SOURCES
 from ec112.services.ticket_desk import TicketDesk
 
 
@@ -68,26 +69,6 @@ class Replay:
         return fix, responders
 
 
-_CALL = {  # kind → (Bahasa Indonesia, English)
-    "arrived": ("Panggilan masuk", "Call arrived"),
-    "queued": ("Masuk antrean", "Queued"),
-    "answered": ("Dijawab", "Answered"),
-    "ended": ("Panggilan berakhir", "Call ended"),
-    "recording.started": ("Rekaman dimulai", "Recording started"),
-    "classified": ("Diklasifikasi", "Classified"),
-    "reclassified": ("Diklasifikasi ulang", "Reclassified"),
-    "closed": ("Tiket ditutup", "Ticket closed"),
-    "cancelled": ("Dibatalkan (panggilan palsu)", "Cancelled (false call)"),
-    "dispatch.dispatched": ("Diteruskan ke", "Dispatched to"),
-    "dispatch.acknowledged": ("Diterima oleh", "Acknowledged by"),
-    "dispatch.assigned": ("Petugas ditugaskan", "Responder assigned"),
-    "dispatch.responding": ("Petugas berangkat", "Responder on the way"),
-    "dispatch.processing": ("Petugas menangani", "Responder on scene"),
-    "dispatch.resolved": ("Selesai", "Resolved"),
-    "dispatch.cancelled": ("Penugasan dibatalkan", "Dispatch cancelled"),
-}
-
-
 def assemble(ticket: Ticket, events: Sequence[TicketEvent], reports: Sequence[LocationReport],
              recording: Recording | None, recording_url: str | None) -> Replay:
     """The replay of one ticket: steps sorted by time (ties keep the order of the call's life, then storage)."""
@@ -95,8 +76,9 @@ def assemble(ticket: Ticket, events: Sequence[TicketEvent], reports: Sequence[Lo
     raw: list[tuple[datetime, str, str, str, dict[str, object]]] = []
 
     def add(at: datetime, kind: str, detail: str = "", **extra: object) -> None:
-        label_id, label_en = _CALL.get(kind, (kind, kind))
-        raw.append((at, kind, f"{label_id} {detail}".strip(), f"{label_en} {detail}".strip(), extra))
+        label_id, label_en = EVENTS.get(kind, (kind, kind))
+        tail = f" · {detail}" if detail else ""
+        raw.append((at, kind, label_id + tail, label_en + tail, extra))
 
     add(ticket.arrived_at, "arrived")
     if ticket.queued_at is not None:
@@ -111,9 +93,10 @@ def assemble(ticket: Ticket, events: Sequence[TicketEvent], reports: Sequence[Lo
     if not fixes and ticket.location is not None:  # a ticket located before per-report storage existed
         fixes = [(ticket.location.observed_at, ticket.location)]
     for at, loc in fixes:
-        radius = f"±{round(loc.radius_m)} m" if loc.radius_m is not None else ""
-        label_id, label_en = f"Lokasi ({loc.source.value}) {radius}".strip(), f"Location ({loc.source.value}) {radius}"
-        raw.append((at, "location", label_id, label_en.strip(),
+        source_id, source_en = SOURCES.get(loc.source.value, (loc.source.value, loc.source.value))
+        radius = f" · ±{round(loc.radius_m)} m" if loc.radius_m is not None else ""
+        raw.append((at, "location", f"{EVENTS['located'][0]} · {source_id}{radius}",
+                    f"{EVENTS['located'][1]} · {source_en}{radius}",
                     {"lat": loc.lat, "lon": loc.lon, "radius_m": loc.radius_m}))
     for event in events:
         add(event.at, event.kind, _detail(event), **_position(event))
@@ -134,6 +117,8 @@ def _detail(event: TicketEvent) -> str:
     if event.kind in ("classified", "reclassified"):
         category = data.get("category")
         return f"{data.get('classification')}" + (f" ({category})" if category else "")
+    if event.kind in ("closed", "cancelled"):
+        return str(data.get("note") or "")
     if event.kind.startswith("dispatch."):
         who = data.get("responder") if event.kind == "dispatch.assigned" else None
         return str(who or data.get("agency") or "")
