@@ -126,7 +126,8 @@ def create_app(deps: WebDeps) -> FastAPI:
     app.include_router(wallboard_router(deps.web, deps.presence, deps.kpis, deps.desk, deps.thresholds,
                                         dispatcher=deps.dispatcher, reports=deps.reports, no_answer=deps.no_answer))
     app.include_router(ticket_pages_router(deps.web, deps.desk, prefix=deps.ticket_prefix,
-                                           replay=deps.replay is not None))
+                                           replay=deps.replay is not None,
+                                           map_tiles=(deps.console.map_tile_url, deps.console.map_attribution)))
     if deps.deliveries is not None:
         app.include_router(webhooks_router(deps.deliveries))
     if deps.dispatcher is not None:

@@ -1,6 +1,6 @@
 /* The replayable incident timeline on the ticket page (issue 14, docs/room.md E).
-   One time axis from the arrival (0 s) to the last step: the slider (a range input: arrows, PageUp/PageDown,
-   Home/End) and play/pause walk it. At each moment the map shows what was known then — the caller's latest
+   One time axis from the arrival (0 s) to the last step: the slider (a range input; arrows ± 1 s, Page Up/Down
+   the previous/next step, Home/End) and play/pause walk it. At each moment the map shows what was known then — the caller's latest
    fix as a circle, each dispatch's latest responder position as a marker — the list marks the current step
    (aria-current="step"), and the recording (when there is one) is sought to the same moment; while the
    audio plays, it moves the slider. Without a recording, play runs the axis in at most a minute. */
@@ -15,7 +15,7 @@
   var list = document.getElementById("replay-steps");
   var note = document.getElementById("replay-audio-note");
   var data = null, map = null, fixLayer = null, responderLayer = null, audio = null;
-  var timer = null, lastView = "", pos = 0; // pos: the moment shown (the slider snaps to whole seconds)
+  var timer = null, lastView = "", pos = 0; // pos: the moment shown
 
   function clock(seconds) {
     var s = Math.max(0, Math.floor(seconds));
@@ -42,12 +42,13 @@
     if (!map) return;
     fixLayer.clearLayers();
     responderLayer.clearLayers();
-    var points = [];
+    var points = [], frame = [];
     if (known.fix) {
       var f = known.fix;
-      L.circle([f.lat, f.lon], {radius: Math.max(f.radius || 0, 10), className: "replay-fix", weight: 2})
+      var circle = L.circle([f.lat, f.lon], {radius: Math.max(f.radius || 0, 10), className: "replay-fix", weight: 2})
         .bindTooltip(box.dataset.caller).addTo(fixLayer);
       points.push([f.lat, f.lon]);
+      frame.push(circle.getBounds());
     }
     Object.keys(known.responders).forEach(function (id) {
       var r = known.responders[id];
@@ -56,13 +57,15 @@
                          html: "<i></i><span>" + (r.agency || "").replace(/[<>&"]/g, "") + "</span>"})})
         .addTo(responderLayer);
       points.push([r.lat, r.lon]);
+      frame.push(L.latLngBounds([[r.lat, r.lon], [r.lat, r.lon]]));
     });
     var view = JSON.stringify(points);
     box.dataset.shown = view; // what the map shows now (read by the e2e test and by nobody else)
     if (view === lastView || !points.length) return;
     lastView = view;
-    if (points.length === 1) map.setView(points[0], Math.max(map.getZoom(), 15));
-    else map.fitBounds(L.latLngBounds(points), {padding: [30, 30], maxZoom: 17});
+    var bounds = frame[0];
+    frame.slice(1).forEach(function (b) { bounds.extend(b); });
+    map.fitBounds(bounds, {padding: [30, 30], maxZoom: 17}); // the caller's whole circle and every responder
   }
 
   function show(t, fromAudio) {
@@ -77,6 +80,10 @@
       if (i === known.current) li.setAttribute("aria-current", "step");
       else li.removeAttribute("aria-current");
     });
+    var li = list.children[known.current];
+    if (li && (li.offsetTop < list.scrollTop || li.offsetTop + li.offsetHeight > list.scrollTop + list.clientHeight)) {
+      list.scrollTop = li.offsetTop - list.clientHeight / 2; // the current step stays in sight (not the page)
+    }
     drawMap(known);
     if (audio && !fromAudio) seekAudio(t);
   }
@@ -117,7 +124,7 @@
 
   function build(replay) {
     data = replay;
-    slider.max = String(Math.ceil(replay.duration_seconds));
+    slider.max = String(replay.duration_seconds);
     slider.disabled = false;
     playButton.disabled = false;
     replay.steps.forEach(function (step) {
@@ -149,9 +156,11 @@
       note.textContent = rec ? box.dataset.notPlayable.replace("%(state)s", rec.state) : box.dataset.noRecording;
     }
     if (window.L) {
-      map = L.map(document.getElementById("replay-map"), {attributionControl: false, scrollWheelZoom: false,
+      var tiles = box.dataset.tileUrl;
+      map = L.map(document.getElementById("replay-map"), {attributionControl: !!tiles, scrollWheelZoom: false,
                                                           keyboard: true, zoomSnap: 0.5});
       map.setView([-1.1, 116.6], 10); // the shipped regency until a fix or a responder is shown
+      if (tiles) L.tileLayer(tiles, {attribution: box.dataset.attribution, maxZoom: 19}).addTo(map);
       L.control.scale({imperial: false}).addTo(map);
       fixLayer = L.featureGroup().addTo(map);
       responderLayer = L.featureGroup().addTo(map);
@@ -161,6 +170,30 @@
   }
 
   slider.addEventListener("input", function () { show(Number(slider.value), false); });
+  // step="any": steps a split second apart stay apart; so the keys are ours: a second, a step, the ends.
+  slider.addEventListener("keydown", function (event) {
+    if (!data) return;
+    var max = Number(slider.max), t = null;
+    if (event.key === "ArrowRight" || event.key === "ArrowUp") t = Math.min(max, Math.floor(pos) + 1);
+    else if (event.key === "ArrowLeft" || event.key === "ArrowDown") t = Math.max(0, Math.ceil(pos) - 1);
+    else if (event.key === "PageDown") t = nextStep(pos);
+    else if (event.key === "PageUp") t = previousStep(pos);
+    else if (event.key === "Home") t = 0;
+    else if (event.key === "End") t = max;
+    if (t === null) return;
+    event.preventDefault();
+    show(t, false);
+  });
+
+  function nextStep(t) {
+    for (var i = 0; i < data.steps.length; i++) if (data.steps[i].offset_seconds > t) return data.steps[i].offset_seconds;
+    return Number(slider.max);
+  }
+
+  function previousStep(t) {
+    for (var i = data.steps.length - 1; i >= 0; i--) if (data.steps[i].offset_seconds < t) return data.steps[i].offset_seconds;
+    return 0;
+  }
   playButton.addEventListener("click", function () { if (playing()) stop(); else start(); });
 
   fetch(box.dataset.url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
