@@ -91,6 +91,8 @@ async def test_replay_holds_every_step_in_order_with_the_places(stack: WebStack)
     places = [(s["kind"], s["lat"], s["lon"], s["radius"]) for s in replay["steps"] if s["lat"] is not None]
     assert places == [("location", -1.2605, 116.8305, 1200.0), ("location", -1.2612, 116.8311, 25.0),
                       ("dispatch.responding", -1.25, 116.80, None), ("dispatch.processing", -1.2611, 116.8309, None)]
+    assert replay["steps"][5]["label"] == {"id": "Diklasifikasikan · Darurat · Kebakaran",
+                                           "en": "Classified · Emergency · Fire"}
     assert replay["steps"][6]["label"] == {"id": "Dikirim ke instansi · damkar", "en": "Sent to an agency · damkar"}
     assert replay["steps"][9]["dispatch_id"] == dispatch["id"]
     assert replay["recording"] is None  # no RecordingLookup wired in this stack (the recordings part is apart)

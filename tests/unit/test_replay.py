@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 
+from ec112.domain.categories import Category, CategoryCatalogue
 from ec112.domain.location import Location, LocationReport, LocationSource
 from ec112.domain.recordings import Recording, RecordingState
 from ec112.domain.ticket_work import TicketEvent
@@ -68,7 +69,11 @@ def test_steps_are_sorted_on_one_axis_from_the_arrival() -> None:
 def test_labels_come_in_bahasa_indonesia_and_english_with_what_matters() -> None:
     steps = {s.kind + str(s.offset_seconds): s for s in assemble(ticket(), EVENTS, FIXES, None, None).steps}
     assert (steps["classified60.0"].label_id, steps["classified60.0"].label_en) == (
-        "Diklasifikasikan · darurat (kebakaran)", "Classified · darurat (kebakaran)")
+        "Diklasifikasikan · Darurat · kebakaran", "Classified · Emergency · kebakaran")
+    catalogue = CategoryCatalogue([Category("kebakaran", "Kebakaran", "Fire")])
+    named = assemble(ticket(), EVENTS, FIXES, None, None, catalogue).steps
+    assert [(s.label_id, s.label_en) for s in named if s.kind == "classified"] == [
+        ("Diklasifikasikan · Darurat · Kebakaran", "Classified · Emergency · Fire")]
     assert steps["dispatch.created80.0"].label_id == "Dikirim ke instansi · ambulans"
     assert steps["location40.0"].label_en == "Location received · handset (AML) · ±30 m"
     assert steps["location0.5"].label_id == "Lokasi diterima · jaringan (PIDF-LO) · ±1500 m"

@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ec112.domain.categories import CategoryCatalogue
 from ec112.domain.location import LocationReport
 from ec112.domain.recordings import Recording
 from ec112.domain.ticket_work import TicketEvent
 from ec112.domain.tickets import Ticket
 from ec112.services.ports import LocationRepository, RecordingLookup, TicketRepository
-from ec112.services.replay_labels import EVENTS, SOURCES
+from ec112.services.replay_labels import CLASSIFICATIONS, EVENTS, SOURCES
 from ec112.services.ticket_desk import TicketDesk
 
 
@@ -70,15 +71,17 @@ class Replay:
 
 
 def assemble(ticket: Ticket, events: Sequence[TicketEvent], reports: Sequence[LocationReport],
-             recording: Recording | None, recording_url: str | None) -> Replay:
+             recording: Recording | None, recording_url: str | None,
+             categories: CategoryCatalogue | None = None) -> Replay:
     """The replay of one ticket: steps sorted by time (ties keep the order of the call's life, then storage)."""
     start = ticket.arrived_at
     raw: list[tuple[datetime, str, str, str, dict[str, object]]] = []
 
-    def add(at: datetime, kind: str, detail: str = "", **extra: object) -> None:
+    def add(at: datetime, kind: str, detail: str | tuple[str, str] = "", **extra: object) -> None:
         label_id, label_en = EVENTS.get(kind, (kind, kind))
-        tail = f" · {detail}" if detail else ""
-        raw.append((at, kind, label_id + tail, label_en + tail, extra))
+        detail_id, detail_en = (detail, detail) if isinstance(detail, str) else detail
+        raw.append((at, kind, label_id + (f" · {detail_id}" if detail_id else ""),
+                    label_en + (f" · {detail_en}" if detail_en else ""), extra))
 
     add(ticket.arrived_at, "arrived")
     if ticket.queued_at is not None:
@@ -99,7 +102,7 @@ def assemble(ticket: Ticket, events: Sequence[TicketEvent], reports: Sequence[Lo
                     f"{EVENTS['located'][1]} · {source_en}{radius}",
                     {"lat": loc.lat, "lon": loc.lon, "radius_m": loc.radius_m}))
     for event in events:
-        add(event.at, event.kind, _detail(event), **_position(event))
+        add(event.at, event.kind, _detail(event, categories), **_position(event))
     steps = [_step(start, *item) for item in sorted(raw, key=lambda item: item[0])]
     end = max([start, *(s.at for s in steps)])
     played = None
@@ -112,11 +115,16 @@ def assemble(ticket: Ticket, events: Sequence[TicketEvent], reports: Sequence[Lo
     return Replay(start, end, _offset(start, end), steps, played)
 
 
-def _detail(event: TicketEvent) -> str:
+def _detail(event: TicketEvent, categories: CategoryCatalogue | None) -> str | tuple[str, str]:
     data = event.data
     if event.kind in ("classified", "reclassified"):
-        category = data.get("category")
-        return f"{data.get('classification')}" + (f" ({category})" if category else "")
+        code = str(data.get("classification") or "")
+        named = CLASSIFICATIONS.get(code, (code, code))
+        category = categories.get(str(data["category"])) if categories and data.get("category") else None
+        if category is not None:
+            return f"{named[0]} · {category.label_id}", f"{named[1]} · {category.label_en}"
+        extra = f" · {data['category']}" if data.get("category") else ""
+        return named[0] + extra, named[1] + extra
     if event.kind in ("closed", "cancelled"):
         return str(data.get("note") or "")
     if event.kind.startswith("dispatch."):
@@ -163,4 +171,4 @@ class ReplayService:
         reports = await self._locations.reports(ticket.id)
         recording = await self._recordings.for_ticket(ticket.id) if self._recordings is not None else None
         url = f"/api/tickets/{self._desk.number(ticket)}/recording"
-        return assemble(ticket, events, reports, recording, url)
+        return assemble(ticket, events, reports, recording, url, self._desk.categories)

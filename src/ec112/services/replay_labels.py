@@ -47,3 +47,10 @@ SOURCES: dict[str, tuple[str, str]] = {
     "aml": ("ponsel (AML)", "handset (AML)"),
     "manual": ("diketik oleh petugas", "typed in by a call taker"),
 }
+
+CLASSIFICATIONS: dict[str, tuple[str, str]] = {  # tickets_macros.html ``classification_label``
+    "darurat": ("Darurat", "Emergency"),
+    "informasi": ("Permintaan informasi", "Information request"),
+    "prank": ("Panggilan iseng", "Prank call"),
+    "ghost": ("Panggilan diam", "Silent call"),
+}
