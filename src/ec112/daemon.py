@@ -52,6 +52,7 @@ from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.presence import PresenceService
+from ec112.services.replay import ReplayService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.spy_wiring import build_spy
 from ec112.watchdog.heartbeat import heartbeat, mark_ready
@@ -225,7 +226,9 @@ async def run(settings: Settings) -> None:
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
                 locations=locations, aml=aml, geography=geography, spy=spy,
-                room_reports=report_service(settings, engine), **caller.web())
+                room_reports=report_service(settings, engine),
+                # The replayable timeline (issue 14 E); the recordings part passes its RecordingLookup here.
+                replay=ReplayService(desk, tickets, stores.locations, recordings=None), **caller.web())
     )
     web = web_server(app, settings)
 

@@ -61,6 +61,7 @@ from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
+from ec112.services.replay import ReplayService
 from ec112.services.reports import ReportHeader, ReportService
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.silent_calls import SilentCallService
@@ -275,7 +276,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
         geography=geography, silent=silent, callbacks=callbacks, junk=(junk, junk_watch), incidents=incidents,
-        texts=texts, spy=spy,
+        texts=texts, spy=spy, replay=ReplayService(desk, tickets, SqlLocationRepository(engine)),
         room_reports=ReportService(SqlReportQueries(engine), shifts,
                                    ReportHeader("Kabupaten Penajam Paser Utara", "Call Center 112", "Diskominfo PPU")),
     ))

@@ -39,6 +39,7 @@ from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.notifications import DeliveryLog
 from ec112.services.presence import PresenceService
+from ec112.services.replay import ReplayService
 from ec112.services.reports import ReportService
 from ec112.services.silent_calls import SilentCallService
 from ec112.services.spy import SpyService
@@ -62,6 +63,7 @@ from ec112.web.live_feed import LiveFeed
 from ec112.web.locations_api import locations_router
 from ec112.web.pages import pages_router
 from ec112.web.photos import PhotoStore, photos_router
+from ec112.web.replay_api import replay_router
 from ec112.web.report_pages import report_pages_router
 from ec112.web.reports_api import reports_router
 from ec112.web.schemas import ComponentOut, ErrorOut, KpiOut, MembershipOut, PauseIn, ReadyOut
@@ -109,6 +111,7 @@ class WebDeps:
     incidents: KnownIncidentService | None = None  # known incidents: API, page, banners (web/incidents_*.py)
     spy: SpyService | None = None  # listen, whisper, barge (web/spy_api.py; issue 14)
     room_reports: ReportService | None = None  # reports by day/shift/taker/agency, CSV, monthly (web/report_pages.py)
+    replay: ReplayService | None = None  # the replayable incident timeline (issue 14 E, web/replay_api.py)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -129,7 +132,9 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(junk_router(deps.web, *deps.junk, deps.presence, deps.desk))
     app.include_router(wallboard_router(deps.web, deps.presence, deps.kpis, deps.desk, deps.thresholds,
                                         dispatcher=deps.dispatcher, reports=deps.reports, no_answer=deps.no_answer))
-    app.include_router(ticket_pages_router(deps.web, deps.desk, prefix=deps.ticket_prefix))
+    app.include_router(ticket_pages_router(deps.web, deps.desk, prefix=deps.ticket_prefix,
+                                           replay=deps.replay is not None,
+                                           map_tiles=(deps.console.map_tile_url, deps.console.map_attribution)))
     if deps.deliveries is not None:
         app.include_router(webhooks_router(deps.deliveries))
     if deps.dispatcher is not None:
@@ -161,6 +166,8 @@ def create_app(deps: WebDeps) -> FastAPI:
     if deps.room_reports is not None:
         app.include_router(report_pages_router(deps.web, deps.room_reports, category_label=deps.desk.category_label,
                                                agency_names={a.code: a.name for a in deps.directory.agencies}))
+    if deps.replay is not None:
+        app.include_router(replay_router(deps.replay))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(DomainError)
