@@ -98,6 +98,7 @@ class CallerJoinedQueue:
     caller_number: str | None
     caller_name: str | None
     position: int | None  # 1-based; None when unreadable
+    exercise: bool = False  # the channel's AccountCode is the drill endpoint's (domain.drills)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +196,7 @@ class MemberConnected:
     channel: str
     caller_number: str | None
     caller_name: str | None
+    exercise: bool = False  # the caller channel's AccountCode is the drill endpoint's (domain.drills)
 
 
 @dataclass(frozen=True, slots=True)

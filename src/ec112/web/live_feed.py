@@ -121,8 +121,8 @@ class LiveFeed:
                                             "status": message.status.value, "at": message.at.isoformat()}}
             case SilentCallMarked(ticket=ticket, silent=silent):
                 return "silent", silent_json(ticket, silent, self._prefix)
-            case DispatchChanged(dispatch=dispatch):
-                return "dispatch", _dispatch(dispatch)
+            case DispatchChanged(dispatch=dispatch, ticket=ticket):
+                return "dispatch", {**_dispatch(dispatch), "exercise": ticket.exercise if ticket else None}
             case CallbackChanged(task=task, kind=kind, ticket_number=number):
                 return "callback", {"id": task.id, "kind": kind, "ticket_id": task.ticket_id, "ticket": number,
                                     "status": task.status.value, "escalated": task.escalated_at is not None,
@@ -144,7 +144,7 @@ class LiveFeed:
 
     def _ticket(self, t: Ticket) -> dict[str, Any]:
         return {"id": t.id, "number": t.number(self._prefix), "status": t.status.value,
-                "classification": t.classification, "revision": t.revision}
+                "classification": t.classification, "revision": t.revision, "exercise": t.exercise}
 
 
 def _dispatch(d: Dispatch) -> dict[str, Any]:
