@@ -44,8 +44,10 @@ def test_calls_sorted_by_time_and_audio_forms() -> None:
     scenario = parse_scenario(GOOD)
     assert scenario.queue == "real"
     assert [c.caller for c in scenario.calls] == ["+6281200000002", "081200000001"]
-    assert scenario.calls[0].text == "halo" and scenario.calls[0].lang == "en"
-    assert scenario.calls[1].audio_file == "fire.wav" and scenario.calls[1].expect.within_seconds == 90
+    assert scenario.calls[0].text == "halo"
+    assert scenario.calls[0].lang == "en"
+    assert scenario.calls[1].audio_file == "fire.wav"
+    assert scenario.calls[1].expect.within_seconds == 90
     assert scenario.duration_seconds == 65.0
 
 

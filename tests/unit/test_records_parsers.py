@@ -77,9 +77,12 @@ def test_only_the_drill_accountcode_makes_a_cdr_an_exercise_and_old_lines_still_
     drill = parse_cdr_line(ANSWERED_CDR + ',"ec112-exercise"', CONTEXTS)
     trunk = parse_cdr_line(ANSWERED_CDR + ',""', CONTEXTS)
     old = parse_cdr_line(ANSWERED_CDR, CONTEXTS)  # written before the accountcode column existed
-    assert drill is not None and trunk is not None and old is not None
+    assert drill is not None
+    assert trunk is not None
+    assert old is not None
     assert (drill.exercise, trunk.exercise, old.exercise) == (True, False, False)
-    assert drill.linkedid == old.linkedid and drill.arrived_at == old.arrived_at
+    assert drill.linkedid == old.linkedid
+    assert drill.arrived_at == old.arrived_at
 
 
 def test_cdr_fields_match_the_template() -> None:

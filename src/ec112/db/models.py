@@ -283,5 +283,6 @@ class AmlMessageRow(Base):
 # Issue 13's parts keep their rows in their own modules on this Base; imported here so that the metadata (Alembic,
 # the schema checks) always has every table, whichever module was imported first.
 from ec112.db import callback_rows as _callback_rows  # noqa: E402,F401  (after Base: it imports it)
+
 # Issue 14, part C (drills): the drill runs and their placed calls (db/drill_rows.py).
 from ec112.db import drill_rows as _drill_rows  # noqa: E402,F401  (after Base: it imports it)

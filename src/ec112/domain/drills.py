@@ -108,7 +108,8 @@ def parse_scenario(text: str) -> Scenario:
             calls.append(call)
     if problems:
         raise ScenarioError(problems)
-    assert isinstance(name, str) and isinstance(queue, str)  # checked above
+    assert isinstance(name, str)
+    assert isinstance(queue, str)
     return Scenario(name=name.strip(), queue=queue, calls=tuple(sorted(calls, key=lambda c: c.at_seconds)))
 
 
