@@ -32,6 +32,7 @@ from ec112.config.settings import Settings
 from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.domain.presence import AgentState
+from ec112.drill_wiring import build_drills
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
 from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
@@ -220,7 +221,8 @@ async def run(settings: Settings) -> None:
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography, **caller.web())
+                locations=locations, aml=aml, geography=geography, **caller.web(),
+                drills=build_drills(engine, tickets, dispatch_store, audit))
     )
     web = web_server(app, settings)
 

@@ -49,7 +49,8 @@ def ticket(tid: int, number: str, arrived: float, *, answered: float | None, by:
                   classification=classification, category=category, exercise=exercise)
 
 
-def dispatch(did: int, tid: int, agency: str, at: float, status: DispatchStatus = DispatchStatus.DISPATCHED) -> Dispatch:
+def dispatch(did: int, tid: int, agency: str, at: float,
+             status: DispatchStatus = DispatchStatus.DISPATCHED) -> Dispatch:
     when = T0 + timedelta(seconds=at)
     return Dispatch(id=did, ticket_id=tid, agency=agency, status=status, dispatched_at=when, dispatched_by="taker01",
                     ack_deadline=when + timedelta(minutes=2))

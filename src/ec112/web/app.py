@@ -30,6 +30,7 @@ from ec112.services.agents import AgentService
 from ec112.services.callbacks import CallbackService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
+from ec112.services.drills import DrillService
 from ec112.services.health import Readiness
 from ec112.services.junk_calls import JunkCallService
 from ec112.services.junk_watch import JunkWatch
@@ -49,6 +50,7 @@ from ec112.web.auth import AuthMiddleware, CurrentUser, KpiViewer, WebAuth, requ
 from ec112.web.callbacks_web import callbacks_router
 from ec112.web.console import ConsoleOptions, console_router
 from ec112.web.dispatch_api import dispatch_router
+from ec112.web.drills_api import drills_router
 from ec112.web.field_pages import field_router
 from ec112.web.geo_api import geo_router
 from ec112.web.i18n import WEB_DIR
@@ -102,6 +104,7 @@ class WebDeps:
     callbacks: CallbackService | None = None  # callback tasks (web/callbacks_web.py)
     junk: tuple[JunkCallService, JunkWatch] | None = None  # junk-call measures, scores, waves (web/junk_api.py)
     incidents: KnownIncidentService | None = None  # known incidents: API, page, banners (web/incidents_*.py)
+    drills: DrillService | None = None  # drill runs and their report (web/drills_api.py, issue 14 part C)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -148,6 +151,8 @@ def create_app(deps: WebDeps) -> FastAPI:
     if deps.incidents is not None:
         app.include_router(incidents_router(deps.incidents, deps.desk))
         app.include_router(incidents_pages_router(deps.web, deps.incidents, deps.desk, deps.geography))
+    if deps.drills is not None:
+        app.include_router(drills_router(deps.web, deps.drills, prefix=deps.ticket_prefix))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(DomainError)
