@@ -222,7 +222,7 @@ async def run(settings: Settings) -> None:
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
                 locations=locations, aml=aml, geography=geography, **caller.web(),
-                drills=build_drills(engine, tickets, dispatch_store, audit))
+                drills=build_drills(engine, tickets, dispatch_store, audit, bus))
     )
     web = web_server(app, settings)
 

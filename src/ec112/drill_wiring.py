@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ec112.db.drills import SqlDrillStore
 from ec112.services.dispatch import DispatchStore
 from ec112.services.drills import DrillService
+from ec112.services.event_bus import EventBus
 from ec112.services.ports import AuditLog, TicketRepository
 
 
 def build_drills(engine: AsyncEngine, tickets: TicketRepository, dispatches: DispatchStore,
-                 audit: AuditLog) -> DrillService:
-    return DrillService(SqlDrillStore(engine), tickets, dispatches, audit)
+                 audit: AuditLog, bus: EventBus) -> DrillService:
+    return DrillService(SqlDrillStore(engine), tickets, dispatches, audit, bus=bus)

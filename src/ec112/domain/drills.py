@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
+from ec112.domain.events import DomainEvent
 from ec112.domain.ticket_work import Classification
 
 # The accountcode of the drill endpoint (asterisk-conf/pjsip.conf): the one thing that makes a call an exercise.
@@ -29,6 +30,16 @@ MAX_TEXT = 1000
 def is_exercise(accountcode: str | None) -> bool:
     """Whether a call's accountcode (AGI ``agi_accountcode``, the CDR's, AMI's AccountCode) marks an exercise."""
     return (accountcode or "").strip() == EXERCISE_ACCOUNTCODE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DrillChanged(DomainEvent):
+    """A drill run started, placed a call or ended (SSE kind ``drill``: the wallboard and report pages refresh)."""
+
+    drill_id: int
+    name: str
+    change: str  # started | placed | ended
+    position: int | None = None  # the call placed
 
 
 class ScenarioError(ValueError):

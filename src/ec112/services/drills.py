@@ -15,9 +15,10 @@ from typing import Protocol
 
 from ec112.domain.dispatch import Dispatch
 from ec112.domain.drill_report import LATE, DrillReport, drill_report
-from ec112.domain.drills import Scenario, ScenarioError, parse_scenario
+from ec112.domain.drills import DrillChanged, Scenario, ScenarioError, parse_scenario
 from ec112.domain.errors import InvalidRequest, NotFound
 from ec112.services.dispatch import DispatchStore
+from ec112.services.event_bus import EventBus, NullEventBus
 from ec112.services.intake import utcnow
 from ec112.services.ports import AuditLog, TicketRepository
 
@@ -53,12 +54,13 @@ class DrillStore(Protocol):
 
 class DrillService:
     def __init__(self, store: DrillStore, tickets: TicketRepository, dispatches: DispatchStore, audit: AuditLog,
-                 *, clock: Callable[[], datetime] = utcnow) -> None:
+                 *, bus: EventBus | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         self._store = store
         self._tickets = tickets
         self._dispatches = dispatches
         self._audit = audit
         self._clock = clock
+        self._bus: EventBus = bus or NullEventBus()
 
     async def start(self, scenario: str, by: str) -> DrillRun:
         if len(scenario.encode()) > MAX_SCENARIO_BYTES:
@@ -71,6 +73,7 @@ class DrillService:
         run_id = await self._store.create(parsed.name, scenario, by, at)
         await self._audit.record(by, "drill.started", str(run_id), name=parsed.name, calls=len(parsed.calls))
         log.info("drill %d started by %s: %s, %d calls", run_id, by, parsed.name, len(parsed.calls))
+        await self._bus.publish(DrillChanged(at=at, actor=by, drill_id=run_id, name=parsed.name, change="started"))
         return await self.get(run_id)
 
     async def get(self, run_id: int) -> DrillRun:
@@ -88,12 +91,16 @@ class DrillService:
             raise InvalidRequest(f"the scenario has no call {position}")
         if run.ended_at is not None:
             raise InvalidRequest(f"drill {run_id} has ended")
-        await self._store.placed(run_id, position, at or self._clock())
+        if await self._store.placed(run_id, position, at or self._clock()):
+            await self._bus.publish(DrillChanged(at=self._clock(), actor=run.started_by, drill_id=run_id,
+                                                 name=run.name, change="placed", position=position))
 
     async def end(self, run_id: int, by: str) -> DrillRun:
         run = await self.get(run_id)
         if await self._store.end(run_id, self._clock()):
             await self._audit.record(by, "drill.ended", str(run_id), name=run.name, placed=len(run.placed))
+            await self._bus.publish(DrillChanged(at=self._clock(), actor=by, drill_id=run_id, name=run.name,
+                                                 change="ended"))
         return await self.get(run_id)
 
     async def report(self, run_id: int) -> tuple[DrillRun, DrillReport]:

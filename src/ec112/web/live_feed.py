@@ -18,6 +18,7 @@ from typing import Any
 
 from ec112.domain.callbacks import CallbackChanged
 from ec112.domain.dispatch import Dispatch
+from ec112.domain.drills import DrillChanged
 from ec112.domain.events import (
     AgentStateChanged,
     AsteriskConnection,
@@ -137,6 +138,8 @@ class LiveFeed:
             case KnownIncidentChanged(incident=i, change=change):  # the banners refetch; the counts ride along
                 return "incident", {"id": i.id, "change": change.value, "active": i.active(event.at),
                                     "calls": i.calls, "heard": i.heard, "render": i.render.value}
+            case DrillChanged(drill_id=drill_id, name=name, change=change, position=position):
+                return "drill", {"id": drill_id, "name": name, "change": change, "position": position}
             case NoAnswerAlert(endpoint=endpoint, action=action, ring_seconds=ring_seconds, at=at):
                 return "alert", {"kind": "no_answer", "endpoint": endpoint, "action": action,
                                  "at": at.isoformat(), "ring_seconds": ring_seconds}
