@@ -64,9 +64,9 @@ async def test_a_run_from_start_to_report(engine: AsyncEngine) -> None:
 
     intake = IntakeService(tickets, default_region="ID", ticket_prefix="112", clock=lambda: now[0])
     for linkedid, exercise in (("real-1", False), ("drill-1", True)):  # the same number, a real call first
-        await intake.open_ticket(linkedid=linkedid, uniqueid=linkedid, channel="PJSIP/x-1", caller_number="081200000001",
-                                 caller_name=None, intake=IntakeChannel.AGI, arrived_at=T0 + timedelta(seconds=2),
-                                 exercise=exercise)
+        await intake.open_ticket(linkedid=linkedid, uniqueid=linkedid, channel="PJSIP/x-1",
+                                 caller_number="081200000001", caller_name=None, intake=IntakeChannel.AGI,
+                                 arrived_at=T0 + timedelta(seconds=2), exercise=exercise)
     now[0] = T0 + timedelta(seconds=30)
     ended = await drills.end(run.id, "rina")
     await drills.end(run.id, "rina")  # once
@@ -74,7 +74,8 @@ async def test_a_run_from_start_to_report(engine: AsyncEngine) -> None:
     assert ended.placed == {0: T0 + timedelta(seconds=1)}
     _, report = await drills.report(run.id)
     [call] = report.calls
-    assert call.ticket is not None and call.ticket.linkedid == "drill-1"
+    assert call.ticket is not None
+    assert call.ticket.linkedid == "drill-1"
     assert [a[1] for a in seen.audit] == ["drill.started", "drill.ended"]
     assert [(e.change, e.position) for e in seen.events if isinstance(e, DrillChanged)] == [
         ("started", None), ("placed", 0), ("ended", None)]
