@@ -52,6 +52,11 @@ def run(file: Annotated[Path, typer.Argument(help="Scenario (TOML), e.g. drills/
         for problem in exc.problems:
             err.print(f"  - {problem}")
         raise typer.Exit(EX_CONFIG) from None
+    if scenario.queue != "real":
+        # The dialplan sends the drill endpoint's calls into the 112 entry's own queue (asterisk-conf ec112-drill);
+        # a separate training queue is not built yet: refuse rather than ring the real room unannounced.
+        err.print(f"[red]{file}: queue {scenario.queue!r}: only 'real' is supported so far[/red]")
+        raise typer.Exit(EX_CONFIG)
     if not password:
         err.print("[red]the drill endpoint's password is needed:[/red] --password or EC112_DRILL_PASSWORD")
         raise typer.Exit(EX_CONFIG)
