@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ec112.cli.api_client import api_url, call
@@ -50,7 +51,7 @@ def run(file: Annotated[Path, typer.Argument(help="Scenario (TOML), e.g. drills/
     except ScenarioError as exc:
         err.print(f"[red]{file}: not a drill scenario[/red]")
         for problem in exc.problems:
-            err.print(f"  - {problem}")
+            err.print(f"  - {escape(problem)}")  # "[call.expect]" is not rich markup
         raise typer.Exit(EX_CONFIG) from None
     if scenario.queue != "real":
         # The dialplan sends the drill endpoint's calls into the 112 entry's own queue (asterisk-conf ec112-drill);
