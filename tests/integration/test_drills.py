@@ -84,3 +84,30 @@ def test_with_ec112_down_the_backfill_reads_the_exercise_from_the_cdr(
     assert [t["intake"] for t in tickets] == ["backfill", "backfill"]
     assert found[DRILL_NUMBER]["exercise"] is True
     assert found[CITIZEN_NUMBER]["exercise"] is False
+
+
+def test_ec112_drill_run_places_the_scenario_with_its_location_and_reports_it(
+    ec112: Ec112Daemon, asterisk: Lab, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "satu.toml"
+    scenario.write_text('name = "Satu panggilan"\n[[call]]\nat_seconds = 0\ncaller = "081255500777"\n'
+                        "hangup_after_seconds = 3\nlocation = { lat = -1.1178021, lon = 116.523176, radius = 40 }\n"
+                        'audio = { text = "Tolong, rumah terbakar", lang = "id" }\n'
+                        '[call.expect]\nclassification = "darurat"\ncategory = "kebakaran"\nagencies = ["damkar"]\n')
+    ran = ec112.cli("drill", "run", str(scenario), "--sip-port", str(asterisk.sip_port),
+                    "--password", asterisk.config.endpoint_passwords["drill"])
+    assert "call 1: placed" in ran.stdout
+    drill_id = int(ran.stdout.split("drill ", 1)[1].split(":", 1)[0])
+    [ticket] = ec112.wait_for_tickets(lambda ts: len(ts) == 1 and ts[0]["ended_at"] is not None, timeout=15)
+    assert (ticket["exercise"], ticket["intake"], ticket["caller_number_raw"]) == (True, "agi", "081255500777")
+    location = ticket["location"]
+    assert location is not None, "the PIDF-LO the drill caller sent"
+    assert (round(location["lat"], 5), round(location["lon"], 5), location["radius_m"]) == (-1.1178, 116.52318, 40)
+    report = ec112.get(f"/api/drills/{drill_id}/report")
+    assert report["drill"]["ended_at"] is not None
+    [call] = report["calls"]
+    assert (call["ticket"], call["taker"], call["answer_seconds"]) == (ticket["number"], None, None)
+    assert report["unanswered"] == 1
+    shown = ec112.cli("drill", "report", str(drill_id)).stdout
+    assert "LATIHAN" in shown
+    assert ticket["number"] in shown

@@ -2,8 +2,9 @@
 
 `run` checks the scenario (a bad file: every problem, exit 78), renders text audio with espeak-ng (8 kHz mono, like
 the prompts), registers the run with the daemon over the JSON API, and places the calls through Asterisk from the
-`drill` endpoint with pjsua2 callers in a process of their own (``ec112.lab.drill_caller``), telling the daemon
-each placed call. `report` prints the drill report (the page: /drills/ID/report).
+`drill` endpoint with pjsua2 callers (their locations as PIDF-LO, like a carrier) in a process of their own
+(``ec112.lab.drill_caller``), telling the daemon each placed call. `report` prints the drill report (the page:
+/drills/ID/report).
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ def run(file: Annotated[Path, typer.Argument(help="Scenario (TOML), e.g. drills/
                   f"about {scenario.duration_seconds:.0f} s")
         plan = {"host": sip_host, "port": sip_port, "user": endpoint, "password": password,
                 "calls": [{"position": i, "at": c.at_seconds, "caller": c.caller, "wav": wavs[i],
-                           "hangup_after": c.hangup_after_seconds} for i, c in enumerate(scenario.calls)]}
+                           "hangup_after": c.hangup_after_seconds,
+                           **({"lat": c.location.lat, "lon": c.location.lon, "radius": c.location.radius}
+                              if c.location else {})} for i, c in enumerate(scenario.calls)]}
         failed = _place(plan, base, int(drill["id"]))
         call("POST", base, f"/api/drills/{drill['id']}/end")
     out.print(f"report: ec112 drill report {drill['id']}  ·  /drills/{drill['id']}/report")

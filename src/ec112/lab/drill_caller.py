@@ -3,11 +3,13 @@
 Run by ``ec112 drill run`` as ``python -m ec112.lab.drill_caller PLAN_JSON`` (a process of its own: pjsua2 owns
 native threads and may assert on teardown; a crash must not take the CLI down, so it ``os._exit``s). Each call
 dials 112 at Asterisk with digest auth as `drill` (whose accountcode marks it as an exercise), the scenario's
-caller number as P-Asserted-Identity (the scenario's location is not sent yet), plays its WAV into the call from
-the answer on and hangs up after ``hangup_after`` seconds.
+caller number as P-Asserted-Identity, its location as a carrier sends it (RFC 6442: ``Geolocation: <cid:…>`` and a
+multipart/mixed body with the SDP and a PIDF-LO circle), plays its WAV into the call from the answer on and hangs
+up after ``hangup_after`` seconds.
 Stdout: JSON lines {"event": "placed"|"confirmed"|"ended"|"done"|"fatal", "position", "at"} for the CLI.
 
-The plan: {"host", "port", "user", "password", "calls": [{"position", "at", "caller", "wav", "hangup_after"}]};
+The plan: {"host", "port", "user", "password", "calls": [{"position", "at", "caller", "wav", "hangup_after",
+"lat"?, "lon"?, "radius"?}]};
 "at" is seconds from the start.
 """
 
@@ -20,6 +22,15 @@ import time
 from typing import Any
 
 _OUT = sys.stdout  # the JSON channel; made a copy of fd 1 when run as a program (see the end)
+_PIDF = ('<?xml version="1.0" encoding="UTF-8"?>\n<presence xmlns="urn:ietf:params:xml:ns:pidf" '
+         'xmlns:gp="urn:ietf:params:xml:ns:pidf:geopriv10" xmlns:gml="http://www.opengis.net/gml" '
+         'xmlns:gs="http://www.opengis.net/pidflo/1.0" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" '
+         'entity="pres:{caller}@drill.ec112"><dm:device id="drill"><gp:geopriv><gp:location-info>'
+         '<gs:Circle srsName="urn:ogc:def:crs:EPSG::4326"><gml:pos>{lat} {lon}</gml:pos>'
+         '<gs:radius uom="urn:ogc:def:uom:EPSG::9001">{radius}</gs:radius></gs:Circle></gp:location-info>'
+         '<gp:usage-rules><gbp:retransmission-allowed xmlns:gbp="urn:ietf:params:xml:ns:pidf:geopriv10:basicPolicy">'
+         'false</gbp:retransmission-allowed></gp:usage-rules><gp:method>GPS</gp:method></gp:geopriv>'
+         '<dm:timestamp>{timestamp}</dm:timestamp></dm:device></presence>')
 
 
 def emit(event: str, **fields: Any) -> None:
@@ -90,6 +101,20 @@ def main(plan: dict[str, Any]) -> int:
             call = DrillCall(account, spec)
             prm = pj.CallOpParam(True)
             headers = {"P-Asserted-Identity": f"<sip:{spec['caller']}@{plan['host']}>"}
+            if spec.get("lat") is not None:  # by value, as the lab's carrier does (demo_locations.py)
+                cid = f"drill{spec['position']}@drill.ec112"
+                headers |= {"Geolocation": f"<cid:{cid}>", "Geolocation-Routing": "no"}
+                prm.txOption.multipartContentType.type = "multipart"
+                prm.txOption.multipartContentType.subType = "mixed"
+                part = pj.SipMultipartPart()
+                content_id = pj.SipHeader()
+                content_id.hName, content_id.hValue = "Content-ID", f"<{cid}>"
+                part.headers.append(content_id)
+                part.contentType.type, part.contentType.subType = "application", "pidf+xml"
+                part.body = _PIDF.format(caller=spec["caller"], lat=spec["lat"], lon=spec["lon"],
+                                         radius=spec.get("radius") or 50,
+                                         timestamp=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+                prm.txOption.multipartParts.append(part)
             for name, value in headers.items():
                 header = pj.SipHeader()
                 header.hName, header.hValue = name, value
