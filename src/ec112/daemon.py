@@ -32,6 +32,7 @@ from ec112.config.settings import Settings
 from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.domain.presence import AgentState
+from ec112.drill_wiring import build_drills
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
 from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
@@ -228,7 +229,8 @@ async def run(settings: Settings) -> None:
                 locations=locations, aml=aml, geography=geography, spy=spy,
                 room_reports=report_service(settings, engine),
                 # The replayable timeline (issue 14 E); the recordings part passes its RecordingLookup here.
-                replay=ReplayService(desk, tickets, stores.locations, recordings=None), **caller.web())
+                replay=ReplayService(desk, tickets, stores.locations, recordings=None), **caller.web(),
+                drills=build_drills(engine, tickets, dispatch_store, audit, bus))
     )
     web = web_server(app, settings)
 

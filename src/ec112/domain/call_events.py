@@ -99,6 +99,7 @@ class CallerJoinedQueue:
     caller_number: str | None
     caller_name: str | None
     position: int | None  # 1-based; None when unreadable
+    exercise: bool = False  # the channel's AccountCode is the drill endpoint's (domain.drills)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +197,7 @@ class MemberConnected:
     channel: str
     caller_number: str | None
     caller_name: str | None
+    exercise: bool = False  # the caller channel's AccountCode is the drill endpoint's (domain.drills)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from ec112.services.agents import AgentService
 from ec112.services.callbacks import CallbackService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
+from ec112.services.drills import DrillService
 from ec112.services.health import Readiness
 from ec112.services.junk_calls import JunkCallService
 from ec112.services.junk_watch import JunkWatch
@@ -52,6 +53,7 @@ from ec112.web.auth import AuthMiddleware, CurrentUser, KpiViewer, WebAuth, requ
 from ec112.web.callbacks_web import callbacks_router
 from ec112.web.console import ConsoleOptions, console_router
 from ec112.web.dispatch_api import dispatch_router
+from ec112.web.drills_api import drills_router
 from ec112.web.field_pages import field_router
 from ec112.web.geo_api import geo_router
 from ec112.web.i18n import WEB_DIR
@@ -112,6 +114,7 @@ class WebDeps:
     spy: SpyService | None = None  # listen, whisper, barge (web/spy_api.py; issue 14)
     room_reports: ReportService | None = None  # reports by day/shift/taker/agency, CSV, monthly (web/report_pages.py)
     replay: ReplayService | None = None  # the replayable incident timeline (issue 14 E, web/replay_api.py)
+    drills: DrillService | None = None  # drill runs and their report (web/drills_api.py, issue 14 part C)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -168,6 +171,8 @@ def create_app(deps: WebDeps) -> FastAPI:
                                                agency_names={a.code: a.name for a in deps.directory.agencies}))
     if deps.replay is not None:
         app.include_router(replay_router(deps.replay))
+    if deps.drills is not None:
+        app.include_router(drills_router(deps.web, deps.drills, prefix=deps.ticket_prefix))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(DomainError)

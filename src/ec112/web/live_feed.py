@@ -18,6 +18,7 @@ from typing import Any
 
 from ec112.domain.callbacks import CallbackChanged
 from ec112.domain.dispatch import Dispatch
+from ec112.domain.drills import DrillChanged
 from ec112.domain.events import (
     AgentStateChanged,
     AsteriskConnection,
@@ -125,8 +126,8 @@ class LiveFeed:
                 return "silent", silent_json(ticket, silent, self._prefix)
             case SpyChanged(session=session, change=change):
                 return "spy", {**spy_json(session), "change": change}
-            case DispatchChanged(dispatch=dispatch):
-                return "dispatch", _dispatch(dispatch)
+            case DispatchChanged(dispatch=dispatch, ticket=ticket):
+                return "dispatch", {**_dispatch(dispatch), "exercise": ticket.exercise if ticket else None}
             case CallbackChanged(task=task, kind=kind, ticket_number=number):
                 return "callback", {"id": task.id, "kind": kind, "ticket_id": task.ticket_id, "ticket": number,
                                     "status": task.status.value, "escalated": task.escalated_at is not None,
@@ -141,6 +142,8 @@ class LiveFeed:
             case KnownIncidentChanged(incident=i, change=change):  # the banners refetch; the counts ride along
                 return "incident", {"id": i.id, "change": change.value, "active": i.active(event.at),
                                     "calls": i.calls, "heard": i.heard, "render": i.render.value}
+            case DrillChanged(drill_id=drill_id, name=name, change=change, position=position):
+                return "drill", {"id": drill_id, "name": name, "change": change, "position": position}
             case NoAnswerAlert(endpoint=endpoint, action=action, ring_seconds=ring_seconds, at=at):
                 return "alert", {"kind": "no_answer", "endpoint": endpoint, "action": action,
                                  "at": at.isoformat(), "ring_seconds": ring_seconds}
@@ -148,7 +151,7 @@ class LiveFeed:
 
     def _ticket(self, t: Ticket) -> dict[str, Any]:
         return {"id": t.id, "number": t.number(self._prefix), "status": t.status.value,
-                "classification": t.classification, "revision": t.revision}
+                "classification": t.classification, "revision": t.revision, "exercise": t.exercise}
 
 
 def _dispatch(d: Dispatch) -> dict[str, Any]:
