@@ -192,9 +192,9 @@ if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$want_stamp"
     say ".venv up to date (skip)"
 else
     [[ -x "$VENV/bin/python" ]] || { say "creating $VENV"; python3 -m venv "$VENV"; }
-    say "pip install -e '.[dev]' into .venv"
+    say "pip install -e '.[dev,drill]' into .venv"
     "$VENV/bin/pip" install -q --upgrade pip
-    (cd "$REPO_DIR" && "$VENV/bin/pip" install -q -e '.[dev]')
+    (cd "$REPO_DIR" && "$VENV/bin/pip" install -q -e '.[dev,drill]')  # drill: pjsua2 for `ec112 drill run`
     echo "$want_stamp" > "$STAMP"
 fi
 

@@ -32,11 +32,13 @@ from ec112.config.settings import Settings
 from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.domain.presence import AgentState
+from ec112.drill_wiring import build_drills
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
 from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
-from ec112.recording_wiring import build_recordings, recording_loops
+from ec112.recording_wiring import build_recordings
 from ec112.records import AsteriskRecords
+from ec112.report_wiring import report_service
 from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE, TEXT_ROUTE
 from ec112.services.agency_notifications import AgencyNotifications
 from ec112.services.agents import AgentService
@@ -52,7 +54,9 @@ from ec112.services.kpis import KpiService
 from ec112.services.locations import LocationService
 from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.presence import PresenceService
+from ec112.services.replay import ReplayService
 from ec112.services.ticket_desk import TicketDesk
+from ec112.spy_wiring import build_spy
 from ec112.watchdog.heartbeat import heartbeat, mark_ready
 from ec112.web.aml_api import AmlOptions
 from ec112.web.app import WebDeps, create_app
@@ -192,8 +196,10 @@ async def run(settings: Settings) -> None:
                               queue=cc.queue, action_timeout=settings.ami.action_timeout)
     kpis = KpiService(tickets, Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)))
     # Tickets first (they are what must not be lost), then the live view, then what acts on the live view.
-    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer, *caller.ami_consumers], queue=cc.queue,
-                                clock=utcnow)
+    # Listen, whisper, barge (issue 14, spy_wiring.py): ChanSpyStart/Stop confirm and close its sessions.
+    spy = build_spy(settings, ami=ami, channels=telephony, presence=presence.snapshot, audit=audit, bus=bus)
+    pipeline = AmiEventPipeline(telephony, [tracker, presence, no_answer, *caller.ami_consumers, spy],
+                                queue=cc.queue, clock=utcnow)
     # The one translator: the pipeline gets ec112's typed events; every AMI event read is counted by its name.
     call_events = TypedEvents(ami.events, utcnow, on_read=lambda name: applied.labels(name).inc())
     dispatch_store = stores.dispatches
@@ -208,8 +214,7 @@ async def run(settings: Settings) -> None:
     bus.subscribe(TicketOpened, tracker.on_ticket_opened)
     bus.subscribe(TicketOpened, presence.on_ticket_opened)
     bus.subscribe(TicketOpened, locations.on_ticket_opened)  # an AML that came before its call
-    caller.subscribe(bus)
-    # Recordings (issue 14, recording_wiring.py): after the tracker, so a ticket's end is stored before it is sealed.
+    caller.subscribe(bus)  # then the recordings (issue 14): a ticket's end is stored by the tracker before its seal
     recordings = build_recordings(settings, engine=engine, tickets=tickets, desk=desk, audit=audit, bus=bus)
     bus.subscribe(DispatchChanged, AgencyNotifications(directory, notifier, ticket_prefix=cc.ticket_prefix,
                                                        category_label=desk.category_label).on_dispatch_changed)
@@ -223,7 +228,10 @@ async def run(settings: Settings) -> None:
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography, recordings=recordings, **caller.web())
+                locations=locations, aml=aml, geography=geography, spy=spy, recordings=recordings,
+                room_reports=report_service(settings, engine),
+                replay=ReplayService(desk, tickets, stores.locations, recordings=recordings), **caller.web(),
+                drills=build_drills(engine, tickets, dispatch_store, audit, bus))
     )
     web = web_server(app, settings)
 
@@ -259,8 +267,7 @@ async def run(settings: Settings) -> None:
                 group.create_task(presence.tick_loop(), name="presence-tick"),
                 group.create_task(notifier.run(), name="webhooks"),
                 group.create_task(dispatcher.escalation_loop(), name="escalations"),
-                *(group.create_task(loop, name=name) for loop, name in caller.loops(settings)),
-                *(group.create_task(loop, name=name) for loop, name in recording_loops(recordings, settings)),
+                *(group.create_task(c, name=n) for c, n in [*caller.loops(settings), *recordings.loops()]),
             ]
             group.create_task(web.serve(), name="web")
             group.create_task(mark_ready(lambda: web.started, ready), name="ready")

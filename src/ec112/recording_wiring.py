@@ -1,16 +1,14 @@
 """The recordings' part of the composition root (issue 14, part A; docs/room.md).
 
 Builds the recordings service from ``[recording]`` and the parts the root already made, subscribes it to the bus
-(ticket opened: a ``recording`` row; call ended: seal), and names its two endless tasks (the worker that seals,
-the retention sweep). No state of its own.
+(ticket opened: a ``recording`` row; call ended: seal); ``RecordingService.loops()`` names its two endless tasks
+(the worker that seals, the retention sweep). No state of its own.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -41,13 +39,9 @@ def build_recordings(settings: Settings, *, engine: AsyncEngine, tickets: SqlTic
     elif not directory.is_dir():
         log.warning("recordings: %s does not exist: every recording will be found missing", directory)
     service = RecordingService(SqlRecordingStore(engine), tickets, DiskRecordings(directory), desk, audit,
-                               enabled=rs.start != "off", keep_days=rs.keep_days, bus=bus)
+                               enabled=rs.start != "off", keep_days=rs.keep_days, bus=bus,
+                               retention_check_seconds=rs.retention_check_seconds)
     bus.subscribe(TicketOpened, service.on_ticket_opened)
     bus.subscribe(CallEnded, service.on_call_ended)
     return service
 
-
-def recording_loops(service: RecordingService, settings: Settings) -> list[tuple[Coroutine[Any, Any, None], str]]:
-    """The endless tasks, with their names (the root tracks them in its TaskGroup)."""
-    return [(service.run(), "recordings"),
-            (service.retention_loop(settings.recording.retention_check_seconds), "recordings-retention")]

@@ -32,6 +32,7 @@ from ec112.db.engine import create_engine, migrate
 from ec112.db.known_incidents import SqlIncidentStore
 from ec112.db.locations import SqlLocationRepository
 from ec112.db.recordings import SqlRecordingStore
+from ec112.db.report_queries import SqlReportQueries
 from ec112.db.silent_calls import SqlSilentCallStore
 from ec112.db.text_messages import SqlTextStore
 from ec112.db.tickets import SqlTicketRepository
@@ -41,6 +42,7 @@ from ec112.domain.call_events import ChannelRow, QueueSnapshot
 from ec112.domain.events import CallChanged, CallEnded, DomainEvent, TicketChanged, TicketOpened
 from ec112.domain.kpi_ratings import KpiThresholds
 from ec112.domain.kpis import Shifts
+from ec112.domain.spy import SpyMode, SpySession
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.records.recording_files import DiskRecordings
 from ec112.services.accounts import UserAdmin
@@ -62,8 +64,11 @@ from ec112.services.passwords import Passwords
 from ec112.services.presence import PresenceService
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.recordings import RecordingService
+from ec112.services.replay import ReplayService
+from ec112.services.reports import ReportHeader, ReportService
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.silent_calls import SilentCallService
+from ec112.services.spy import SpyService
 from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.aml_api import AmlOptions
@@ -84,6 +89,7 @@ PASSWORDS = {"admin": "admin-sandi-1", "spv": "spv-sandi-12", "taker01": "taker0
 class RecordingTelephony:
     members: set[str] = field(default_factory=set)
     paused: dict[str, str] = field(default_factory=dict)
+    channels: list[ChannelRow] = field(default_factory=list)  # what CoreShowChannels answers (issue 14: spy)
 
     async def queue_add(self, queue: str, interface: str, member_name: str) -> bool:
         added = interface not in self.members
@@ -105,7 +111,7 @@ class RecordingTelephony:
         return QueueSnapshot()
 
     async def active_channels(self) -> Sequence[ChannelRow]:
-        return []
+        return list(self.channels)
 
 
 class RecordingSender:
@@ -144,6 +150,22 @@ class RecordingDialer:
         self.calls.append({"task_id": task_id, "endpoint": endpoint, "number": number, "shown_name": shown_name})
 
 
+@dataclass
+class RecordingSpyDialer:
+    """What listen/whisper/barge asked of Asterisk (issue 14), as ("ring"|"redirect"|"hangup", id, mode)."""
+
+    asked: list[tuple[str, str, str]] = field(default_factory=list)
+
+    async def ring(self, session: SpySession, ring_seconds: int) -> None:
+        self.asked.append(("ring", session.id, session.mode.value))
+
+    async def redirect(self, session_id: str, mode: SpyMode) -> None:
+        self.asked.append(("redirect", session_id, mode.value))
+
+    async def hang_up(self, session_id: str) -> None:
+        self.asked.append(("hangup", session_id, ""))
+
+
 class _QuietUvicorn(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -180,6 +202,8 @@ class WebStack:
     incidents: KnownIncidentService | None = None  # known incidents (advise() as the intake asks it)
     room: dict[str, bool] = field(default_factory=dict)  # room["taker_free"]: what presence would say
     recordings: RecordingService | None = None  # issue 14: files under <tmp>/recordings (seal_call() by hand)
+    spy: SpyService | None = None  # listen, whisper, barge (issue 14; feed it ChanSpyStart/Stop)
+    spy_dialer: RecordingSpyDialer | None = None
 
 
 async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
@@ -247,6 +271,8 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     bus.subscribe(DomainEvent, feed.on_event)
     recordings = RecordingService(SqlRecordingStore(engine), tickets, DiskRecordings(tmp_path / "recordings"), desk,
                                   audit, enabled=True, keep_days=90, bus=bus, quiet_seconds=0.01)
+    spy_dialer = RecordingSpyDialer()
+    spy = SpyService(spy_dialer, telephony, presence.snapshot, audit, bus, ring_seconds=20)
     app = create_app(WebDeps(
         desk, agents, readiness, "112",
         CollectorRegistry(),
@@ -257,6 +283,9 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
         geography=geography, silent=silent, callbacks=callbacks, junk=(junk, junk_watch), incidents=incidents,
         texts=texts, recordings=recordings,
+        spy=spy, replay=ReplayService(desk, tickets, SqlLocationRepository(engine)),
+        room_reports=ReportService(SqlReportQueries(engine), shifts,
+                                   ReportHeader("Kabupaten Penajam Paser Utara", "Call Center 112", "Diskominfo PPU")),
     ))
     port = _free_port()
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off",
@@ -269,7 +298,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer,
                        locations, feed, silent=silent, prompter=prompter, callbacks=callbacks, dialer=dialer,
                        junk=junk, junk_watch=junk_watch, incidents=incidents, room=room, texts=texts, sender=sender,
-                       recordings=recordings)
+                       recordings=recordings, spy=spy, spy_dialer=spy_dialer)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 def cdr_rows(lab: Lab) -> dict[str, dict[str, str]]:
     """Asterisk's CDRs of the citizens' channels by linkedid (columns of asterisk-conf/cdr_custom.conf)."""
     names = ("linkedid", "uniqueid", "start", "answer", "end", "src", "clid", "dst", "dcontext", "channel",
-             "dstchannel", "lastapp", "disposition", "sequence")
+             "dstchannel", "lastapp", "disposition", "sequence", "accountcode")
     rows = {}
     with lab.config.cdr_csv.open(newline="") as f:
         for row in csv.reader(f):

@@ -136,6 +136,22 @@ def test_ticket_number_follows_the_call_from_queue_to_taker_and_goes_with_the_ha
     assert not presence.ticket_opened("never-seen", "112-261128-00008")
 
 
+def test_a_drills_call_is_marked_exercise_on_the_wallboard_rows() -> None:
+    events = load("answered_call_recorded.jsonl")
+    presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)
+    feed(presence, member_added("agent1", T_ADDED), at(T_ADDED))
+    presence.ticket_opened(CALLER, "112-261128-00007", exercise=True)  # issue 14: LATIHAN on the wallboard
+    for event in events:
+        feed(presence, event, ts(event))
+        snap = presence.snapshot()
+        if event["Event"] == "QueueCallerJoin":
+            assert [w.exercise for w in snap.queue.waiting] == [True]
+            assert [c.exercise for c in snap.calls] == [True]
+        if event["Event"] == "AgentConnect":
+            assert snap.agents[0].exercise is True
+    assert presence.snapshot().agents[0].exercise is False  # the call is over
+
+
 def test_taker_leg_hangup_does_not_end_the_call() -> None:
     events = load("answered_call_recorded.jsonl")
     presence = Presence(QUEUE, wrapup_seconds=5, call_contexts=CALL_CONTEXTS)

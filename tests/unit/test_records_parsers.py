@@ -62,7 +62,7 @@ def test_cdr_of_another_context_is_not_an_emergency_and_a_takers_leg_is_not_the_
 @pytest.mark.parametrize("line", [
     "",  # empty
     '"a","b"',  # too few columns (a different mapping)
-    ANSWERED_CDR + ',"extra"',  # too many
+    ANSWERED_CDR + ',"ec112-exercise","extra"',  # too many (14 before issue 14, 15 with the accountcode)
     ANSWERED_CDR.replace('"1795828068.866868"', '"2026-11-28 01:07:48"'),  # formatted time, not CDR(start,u)
     ANSWERED_CDR.replace('"1795828071.685574"', '""'),  # no end
     ANSWERED_CDR.replace('"ec112lab-1795828068.0","ec112lab-1795828068.0"', '"",""'),  # no ids
@@ -71,6 +71,18 @@ def test_cdr_of_another_context_is_not_an_emergency_and_a_takers_leg_is_not_the_
 def test_malformed_cdr_lines_raise_record_error(line: str) -> None:
     with pytest.raises(RecordError):
         parse_cdr_line(line, CONTEXTS)
+
+
+def test_only_the_drill_accountcode_makes_a_cdr_an_exercise_and_old_lines_still_read() -> None:
+    drill = parse_cdr_line(ANSWERED_CDR + ',"ec112-exercise"', CONTEXTS)
+    trunk = parse_cdr_line(ANSWERED_CDR + ',""', CONTEXTS)
+    old = parse_cdr_line(ANSWERED_CDR, CONTEXTS)  # written before the accountcode column existed
+    assert drill is not None
+    assert trunk is not None
+    assert old is not None
+    assert (drill.exercise, trunk.exercise, old.exercise) == (True, False, False)
+    assert drill.linkedid == old.linkedid
+    assert drill.arrived_at == old.arrived_at
 
 
 def test_cdr_fields_match_the_template() -> None:

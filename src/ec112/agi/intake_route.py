@@ -25,6 +25,7 @@ from typing import Protocol
 
 from ec112.agi.protocol import AgiError, args_of
 from ec112.agi.session import AgiSession
+from ec112.domain.drills import is_exercise
 from ec112.domain.location import Location
 from ec112.domain.network_location import CivicAddress, LocationReference, NetworkLocation
 from ec112.domain.tickets import IntakeChannel
@@ -112,6 +113,8 @@ class IntakeRoute:
                 intake=IntakeChannel.AGI,
                 location=found if isinstance(found, Location) else None,
                 arrived_at=arrived_at,
+                # the drill endpoint's accountcode, already in the AGI environment: no extra round trip
+                exercise=is_exercise(env.get("agi_accountcode")),
             )
         except Exception as exc:  # a locked or unreachable database: degrade, never hold the call
             # No EC112_TICKET: the dialplan queues the call at once; the ticket follows from AMI

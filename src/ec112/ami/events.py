@@ -36,6 +36,8 @@ from ec112.domain.call_events import (
     QueueSnapshot,
 )
 from ec112.domain.call_reports import CallbackDialEnded, CallbackNotConnected, DigitPressed
+from ec112.domain.drills import is_exercise
+from ec112.domain.spy_calls import ChanSpyStarted, ChanSpyStopped
 from ec112.routing.dialplan import CALLBACK_CONTEXT, CALLBACK_EVENT
 
 Raw = Mapping[str, str]
@@ -124,7 +126,8 @@ def _hung_up(raw: Raw, at: datetime) -> CallEvent:
 def _joined(raw: Raw, at: datetime) -> CallEvent:
     linkedid = _call_of(raw)
     return CallerJoinedQueue(at, raw.get("Queue", ""), linkedid, raw.get("Uniqueid", linkedid), raw.get("Channel", ""),
-                             raw.get("CallerIDNum"), raw.get("CallerIDName"), _optional_count(raw.get("Position")))
+                             raw.get("CallerIDNum"), raw.get("CallerIDName"), _optional_count(raw.get("Position")),
+                             is_exercise(raw.get("AccountCode")))
 
 
 def _left(raw: Raw, at: datetime) -> CallEvent:
@@ -140,7 +143,8 @@ def _connected(raw: Raw, at: datetime) -> CallEvent:
     linkedid = _call_of(raw)
     taker = raw.get("Interface") or raw.get("DestChannel") or ""
     return MemberConnected(at, raw.get("Queue", ""), _interface(raw), taker, linkedid, raw.get("Uniqueid", linkedid),
-                           raw.get("Channel", ""), raw.get("CallerIDNum"), raw.get("CallerIDName"))
+                           raw.get("Channel", ""), raw.get("CallerIDNum"), raw.get("CallerIDName"),
+                           is_exercise(raw.get("AccountCode")))
 
 
 def _rang_out(raw: Raw, at: datetime) -> CallEvent:
@@ -198,6 +202,10 @@ _LIVE: dict[str, Callable[[Raw, datetime], CallEvent | None]] = {
     "DTMFEnd": _digit,  # a caller's key (silent calls); DTMFBegin is not used
     "UserEvent": _user_event,
     "OriginateResponse": _originate_response,
+    # listen/whisper/barge (services.spy): a supervisor's ChanSpy attached to / detached from a call taker
+    "ChanSpyStart": lambda raw, at: ChanSpyStarted(at, raw.get("SpyerUniqueid", ""), raw.get("SpyerChannel", ""),
+                                                   raw.get("SpyeeChannel", "")),
+    "ChanSpyStop": lambda raw, at: ChanSpyStopped(at, raw.get("SpyerUniqueid", ""), raw.get("SpyerChannel", "")),
 }
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from ec112.cli import agencies, agents, audit, boundaries, doctor, incidents, lab, live, tickets, users
+from ec112.cli import agencies, agents, audit, boundaries, doctor, drill, incidents, lab, live, spy, tickets, users
 from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.settings import Settings, load_settings
 from ec112.logs import configure_logging
@@ -22,8 +22,10 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(agencies.app, name="agencies")
 app.add_typer(boundaries.app, name="boundaries")
 app.add_typer(incidents.app, name="incidents")
+app.add_typer(drill.app, name="drill")
 live.register(app)
 doctor.register(app)
+spy.register(app)  # issue 14: listen, whisper, barge
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file (env EC112_CONFIG)")]
 
 

@@ -207,6 +207,7 @@ class RecordedCallRow(Base):
     answered_by: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    exercise: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 0014: accountcode
 
     __table_args__ = (
         Index("ix_recorded_calls_settled_at", "settled_at"),
@@ -282,4 +283,9 @@ class AmlMessageRow(Base):
 # Issue 13's parts keep their rows in their own modules on this Base; imported here so that the metadata (Alembic,
 # the schema checks) always has every table, whichever module was imported first.
 from ec112.db import callback_rows as _callback_rows  # noqa: E402,F401  (after Base: it imports it)
-from ec112.db import recording_rows as _recording_rows  # noqa: E402,F401  (issue 14, part A)
+
+# Issue 14, part C (drills): the drill runs and their placed calls (db/drill_rows.py).
+from ec112.db import drill_rows as _drill_rows  # noqa: E402,F401  (after Base: it imports it)
+
+# Issue 14, part A (recordings): one row per recorded 112 call (db/recording_rows.py).
+from ec112.db import recording_rows as _recording_rows  # noqa: E402,F401  (after Base: it imports it)

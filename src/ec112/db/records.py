@@ -18,7 +18,7 @@ from ec112.db.models import RecordedCallRow, RecordOffsetRow
 from ec112.domain.recorded_calls import FilePosition, RecordedCall, merge, merge_all
 
 _CALL_FIELDS = ("channel", "caller_number", "caller_name", "arrived_at", "ended_at", "queued_at", "answered_at",
-                "answered_by")
+                "answered_by", "exercise")
 
 
 class SqlRecordStore:
@@ -101,6 +101,7 @@ def _to_domain(row: RecordedCallRow) -> RecordedCall:
         linkedid=row.linkedid, emergency=True, channel=row.channel, caller_number=row.caller_number,
         caller_name=row.caller_name, arrived_at=_utc_out(row.arrived_at), ended_at=_utc_out(row.ended_at),
         queued_at=_utc_out(row.queued_at), answered_at=_utc_out(row.answered_at), answered_by=row.answered_by,
+        exercise=bool(row.exercise),
     )
 
 

@@ -65,6 +65,7 @@ def ticket_values(t: Ticket) -> dict[str, Any]:
         "answered_by": t.answered_by,
         "ended_at": to_utc(t.ended_at),
         "outcome": t.outcome.value if t.outcome else None,
+        "exercise": t.exercise,  # only ever set (intake, AMI, backfill): the drill endpoint's accountcode
         **location_values(t.location),
     }
 

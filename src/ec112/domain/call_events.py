@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ec112.domain.call_reports import CallbackDialEnded, CallbackNotConnected, DigitPressed
+from ec112.domain.spy_calls import ChanSpyStarted, ChanSpyStopped
 
 
 class DeviceState(StrEnum):
@@ -98,6 +99,7 @@ class CallerJoinedQueue:
     caller_number: str | None
     caller_name: str | None
     position: int | None  # 1-based; None when unreadable
+    exercise: bool = False  # the channel's AccountCode is the drill endpoint's (domain.drills)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +197,7 @@ class MemberConnected:
     channel: str
     caller_number: str | None
     caller_name: str | None
+    exercise: bool = False  # the caller channel's AccountCode is the drill endpoint's (domain.drills)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +215,7 @@ QueueEvent = (CallerJoinedQueue | CallerLeftQueue | MemberAdded | MemberStatusCh
 MemberEvent = (MemberAdded | MemberStatusChanged | MemberPaused | MemberRinging | MemberRangOut | MemberDropped
                | MemberConnected | MemberCompleted)
 CallEvent = (AsteriskConnected | AsteriskDisconnected | ChannelCreated | ChannelHungUp | QueueEvent | DigitPressed
-             | CallbackDialEnded | CallbackNotConnected)
+             | CallbackDialEnded | CallbackNotConnected | ChanSpyStarted | ChanSpyStopped)
 
 
 # --- snapshots (read at every connect) ------------------------------------------------------------------------

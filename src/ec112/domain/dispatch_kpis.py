@@ -53,11 +53,13 @@ def p90(values: Sequence[float]) -> float | None:
     return ordered[rank - 1]
 
 
-def _stats(values: Sequence[float]) -> IntervalStats:
+def interval_stats(values: Sequence[float]) -> IntervalStats:
+    """Count, median and p90 of one interval's samples (the live dispatch KPIs and the reports share it)."""
     return IntervalStats(len(values), median(values) if values else None, p90(values))
 
 
-def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    """``end - start`` in seconds, never negative (a clock skew is no negative interval); None if one is unknown."""
     if start is None or end is None:
         return None
     return max(0.0, (end - start).total_seconds())
@@ -83,11 +85,11 @@ def chain_kpis(dispatches: Iterable[Dispatch], tickets: Mapping[int, Ticket], *,
                 "responding_to_resolved": (d.responding_at, d.resolved_at),
             }
             for name, (start, end) in pairs.items():
-                value = _seconds(start, end)
+                value = seconds_between(start, end)
                 if value is not None:
                     samples[name].append(value)
         resolved = sum(1 for d in ds if d.resolved_at is not None)
-        result.append(ChainKpis(key, len(ds), resolved, {k: _stats(v) for k, v in samples.items()}))
+        result.append(ChainKpis(key, len(ds), resolved, {k: interval_stats(v) for k, v in samples.items()}))
     return result
 
 

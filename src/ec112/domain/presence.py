@@ -72,20 +72,22 @@ class Presence:
         self._count_day: date | None = None
         self._calls_today: dict[str, int] = {}  # survives logout/login within the day
         self._tickets: dict[str, str] = {}  # linkedid → ticket number, while the call lasts
+        self._exercises: set[str] = set()  # linkedids of those tickets that are a drill's (issue 14)
 
     # --- reading ---------------------------------------------------------------------------------------------
 
     def snapshot(self) -> PresenceSnapshot:
-        tickets = self._tickets
+        tickets, drills = self._tickets, self._exercises
         agents = tuple(
             AgentView(m.endpoint, m.interface, m.state, m.since, m.paused_reason if m.paused else None,
                       m.call_linkedid, m.caller_number, self._calls_today.get(m.endpoint, 0),
-                      tickets.get(m.call_linkedid) if m.call_linkedid else None)
+                      tickets.get(m.call_linkedid) if m.call_linkedid else None, m.call_linkedid in drills)
             for m in sorted(self._members.values(), key=lambda m: m.endpoint)
         )
-        waiting = tuple(replace(w, ticket=tickets.get(w.linkedid)) for w in self._waiting)
+        waiting = tuple(replace(w, ticket=tickets.get(w.linkedid), exercise=w.linkedid in drills)
+                        for w in self._waiting)
         queue = QueueView(self.queue, waiting, tuple(sorted(self._members)))
-        calls = tuple(replace(c, ticket=tickets.get(c.linkedid))
+        calls = tuple(replace(c, ticket=tickets.get(c.linkedid), exercise=c.linkedid in drills)
                       for c in sorted(self._calls.values(), key=lambda c: (c.started_at, c.linkedid)))
         return PresenceSnapshot(queue, agents, calls)
 
@@ -93,13 +95,16 @@ class Presence:
         """Linkedids of the calls in progress."""
         return tuple(self._calls)
 
-    def ticket_opened(self, linkedid: str, number: str) -> bool:
+    def ticket_opened(self, linkedid: str, number: str, *, exercise: bool = False) -> bool:
         """The call's ticket exists (it may be opened before or after the call shows up); True if visible."""
         if self._tickets.get(linkedid) == number:
             return False
         self._tickets[linkedid] = number
+        if exercise:
+            self._exercises.add(linkedid)
         while len(self._tickets) > _MAX_TICKETS_REMEMBERED:  # tickets of calls never seen (e.g. an intake only)
-            del self._tickets[next(iter(self._tickets))]
+            self._exercises.discard(oldest := next(iter(self._tickets)))
+            del self._tickets[oldest]
         return linkedid in self._calls
 
     # --- live events -----------------------------------------------------------------------------------------
@@ -140,6 +145,7 @@ class Presence:
             return False
         self._calls.pop(linkedid, None)
         self._tickets.pop(linkedid, None)
+        self._exercises.discard(linkedid)
         self._drop_waiting(linkedid)
         for member in self._members.values():
             if member.ringing_linkedid == linkedid:
@@ -207,6 +213,7 @@ class Presence:
                         local_midnight=self._local_midnight(now), now=now)
         self._members, self._waiting, self._calls = fresh.members, fresh.waiting, fresh.calls
         self._tickets = {k: v for k, v in self._tickets.items() if k in self._calls}
+        self._exercises &= set(self._tickets)
         for endpoint, count in fresh.calls_today.items():
             self._calls_today[endpoint] = max(self._calls_today.get(endpoint, 0), count)
         self._renumber()

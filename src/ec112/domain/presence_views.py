@@ -40,6 +40,7 @@ class AgentView:
     caller_number: str | None
     calls_today: int
     ticket: str | None = None  # of the current call
+    exercise: bool = False  # that ticket is a drill's (LATIHAN on the wallboard)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class WaitingCaller:
     position: int
     joined_at: datetime
     ticket: str | None = None
+    exercise: bool = False  # a drill's call (LATIHAN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class ActiveCall:
     taker: str | None
     started_at: datetime
     ticket: str | None = None
+    exercise: bool = False  # a drill's call (LATIHAN)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ class RecordedCall:
     queued_at: datetime | None = None  # queue_log ENTERQUEUE
     answered_at: datetime | None = None  # queue_log CONNECT
     answered_by: str | None = None  # the call taker's endpoint (CONNECT's agent)
+    exercise: bool = False  # the CDR's accountcode is the drill endpoint's (domain.drills)
 
     @property
     def complete(self) -> bool:
@@ -83,6 +84,7 @@ def merge(old: RecordedCall, new: RecordedCall) -> RecordedCall:
         queued_at=_first(old.queued_at, new.queued_at),
         answered_at=answer_from.answered_at,
         answered_by=answer_from.answered_by,
+        exercise=old.exercise or new.exercise,
     )
 
 
@@ -104,7 +106,7 @@ def reconcile(ticket: Ticket, recorded: RecordedCall) -> Ticket:
     Returns the ticket unchanged when the records add nothing, so running it twice changes nothing.
     """
     call = recorded.normalized()
-    filled = ticket
+    filled = replace(ticket, exercise=True) if call.exercise and not ticket.exercise else ticket
     if filled.answered_at is None and call.answered_at is not None and call.answered_by:
         filled = replace(filled, answered_at=call.answered_at, answered_by=call.answered_by)
     queued = filled.queued_at or call.queued_at or filled.answered_at

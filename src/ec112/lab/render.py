@@ -25,7 +25,8 @@ from ec112.routing.queue_plan import DEFAULT_PLAN, QueuePlan
 
 TAKER_NAMES: tuple[str, ...] = tuple(f"taker{n:02d}" for n in range(1, 18))
 SUPERVISOR_NAMES: tuple[str, ...] = ("spv01",)
-ENDPOINT_NAMES: tuple[str, ...] = TAKER_NAMES + SUPERVISOR_NAMES
+DRILL_NAMES: tuple[str, ...] = ("drill",)  # issue 14: the drill callers' endpoint (accountcode ec112-exercise)
+ENDPOINT_NAMES: tuple[str, ...] = TAKER_NAMES + SUPERVISOR_NAMES + DRILL_NAMES
 AMI_USERNAME = "ec112"  # the one [ec112] account in manager.conf
 TRUNK_ENDPOINT = "trunk"
 RUNTIME_DIRS = ("etc", "varlib/agi-bin", "varlib/cache", "db", "spool", "run", "log", "log/cdr-custom", "recordings")

@@ -12,10 +12,13 @@ import re
 from collections.abc import Collection
 from datetime import UTC, datetime
 
+from ec112.domain.drills import is_exercise
 from ec112.domain.recorded_calls import RecordedCall
 
 CDR_FIELDS = ("linkedid", "uniqueid", "start", "answer", "end", "src", "clid", "dst", "dcontext",
-              "channel", "dstchannel", "lastapp", "disposition", "sequence")
+              "channel", "dstchannel", "lastapp", "disposition", "sequence", "accountcode")
+# Lines written before issue 14 have no accountcode column: still read (as not an exercise).
+_OLD_FIELDS = len(CDR_FIELDS) - 1
 _CLID = re.compile(r'^\s*"?(?P<name>.*?)"?\s*<(?P<number>[^<>]*)>\s*$')
 _MAX_EPOCH = 4102444800.0  # 2100-01-01: beyond it a time is garbage
 
@@ -30,6 +33,8 @@ def parse_cdr_line(line: str, emergency_contexts: Collection[str]) -> RecordedCa
         [row] = list(csv.reader([line], strict=True))
     except (csv.Error, ValueError) as exc:
         raise RecordError(f"not one CSV row: {exc}") from None
+    if len(row) == _OLD_FIELDS:
+        row = [*row, ""]
     if len(row) != len(CDR_FIELDS):
         raise RecordError(f"{len(row)} columns, expected {len(CDR_FIELDS)}")
     cdr = dict(zip(CDR_FIELDS, row, strict=True))
@@ -50,6 +55,7 @@ def parse_cdr_line(line: str, emergency_contexts: Collection[str]) -> RecordedCa
         caller_name=name,
         arrived_at=start,
         ended_at=max(start, end),
+        exercise=is_exercise(cdr["accountcode"]),
     )
 
 

@@ -71,6 +71,11 @@ CALLBACK_RING_VARIABLE: Final = "EC112_CB_RING"  # seconds the citizen's phone m
 # UserEvent(EC112Callback,Task: …,DialStatus: …,Cause: …) when the citizen's leg ended
 CALLBACK_EVENT: Final = "EC112Callback"
 
+# --- listen / whisper / barge (issue 14, docs/room.md B): Originate of the supervisor's phone into SPY_CONTEXT,
+# extension = the mode (listen, whisper, barge); the call taker's channel in SPY_TARGET_VARIABLE (checked there)
+SPY_CONTEXT: Final = "ec112-spy"
+SPY_TARGET_VARIABLE: Final = "EC112_SPY_TARGET"
+
 # --- the doctor's report: UserEvent(EC112Doctor,Probe: …,AgiStatus: …,Pong: …) ------------------------------
 PROBE_EVENT: Final = "EC112Doctor"
 PROBE_EVENT_FIELDS: Final = ("Probe", "AgiStatus", "Pong")

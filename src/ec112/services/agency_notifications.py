@@ -51,4 +51,5 @@ class AgencyNotifications:
             "location": None if location is None else {
                 "lat": location.lat, "lon": location.lon, "radius_m": location.radius_m},
             "arrived_at": ticket.arrived_at.isoformat(),
+            "exercise": ticket.exercise,  # a drill (LATIHAN): the agency's system must not count it as real
         }

@@ -159,7 +159,7 @@ class BackfillService:
             _, created = await self._intake.open_ticket(
                 linkedid=call.linkedid, uniqueid=call.linkedid, channel=call.channel or "",
                 caller_number=call.caller_number, caller_name=call.caller_name,
-                intake=IntakeChannel.BACKFILL, arrived_at=call.arrived_at,
+                intake=IntakeChannel.BACKFILL, arrived_at=call.arrived_at, exercise=call.exercise,
             )
             ticket = await self._tickets.get_by_linkedid(call.linkedid)  # as the open hooks left it
             if ticket is None:

@@ -49,6 +49,7 @@ class _Origin:
     channel: str
     caller_number: str | None
     caller_name: str | None
+    exercise: bool = False
 
 
 class CallTracker:
@@ -181,6 +182,7 @@ class CallTracker:
             caller_name=event.caller_name,
             intake=IntakeChannel.AMI,
             arrived_at=event.at,
+            exercise=event.exercise,
         )
         bind_call(ticket=self._intake.number(ticket))
         return ticket

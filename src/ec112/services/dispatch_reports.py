@@ -46,8 +46,9 @@ class DispatchReports:
             tickets = {}
             for ticket_id in {d.ticket_id for d in dispatches}:
                 ticket = await self._tickets.get(ticket_id)
-                if ticket is not None:
+                if ticket is not None and not ticket.exercise:  # a drill's dispatches are not real figures
                     tickets[ticket_id] = ticket
+            dispatches = [d for d in dispatches if d.ticket_id in tickets]
             periods.append(DispatchPeriod(name, start, end, call_processing(dispatches, tickets),
                                           chain_kpis(dispatches, tickets, by="agency"),
                                           chain_kpis(dispatches, tickets, by="responder")))

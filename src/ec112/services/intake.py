@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from ec112.domain.events import ASTERISK, TicketOpened
@@ -54,6 +55,7 @@ class IntakeService:
         intake: IntakeChannel,
         location: Location | None = None,
         arrived_at: datetime | None = None,
+        exercise: bool = False,
     ) -> tuple[Ticket, bool]:
         """The ticket of this call (created once per Linkedid); the bool says whether it is new."""
         raw = caller_number.strip() if caller_number and caller_number.strip() else None
@@ -67,8 +69,13 @@ class IntakeService:
             arrived_at=arrived_at or self._clock(),
             intake=intake,
             location=location,
+            exercise=exercise,
         )
         ticket, created = await self._tickets.open(call)
+        if not created and exercise and not ticket.exercise:
+            # Another door opened it without the accountcode (a resync): the drill endpoint's mark wins, once.
+            ticket = replace(ticket, exercise=True)
+            await self._tickets.save(ticket)
         if not created and location is not None and (found := located(ticket, location)) != ticket:
             # Another door opened it first (the AMI resync sees the call while it is still being answered,
             # before its intake): keep the location this intake read instead of dropping it.
@@ -76,10 +83,11 @@ class IntakeService:
             ticket = found
         if created:
             log.info(
-                "ticket %s opened by %s intake%s",
+                "ticket %s opened by %s intake%s%s",
                 self.number(ticket),
                 intake.value,
                 " with location" if location else "",
+                " (exercise)" if ticket.exercise else "",
             )
             if self._log_personal:
                 log.info("ticket %s caller %s location %s", self.number(ticket), raw, location)

@@ -28,10 +28,12 @@ class KpiService:
     async def current(self) -> list[PeriodKpis]:
         now = self._clock()
         # A caller who arrived in the previous shift and still waits is the longest wait *now*.
-        waiting = [t for t in await self._tickets.list_unended() if t.answered_at is None]
+        # Drill calls (``exercise``) are never a real figure (docs/room.md): left out of every period here.
+        waiting = [t for t in await self._tickets.list_unended() if t.answered_at is None and not t.exercise]
         longest = compute_kpis(waiting, now).longest_current_wait_seconds
         periods = []
         for name, (start, end) in (("today", self._shifts.today(now)), ("shift", self._shifts.current_shift(now))):
-            kpis = compute_kpis(await self._tickets.list_arrived_between(start, end), now)
+            real = [t for t in await self._tickets.list_arrived_between(start, end) if not t.exercise]
+            kpis = compute_kpis(real, now)
             periods.append(PeriodKpis(name, start, end, replace(kpis, longest_current_wait_seconds=longest)))
         return periods

@@ -101,7 +101,8 @@ class PresenceService:
     def on_ticket_opened(self, event: TicketOpened) -> None:
         """A bus subscriber: a waiting caller or a taker's call shows its ticket number at once."""
         ticket = event.ticket
-        if self._presence.ticket_opened(ticket.linkedid, ticket.number(self._ticket_prefix)):
+        if self._presence.ticket_opened(ticket.linkedid, ticket.number(self._ticket_prefix),
+                                        exercise=ticket.exercise):
             self._changed_model()
 
     async def _find_tickets(self) -> None:
@@ -111,7 +112,7 @@ class PresenceService:
         for linkedid in self._presence.live_calls():
             ticket = await self._tickets.get_by_linkedid(linkedid)
             if ticket is not None:
-                self._presence.ticket_opened(linkedid, ticket.number(self._ticket_prefix))
+                self._presence.ticket_opened(linkedid, ticket.number(self._ticket_prefix), exercise=ticket.exercise)
 
     def tick(self) -> bool:
         if self._presence.tick(self._clock()):

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ec112.domain.accounts import User
 from ec112.domain.audit import AuditDraft
@@ -74,13 +74,14 @@ class RecordingService:
     def __init__(self, store: RecordingStore, tickets: TicketRepository, files: RecordingFiles, desk: TicketDesk,
                  audit: Auditor, *, enabled: bool, keep_days: int, bus: EventBus | None = None,
                  clock: Callable[[], datetime] = utcnow, quiet_seconds: float = 0.5,
-                 close_timeout: float = 10.0) -> None:
+                 close_timeout: float = 10.0, retention_check_seconds: float = 3600.0) -> None:
         self._store, self._tickets, self._files, self._desk, self._audit = store, tickets, files, desk, audit
         self._enabled = enabled
         self._keep = keep_days
         self._bus: EventBus = bus or NullEventBus()
         self._clock = clock
         self._quiet, self._close_timeout = quiet_seconds, close_timeout
+        self._retention_check = retention_check_seconds
         self._work: asyncio.Queue[tuple[str, Ticket | str]] = asyncio.Queue()
         self._replays: dict[tuple[str, int, str], datetime] = {}
 
@@ -92,6 +93,10 @@ class RecordingService:
     async def on_call_ended(self, event: CallEnded) -> None:
         if self._enabled:
             self._work.put_nowait(("end", event.linkedid))
+
+    def loops(self) -> list[tuple[Coroutine[Any, Any, None], str]]:
+        """The endless tasks, with their names (the composition root tracks them in its TaskGroup)."""
+        return [(self.run(), "recordings"), (self.retention_loop(self._retention_check), "recordings-retention")]
 
     # --- the worker ---------------------------------------------------------------------------------------------
     async def run(self) -> None:

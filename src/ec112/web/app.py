@@ -30,6 +30,7 @@ from ec112.services.agents import AgentService
 from ec112.services.callbacks import CallbackService
 from ec112.services.dispatch import DispatchService
 from ec112.services.dispatch_reports import DispatchReports
+from ec112.services.drills import DrillService
 from ec112.services.health import Readiness
 from ec112.services.junk_calls import JunkCallService
 from ec112.services.junk_watch import JunkWatch
@@ -40,7 +41,10 @@ from ec112.services.no_answer import NoAnswerGuard
 from ec112.services.notifications import DeliveryLog
 from ec112.services.presence import PresenceService
 from ec112.services.recordings import RecordingService
+from ec112.services.replay import ReplayService
+from ec112.services.reports import ReportService
 from ec112.services.silent_calls import SilentCallService
+from ec112.services.spy import SpyService
 from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.admin_api import admin_router
@@ -50,6 +54,7 @@ from ec112.web.auth import AuthMiddleware, CurrentUser, KpiViewer, WebAuth, requ
 from ec112.web.callbacks_web import callbacks_router
 from ec112.web.console import ConsoleOptions, console_router
 from ec112.web.dispatch_api import dispatch_router
+from ec112.web.drills_api import drills_router
 from ec112.web.field_pages import field_router
 from ec112.web.geo_api import geo_router
 from ec112.web.i18n import WEB_DIR
@@ -62,9 +67,13 @@ from ec112.web.locations_api import locations_router
 from ec112.web.pages import pages_router
 from ec112.web.photos import PhotoStore, photos_router
 from ec112.web.recordings_api import recordings_router
+from ec112.web.replay_api import replay_router
+from ec112.web.report_pages import report_pages_router
 from ec112.web.reports_api import reports_router
 from ec112.web.schemas import ComponentOut, ErrorOut, KpiOut, MembershipOut, PauseIn, ReadyOut
 from ec112.web.silent_api import silent_router
+from ec112.web.spy_api import spy_router
+from ec112.web.spy_panel import spy_panel_router
 from ec112.web.text_api import text_router
 from ec112.web.ticket_pages import ticket_pages_router
 from ec112.web.tickets_api import tickets_router
@@ -105,6 +114,10 @@ class WebDeps:
     junk: tuple[JunkCallService, JunkWatch] | None = None  # junk-call measures, scores, waves (web/junk_api.py)
     incidents: KnownIncidentService | None = None  # known incidents: API, page, banners (web/incidents_*.py)
     recordings: RecordingService | None = None  # 112 calls' recordings: replay, info (web/recordings_api.py)
+    spy: SpyService | None = None  # listen, whisper, barge (web/spy_api.py; issue 14)
+    room_reports: ReportService | None = None  # reports by day/shift/taker/agency, CSV, monthly (web/report_pages.py)
+    replay: ReplayService | None = None  # the replayable incident timeline (issue 14 E, web/replay_api.py)
+    drills: DrillService | None = None  # drill runs and their report (web/drills_api.py, issue 14 part C)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -125,7 +138,9 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(junk_router(deps.web, *deps.junk, deps.presence, deps.desk))
     app.include_router(wallboard_router(deps.web, deps.presence, deps.kpis, deps.desk, deps.thresholds,
                                         dispatcher=deps.dispatcher, reports=deps.reports, no_answer=deps.no_answer))
-    app.include_router(ticket_pages_router(deps.web, deps.desk, prefix=deps.ticket_prefix))
+    app.include_router(ticket_pages_router(deps.web, deps.desk, prefix=deps.ticket_prefix,
+                                           replay=deps.replay is not None,
+                                           map_tiles=(deps.console.map_tile_url, deps.console.map_attribution)))
     if deps.deliveries is not None:
         app.include_router(webhooks_router(deps.deliveries))
     if deps.dispatcher is not None:
@@ -145,6 +160,9 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(text_router(deps.web, deps.texts, deps.desk, prefix=deps.ticket_prefix))
     if deps.silent is not None:
         app.include_router(silent_router(deps.silent, prefix=deps.ticket_prefix))
+    if deps.spy is not None:
+        app.include_router(spy_router(deps.spy))
+        app.include_router(spy_panel_router(deps.web, deps.spy, deps.presence))
     if deps.callbacks is not None:
         app.include_router(callbacks_router(deps.web, deps.callbacks, free_takers=lambda: [
             (a.endpoint, a.since) for a in deps.presence.snapshot().agents if a.state is AgentState.AVAILABLE]))
@@ -153,6 +171,13 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(incidents_pages_router(deps.web, deps.incidents, deps.desk, deps.geography))
     if deps.recordings is not None:
         app.include_router(recordings_router(deps.recordings, prefix=deps.ticket_prefix))
+    if deps.room_reports is not None:
+        app.include_router(report_pages_router(deps.web, deps.room_reports, category_label=deps.desk.category_label,
+                                               agency_names={a.code: a.name for a in deps.directory.agencies}))
+    if deps.replay is not None:
+        app.include_router(replay_router(deps.replay))
+    if deps.drills is not None:
+        app.include_router(drills_router(deps.web, deps.drills, prefix=deps.ticket_prefix))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(DomainError)

@@ -2,7 +2,7 @@
 
 A subscriber of the event bus (wired in the composition root). Each message has an increasing id, its kind
 (``agent``, ``queue``, ``call``, ``call_ended``, ``ami``, ``reload``, ``ticket``, ``dispatch``, ``alert``,
-``location``, ``silent``, ``callback``, ``measure``, ``wave``, ``incident``, ``text``, ``recording``) and its
+``location``, ``silent``, ``spy``, ``callback``, ``measure``, ``wave``, ``incident``, ``text``, ``recording``) and its
 JSON text, made once for all clients. Clients get bounded queues: one that falls behind gets a single
 ``reload`` instead of an ever-growing backlog (the page then refetches the state).
 """
@@ -18,6 +18,7 @@ from typing import Any
 
 from ec112.domain.callbacks import CallbackChanged
 from ec112.domain.dispatch import Dispatch
+from ec112.domain.drills import DrillChanged
 from ec112.domain.events import (
     AgentStateChanged,
     AsteriskConnection,
@@ -36,10 +37,12 @@ from ec112.domain.junk_calls import MeasureChanged, WaveFlagged
 from ec112.domain.known_incidents import KnownIncidentChanged
 from ec112.domain.recordings import RecordingChanged
 from ec112.domain.silent_calls import SilentCallMarked
+from ec112.domain.spy import SpyChanged
 from ec112.domain.text_messages import TextMessageAdded
 from ec112.domain.tickets import Ticket
 from ec112.web.location_json import location_json, report_json, unlocated_json
 from ec112.web.silent_api import silent_json
+from ec112.web.spy_api import spy_json
 
 SUBSCRIBER_BUFFER = 256
 
@@ -124,8 +127,10 @@ class LiveFeed:
                 return "recording", {"ticket": number, "ticket_id": rec.ticket_id, "state": rec.state.value}
             case SilentCallMarked(ticket=ticket, silent=silent):
                 return "silent", silent_json(ticket, silent, self._prefix)
-            case DispatchChanged(dispatch=dispatch):
-                return "dispatch", _dispatch(dispatch)
+            case SpyChanged(session=session, change=change):
+                return "spy", {**spy_json(session), "change": change}
+            case DispatchChanged(dispatch=dispatch, ticket=ticket):
+                return "dispatch", {**_dispatch(dispatch), "exercise": ticket.exercise if ticket else None}
             case CallbackChanged(task=task, kind=kind, ticket_number=number):
                 return "callback", {"id": task.id, "kind": kind, "ticket_id": task.ticket_id, "ticket": number,
                                     "status": task.status.value, "escalated": task.escalated_at is not None,
@@ -140,6 +145,8 @@ class LiveFeed:
             case KnownIncidentChanged(incident=i, change=change):  # the banners refetch; the counts ride along
                 return "incident", {"id": i.id, "change": change.value, "active": i.active(event.at),
                                     "calls": i.calls, "heard": i.heard, "render": i.render.value}
+            case DrillChanged(drill_id=drill_id, name=name, change=change, position=position):
+                return "drill", {"id": drill_id, "name": name, "change": change, "position": position}
             case NoAnswerAlert(endpoint=endpoint, action=action, ring_seconds=ring_seconds, at=at):
                 return "alert", {"kind": "no_answer", "endpoint": endpoint, "action": action,
                                  "at": at.isoformat(), "ring_seconds": ring_seconds}
@@ -147,7 +154,7 @@ class LiveFeed:
 
     def _ticket(self, t: Ticket) -> dict[str, Any]:
         return {"id": t.id, "number": t.number(self._prefix), "status": t.status.value,
-                "classification": t.classification, "revision": t.revision}
+                "classification": t.classification, "revision": t.revision, "exercise": t.exercise}
 
 
 def _dispatch(d: Dispatch) -> dict[str, Any]:

@@ -43,6 +43,7 @@ class TicketOut(BaseModel):
     classified_by: str | None
     classified_at: datetime | None
     revision: int  # send it back when changing the ticket: a stale one gets 409
+    exercise: bool = False  # a drill's call (LATIHAN): never a real figure
 
     @classmethod
     def from_ticket(cls, t: Ticket, prefix: str) -> TicketOut:
@@ -81,6 +82,7 @@ class TicketOut(BaseModel):
             classified_by=t.classified_by,
             classified_at=t.classified_at,
             revision=t.revision,
+            exercise=t.exercise,
         )
 
 

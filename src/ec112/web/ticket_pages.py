@@ -50,7 +50,10 @@ def error_page(web: WebAuth, request: Request, tr: Translator, status: int) -> R
     return _page(web, request, "tickets_error.html", tr, status, error_status=status)
 
 
-def ticket_pages_router(web: WebAuth, desk: TicketDesk, *, prefix: str) -> APIRouter:
+def ticket_pages_router(web: WebAuth, desk: TicketDesk, *, prefix: str, replay: bool = False,
+                        map_tiles: tuple[str, str] = ("", "")) -> APIRouter:
+    """``replay``: the ticket page shows the replayable timeline (web/replay_api.py is mounted), on the console's
+    map tiles (``[web] map_tile_url`` and its attribution; none: a blank map with the circle and the markers)."""
     router = APIRouter(include_in_schema=False)
     tz = web.i18n.tz
 
@@ -90,8 +93,9 @@ def ticket_pages_router(web: WebAuth, desk: TicketDesk, *, prefix: str) -> APIRo
             return error_page(web, request, tr, 404)
         timeline = await desk.timeline(ticket)
         previous = await desk.previous_calls(ticket)
+        replay_url = f"/api/tickets/{desk.number(ticket)}/replay" if replay else None
         return _page(web, request, "tickets_detail.html", tr, ticket=ticket, timeline=timeline, previous=previous,
-                     **helpers(tr))
+                     replay_url=replay_url, tile_url=map_tiles[0], attribution=map_tiles[1], **helpers(tr))
 
     return router
 

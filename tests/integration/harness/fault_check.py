@@ -35,7 +35,7 @@ from .daemon import Ec112Daemon
 EMERGENCY_CONTEXT = "ec112-emergency"  # asterisk-conf/extensions.conf
 # asterisk-conf/cdr_custom.conf's columns
 CDR_COLUMNS = ("linkedid", "uniqueid", "start", "answer", "end", "src", "clid", "dst", "dcontext", "channel",
-               "dstchannel", "lastapp", "disposition", "sequence")
+               "dstchannel", "lastapp", "disposition", "sequence", "accountcode")
 END_TOLERANCE_S = 1.5  # a ticket's end against the CDR's (the backfill corrects anything over 1 s late)
 # extensions.conf: the dialplan queues a call without EC112_TICKET (ec112 down, frozen, failing: fail open)
 _FALLBACK = re.compile(r"ec112 intake unavailable \(AGISTATUS=\w*\): queueing (\S+) without ticket")
