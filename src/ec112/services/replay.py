@@ -102,6 +102,8 @@ def assemble(ticket: Ticket, events: Sequence[TicketEvent], reports: Sequence[Lo
                     f"{EVENTS['located'][1]} · {source_en}{radius}",
                     {"lat": loc.lat, "lon": loc.lon, "radius_m": loc.radius_m}))
     for event in events:
+        if recording is not None and event.kind == "recording.started":
+            continue  # the recording's own start (above) already stands for it: once on the axis
         add(event.at, event.kind, _detail(event, categories), **_position(event))
     steps = [_step(start, *item) for item in sorted(raw, key=lambda item: item[0])]
     end = max([start, *(s.at for s in steps)])
