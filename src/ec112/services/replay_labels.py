@@ -39,7 +39,11 @@ EVENTS: dict[str, tuple[str, str]] = {
     "silent.confirmed": ("Diam — penelepon mengonfirmasi", "Silent — caller confirmed"),
     "silent.no_keypress": ("Diam — tidak ada tombol ditekan", "Silent — no keypress"),
     "junk.measure_set": ("Tindakan panggilan iseng ditetapkan pada nomor ini", "Junk-call measure set on this number"),
-    "recording.started": ("Rekaman dimulai", "Recording started"),
+    "recording.started": ("Perekaman dimulai", "Recording started"),
+    "recording.sealed": ("Rekaman disegel (hash di log audit)", "Recording sealed (hash in the audit log)"),
+    "recording.missing": ("Rekaman hilang", "Recording missing"),
+    "recording.unreadable": ("Rekaman tidak terbaca", "Recording unreadable"),
+    "recording.deleted": ("Rekaman dihapus (masa simpan)", "Recording deleted (retention)"),
 }
 
 SOURCES: dict[str, tuple[str, str]] = {
