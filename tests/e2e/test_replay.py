@@ -97,6 +97,7 @@ def _shown(page: Page) -> list[list[float]]:
 
 
 @pytest.mark.ec112_not_started
+@pytest.mark.lab_config({"recording_start": "off"})  # no recording: its steps would come between the others
 def test_slider_moves_the_map_and_the_current_step(
     ec112: Ec112Daemon, citizen_call: Callable[..., CitizenCall], new_context: Callable[..., GuardedContext],
     tmp_path: Path,
