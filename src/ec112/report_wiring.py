@@ -16,5 +16,5 @@ from ec112.services.reports import ReportHeader, ReportService
 
 def report_service(settings: Settings, engine: AsyncEngine) -> ReportService:
     cc, r = settings.callcenter, settings.reports
-    header = ReportHeader(r.regency, r.service_name, r.operator, r.answered_within_seconds)
+    header = ReportHeader(r.regency, r.service_name, r.operator)
     return ReportService(SqlReportQueries(engine), Shifts(tuple(cc.shift_hours), ZoneInfo(cc.timezone)), header)

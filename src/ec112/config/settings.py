@@ -25,7 +25,7 @@ from ec112.config.caller_settings import (
     SilentCallSettings,
     TextSettings,
 )
-from ec112.config.room_settings import DrillSettings, RecordingSettings, ReportSettings, SpySettings
+from ec112.config.room_settings import RecordingSettings, ReportSettings, SpySettings
 from ec112.domain.kpi_ratings import KpiThresholds, higher_pct, lower_pct, lower_seconds
 from ec112.logs import LogFormat
 from ec112.routing.queue_plan import DEFAULT_PLAN, QueuePlan
@@ -237,7 +237,6 @@ class Settings(BaseSettings):
     text: TextSettings = Field(default_factory=TextSettings)
     recording: RecordingSettings = Field(default_factory=RecordingSettings)
     spy: SpySettings = Field(default_factory=SpySettings)
-    drill: DrillSettings = Field(default_factory=DrillSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
 
     @classmethod

@@ -35,7 +35,6 @@ class ReportHeader:
     regency: str
     service_name: str
     operator: str
-    answered_within_seconds: tuple[int, int] = (10, 20)
 
 
 def parse_month(text: str) -> date:
