@@ -122,7 +122,7 @@ def test_member_removed_paused_and_its_calls() -> None:
                      READ) == MemberConnected(AT, "112", "PJSIP/taker01", "PJSIP/taker01", CALL, CALL,
                                               "PJSIP/trunk-00000007", "+62811000111", "Budi")
     assert translate(raw("AgentComplete", TalkTime="60", Reason="caller", **call), READ) == \
-        MemberCompleted(AT, "112", "PJSIP/taker01", CALL)
+        MemberCompleted(AT, "112", "PJSIP/taker01", CALL, "caller")
 
 
 def test_connect_without_an_interface_names_the_taker_by_its_channel() -> None:

@@ -154,6 +154,28 @@ async def test_a_call_the_taker_ended_needs_no_callback_one_the_citizen_dropped_
     assert room.seen[-1].kind == "callback.closed"
 
 
+async def test_app_queue_saying_the_taker_ended_it_wins_over_the_order_of_the_hangups(room: Room) -> None:
+    """She hung up, yet Asterisk's Hangup of the citizen's channel came first (seen on real Asterisk): app_queue's
+    AgentComplete (Reason: agent) says who ended the call, so no dropped-call task; Reason: caller still makes one."""
+    answered = {"Interface": "PJSIP/taker01", "DestChannel": "PJSIP/taker01-0000000a"}
+    await room.call()
+    await room.feed("QueueCallerJoin", 0.5)
+    await room.feed("AgentConnect", 2.0, **answered)
+    await room.feed("AgentComplete", 9.0, Interface="PJSIP/taker01", Reason="agent")
+    await room.feed("Hangup", 9.1)  # the citizen's channel first
+    await room.feed("Hangup", 9.2, Uniqueid="lab-1.8", Channel="PJSIP/taker01-0000000a")
+    assert await room.callbacks.active() == []
+
+    await room.call("lab-2.1")
+    for name, at, fields in (("QueueCallerJoin", 20.0, {}), ("AgentConnect", 21.0, answered),
+                             ("AgentComplete", 25.0, {"Interface": "PJSIP/taker01", "Reason": "caller"}),
+                             ("Hangup", 25.1, {}), ("Hangup", 25.2, {"Uniqueid": "lab-2.2",
+                                                                     "Channel": "PJSIP/taker01-0000000c"})):
+        await room.feed(name, at, **{"Linkedid": "lab-2.1", "Uniqueid": "lab-2.1", **fields})
+    [dropped] = await room.callbacks.active()
+    assert dropped.reason.value == "dropped"
+
+
 def _classified(ticket: Ticket) -> Ticket:
     return replace(ticket, status=TicketStatus.CLOSED, classification="informasi")
 

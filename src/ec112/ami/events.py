@@ -198,7 +198,8 @@ _LIVE: dict[str, Callable[[Raw, datetime], CallEvent | None]] = {
     "AgentRingNoAnswer": _rang_out,
     "AgentDump": lambda raw, at: MemberDropped(at, raw.get("Queue", ""), _interface(raw), _call_of(raw)),
     "AgentConnect": _connected,
-    "AgentComplete": lambda raw, at: MemberCompleted(at, raw.get("Queue", ""), _interface(raw), _call_of(raw)),
+    "AgentComplete": lambda raw, at: MemberCompleted(at, raw.get("Queue", ""), _interface(raw), _call_of(raw),
+                                                     raw.get("Reason", "")),
     "DTMFEnd": _digit,  # a caller's key (silent calls); DTMFBegin is not used
     "UserEvent": _user_event,
     "OriginateResponse": _originate_response,

@@ -208,6 +208,8 @@ class MemberCompleted:
     queue: str
     interface: str
     linkedid: str
+    # who ended it, as app_queue saw the first hang-up request: "agent" (the call taker), "caller", "transfer"
+    reason: str = ""
 
 
 QueueEvent = (CallerJoinedQueue | CallerLeftQueue | MemberAdded | MemberStatusChanged | MemberRemoved | MemberPaused

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ec112.domain.audit import AuditDraft
-from ec112.domain.call_events import CallEvent, ChannelHungUp
+from ec112.domain.call_events import CallEvent, ChannelHungUp, MemberCompleted
 from ec112.domain.call_reports import CallbackDialEnded, CallbackNotConnected
 from ec112.domain.callbacks import (
     CallbackChanged,
@@ -93,6 +93,10 @@ class CallbackService:
     async def apply(self, event: CallEvent) -> None:
         if isinstance(event, ChannelHungUp):
             await self._on_hangup(event)
+        elif isinstance(event, MemberCompleted) and event.reason == "agent" and event.linkedid:
+            # app_queue's own word on who ended the call (its first hang-up request): stronger than the order of
+            # the two Hangup events, which can arrive caller first when the taker hung up
+            self._remember(self._taker_hung_up, event.linkedid + "|" + endpoint_of(event.interface))
         elif isinstance(event, CallbackDialEnded):
             await self._step_of(event.task_id, lambda t: dial_ended(t, dial_status=event.dial_status,
                                                                     cause=event.cause, at=event.at))
