@@ -483,9 +483,12 @@ async def test_reconnect_attempts_back_off_up_to_the_cap(ami_server: FakeAmiServ
         await ami_server.wait_for(lambda: len(ami_server.accept_times) >= 7, timeout=5)
     times = ami_server.accept_times
     gaps = [b - a for a, b in itertools.pairwise(times)][:6]
+    # Each wait is at least half its backoff step (jitter), never less: that cannot be an artefact of a loaded
+    # machine. The upper side gets room for a busy CI host (one gap of 0.32 s was seen for a 0.02 s step while
+    # two cores ran other tests); the exact schedule and its cap are pinned by test_backoff_grows_and_is_capped.
     for attempt, gap in enumerate(gaps):
         step = min(0.16, 0.02 * 2**attempt)
-        assert step / 2 - 0.005 <= gap <= step + 0.06, (attempt, gaps)
+        assert step / 2 - 0.005 <= gap <= step + 0.5, (attempt, gaps)
     assert client.events.empty()  # never logged in: no CONNECTED/DISCONNECTED flapping for consumers
     assert "banner" in (client.status.last_error or "")
 
