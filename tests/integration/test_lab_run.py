@@ -48,7 +48,8 @@ def test_lab_run_answers_a_demo_112_call(asterisk_flavor: AsteriskFlavor, tmp_pa
         assert info["web"]["url"] == "http://127.0.0.1:8112"
         assert info["trunk"]["source_address"] == "127.0.0.1"
         accounts = {e["username"]: e["password"] for e in info["endpoints"]}
-        assert {f"taker{n:02d}" for n in range(1, 18)} | {"spv01"} == set(accounts)
+        # 17 call takers, the supervisor's phone, and the drill callers' endpoint (`ec112 drill run --password`)
+        assert {f"taker{n:02d}" for n in range(1, 18)} | {"spv01", "drill"} == set(accounts)
 
         phone = TakerPhone("taker01", accounts["taker01"], 5060, tmp_path / "sipp", talk_ms=1000, max_calls=1)
         try:
