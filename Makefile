@@ -36,15 +36,15 @@ fuzz:               ## bounded hypothesis + schemathesis fuzzing (EC112_FUZZ_EXA
 	$(PYTEST) tests/fuzz
 
 integration-16:
-	EC112_TEST_ASTERISK=16 $(PYTEST) tests/integration
+	EC112_TEST_ASTERISK=16 $(PYTEST) --durations=15 tests/integration
 
 # The fault suite (test_faults.py: ~2 min of floods) runs once, on 16: what it tests is ec112's side (watchdog,
 # backfill, pool, pong deadline); every other integration test runs on both versions. Keeps make test < 20 min.
 integration-22:
-	EC112_TEST_ASTERISK=22 $(PYTEST) tests/integration --ignore=tests/integration/test_faults.py
+	EC112_TEST_ASTERISK=22 $(PYTEST) --durations=15 tests/integration --ignore=tests/integration/test_faults.py
 
 e2e:                ## browser tests: real headless Chromium (screenshots in artifacts/e2e/)
-	$(PYTEST) tests/e2e
+	$(PYTEST) --durations=10 tests/e2e
 
 bench:              ## the full load benchmark, bare Asterisk vs Asterisk + ec112 (~7 min): bench/results/latest.{json,md}
 	EC112_BENCH_ASTERISK=$(ASTERISK) $(PYTEST) -m slow bench -s
