@@ -271,13 +271,14 @@ def test_a_fire_call_is_dispatched_handled_in_the_field_and_closed(
         detail.goto(f"{base}/tickets/{number}")
         kinds = detail.locator("#ticket-timeline li[data-kind]").evaluate_all("els => els.map(e => e.dataset.kind)")
         assert [k for k in kinds if k in dict(chain)] == [k for k, _ in chain]
-        done = detail.locator('li[data-kind="dispatch.resolved"]')
+        done = detail.locator('#ticket-timeline li[data-kind="dispatch.resolved"]')
         expect(done).to_contain_text("Diselesaikan petugas lapangan")
         expect(done).to_contain_text("oleh resp.budi")
         expect(done).to_contain_text("-6.21470, 106.84520")
         expect(done).to_contain_text("Api padam pukul 10.40")
         detail.wait_for_function("() => document.querySelector('.timeline-photo img').naturalWidth === 24")
-        expect(detail.locator('li[data-kind="dispatch.acknowledged"]')).to_contain_text("oleh off.damkar")
+        acknowledged = detail.locator('#ticket-timeline li[data-kind="dispatch.acknowledged"]')
+        expect(acknowledged).to_contain_text("oleh off.damkar")
         screenshot(detail, "dispatch-ticket-timeline")
 
         # The chain KPIs: Damkar's four intervals, and this ticket dispatched within 60 s of the answer.
