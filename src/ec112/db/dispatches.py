@@ -44,7 +44,7 @@ class SqlDispatchStore:
                     row = DispatchRow(**_values(step.dispatch), revision=0)
                     session.add(row)
                     await session.flush()
-                    created.append(_to_domain(row))
+                    created.append(dispatch_from_row(row))
                     session.add(_event(ticket_id, step, dispatch_id=row.id))
                 await self._follow(session, ticket_id, expected_revision=ticket_revision)
                 if audit is not None and steps:
@@ -71,7 +71,7 @@ class SqlDispatchStore:
                     await self._audit.append_in(session, audit, step.at)
                 row = await session.get(DispatchRow, d.id, populate_existing=True)
                 assert row is not None
-                return _to_domain(row)
+                return dispatch_from_row(row)
 
         return await (self._audit.retrying(transaction) if audit is not None else transaction())
 
@@ -82,7 +82,7 @@ class SqlDispatchStore:
             row = await session.get(DispatchRow, dispatch_id)
             if row is None:
                 raise NotFound(f"no dispatch {dispatch_id}")
-            return _to_domain(row)
+            return dispatch_from_row(row)
 
     async def for_ticket(self, ticket_id: int) -> list[Dispatch]:
         return await self._list(DispatchRow.ticket_id == ticket_id)
@@ -111,7 +111,7 @@ class SqlDispatchStore:
     async def _list(self, *where: Any) -> list[Dispatch]:
         async with self._sessions() as session:
             rows = (await session.execute(select(DispatchRow).where(*where).order_by(DispatchRow.id))).scalars()
-            return [_to_domain(r) for r in rows]
+            return [dispatch_from_row(r) for r in rows]
 
     @staticmethod
     async def _follow(session: AsyncSession, ticket_id: int, *, expected_revision: int | None) -> None:
@@ -122,7 +122,7 @@ class SqlDispatchStore:
         if expected_revision is not None and ticket.revision != expected_revision:
             raise Conflict("the ticket was changed meanwhile by someone else: reload it / tiket sudah diubah")
         rows = (await session.execute(select(DispatchRow).where(DispatchRow.ticket_id == ticket_id))).scalars()
-        status = ticket_status(TicketStatus.CLASSIFIED, [_to_domain(r) for r in rows])
+        status = ticket_status(TicketStatus.CLASSIFIED, [dispatch_from_row(r) for r in rows])
         ticket.status = status.value
         ticket.revision = (ticket.revision or 0) + 1
 
@@ -154,7 +154,7 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _to_domain(row: DispatchRow) -> Dispatch:
+def dispatch_from_row(row: DispatchRow) -> Dispatch:
     return Dispatch(
         id=row.id, ticket_id=row.ticket_id, agency=row.agency, status=DispatchStatus(row.status),
         dispatched_at=_utc(row.dispatched_at) or datetime.now(UTC), dispatched_by=row.dispatched_by,

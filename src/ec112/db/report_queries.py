@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ec112.db.dispatches import _to_domain as dispatch_from_row
+from ec112.db.dispatches import dispatch_from_row
 from ec112.db.models import DispatchRow, TicketRow
 from ec112.db.ticket_rows import ticket_from_row
 from ec112.domain.dispatch import Dispatch
