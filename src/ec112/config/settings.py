@@ -25,6 +25,7 @@ from ec112.config.caller_settings import (
     SilentCallSettings,
     TextSettings,
 )
+from ec112.config.ops_settings import AuditSettings, BackupSettings, OperationsSettings
 from ec112.config.room_settings import RecordingSettings, ReportSettings, SpySettings
 from ec112.domain.kpi_ratings import KpiThresholds, higher_pct, lower_pct, lower_seconds
 from ec112.logs import LogFormat
@@ -238,6 +239,9 @@ class Settings(BaseSettings):
     recording: RecordingSettings = Field(default_factory=RecordingSettings)
     spy: SpySettings = Field(default_factory=SpySettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
+    operations: OperationsSettings = Field(default_factory=OperationsSettings)
 
     @classmethod
     def settings_customise_sources(
