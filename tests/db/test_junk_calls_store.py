@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -163,3 +164,16 @@ async def test_the_profile_counts_pranks_and_emergencies_of_the_number_and_its_h
     await junk.set_measure(subject_kind="number", subject=NUMBER, kind="warning", reason="iseng",
                            until=now + timedelta(hours=1), by="spv")
     assert [m.kind.value for m in (await watch.profile(NUMBER)).measures] == ["warning"]  # not after the cache
+
+
+async def test_today_starts_at_the_local_midnight_in_wita_not_at_utc_midnight(engine: AsyncEngine) -> None:
+    """Between 00:00 and 08:00 WITA the local day began on the UTC day before: a call classified at 00:20 WITA is
+    today's, one at 23:50 WITA the day before is not (the bound goes in with its +08:00 offset)."""
+    wita = ZoneInfo("Asia/Makassar")
+    clock = Clock()
+    clock.now = datetime(2026, 12, 3, 0, 30, tzinfo=wita).astimezone(UTC)  # 2 Dec 16:30 UTC
+    await _ticket(engine, NUMBER, datetime(2026, 12, 3, 0, 20, tzinfo=wita), "ghost")
+    await _ticket(engine, OTHER, datetime(2026, 12, 2, 23, 50, tzinfo=wita), "prank")
+    junk, _, _ = _service(engine, clock)
+    share = await JunkWatch(junk, tz=wita, wave_window_seconds=300, wave_min_numbers=3, clock=clock).share_today()
+    assert (share.classified, share.junk) == (1, 1)

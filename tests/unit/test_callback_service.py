@@ -4,6 +4,7 @@ dialplan's report, escalation on time, the silent-call subscription point."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -58,14 +59,17 @@ class Room:
     dialer: FakeDialer
     clock: Clock
     seen: list[CallbackChanged]
+    gate: Gate
 
-    async def feed(self, name: str, at: float, **fields: str) -> None:
+    async def feed(self, name: str, at: float, *, settle: bool = True, **fields: str) -> None:
         """One AMI event of call lab-1.7 (unless fields say otherwise), to the tracker, then to the callbacks."""
         base = {"Event": name, "Timestamp": f"{T0 + at:.6f}", "Linkedid": "lab-1.7", "Uniqueid": "lab-1.7",
                 "Channel": "PJSIP/trunk-00000007", "CallerIDNum": CITIZEN, "CallerIDName": "Budi", "Queue": "112"}
         event = _typed({**base, **fields})
         await self.tracker.apply(event)
         await self.callbacks.apply(event)
+        if settle:  # a call's end is decided after a grace (the gate here), off the ordered stream
+            await self.callbacks.drain()
 
     async def call(self, linkedid: str = "lab-1.7") -> Ticket:
         ticket, _ = await self.intake.open_ticket(linkedid=linkedid, uniqueid=linkedid, channel="PJSIP/trunk-7",
@@ -80,6 +84,17 @@ def _typed(raw: Mapping[str, str]) -> CallEvent:
     return event
 
 
+class Gate:
+    """The callbacks service's pause after a caller's Hangup: open (no wait) unless a test holds it."""
+
+    def __init__(self) -> None:
+        self.opened = asyncio.Event()
+        self.opened.set()
+
+    async def __call__(self, seconds: float) -> None:
+        await self.opened.wait()
+
+
 @pytest.fixture
 async def room(tmp_path: Path) -> AsyncIterator[Room]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cb.sqlite3'}")
@@ -90,8 +105,10 @@ async def room(tmp_path: Path) -> AsyncIterator[Room]:
     intake = IntakeService(repo, default_region="ID", ticket_prefix="112", clock=clock, bus=bus)
     tracker = CallTracker(repo, intake, queue="112", emergency_context="ec112-emergency")
     dialer = FakeDialer()
+    gate = Gate()
     callbacks = CallbackService(SqlCallbackStore(engine), repo, dialer, bus, ticket_prefix="112",
-                                deadline_seconds=120, clock=clock)
+                                deadline_seconds=120, clock=clock,
+                                pause=gate)
     seen: list[CallbackChanged] = []
 
     def keep(event: DomainEvent) -> None:
@@ -102,7 +119,7 @@ async def room(tmp_path: Path) -> AsyncIterator[Room]:
     bus.subscribe(TicketOpened, callbacks.on_ticket_opened)
     bus.subscribe(TicketChanged, callbacks.on_ticket_changed)
     bus.subscribe(DomainEvent, keep)
-    yield Room(repo, intake, tracker, callbacks, dialer, clock, seen)
+    yield Room(repo, intake, tracker, callbacks, dialer, clock, seen, gate)
     await engine.dispose()
 
 
@@ -164,6 +181,19 @@ async def test_app_queue_saying_the_taker_ended_it_wins_over_the_order_of_the_ha
     await room.feed("AgentComplete", 9.0, Interface="PJSIP/taker01", Reason="agent")
     await room.feed("Hangup", 9.1)  # the citizen's channel first
     await room.feed("Hangup", 9.2, Uniqueid="lab-1.8", Channel="PJSIP/taker01-0000000a")
+    assert await room.callbacks.active() == []
+
+    # AgentComplete AFTER the citizen's Hangup (seen on Asterisk 22 under load): within the grace, still no task
+    await room.call("lab-3.1")
+    more = {"Linkedid": "lab-3.1", "Uniqueid": "lab-3.1"}
+    await room.feed("QueueCallerJoin", 10.5, **more)
+    await room.feed("AgentConnect", 11.0, **answered, **more)
+    room.gate.opened.clear()
+    await room.feed("Hangup", 15.0, settle=False, **more)
+    await asyncio.sleep(0.1)  # whatever the service does without waiting is done by now
+    await room.feed("AgentComplete", 15.1, settle=False, Interface="PJSIP/taker01", Reason="agent", **more)
+    room.gate.opened.set()
+    await room.callbacks.drain()
     assert await room.callbacks.active() == []
 
     await room.call("lab-2.1")

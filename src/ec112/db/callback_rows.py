@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ec112.db.models import Base
+from ec112.db.utc_datetime import UtcDateTime
 
-_TZ = DateTime(timezone=True)
+_TZ = UtcDateTime()
 
 
 class CallbackTaskRow(Base):

@@ -9,11 +9,12 @@ import json
 from collections.abc import Collection
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, func, select, update
+from sqlalchemy import Index, Integer, String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ec112.db.models import AmlMessageRow, Base, TicketEventRow, TicketRow
+from ec112.db.utc_datetime import UtcDateTime
 from ec112.domain.junk_calls import CallerMeasure, MeasureDraft, MeasureKind, PastCall, SubjectKind
 from ec112.domain.tickets import ticket_number
 
@@ -31,9 +32,9 @@ class CallerMeasureRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(300))
     set_by: Mapped[str] = mapped_column(String(40))
-    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    until: Mapped[datetime] = mapped_column(UtcDateTime())
+    lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     lifted_by: Mapped[str | None] = mapped_column(String(40))
     lift_reason: Mapped[str | None] = mapped_column(String(300))
 

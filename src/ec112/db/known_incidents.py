@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy import Float, ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ec112.db.audit_chain import AuditChain
 from ec112.db.models import Base
+from ec112.db.utc_datetime import UtcDateTime
 from ec112.domain.audit import AuditDraft
 from ec112.domain.errors import Conflict, NotFound
 from ec112.domain.known_incidents import AreaKind, IncidentArea, KnownIncident
@@ -36,11 +37,11 @@ class KnownIncidentRow(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     radius_m: Mapped[float | None] = mapped_column(Float)
-    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    posted_at: Mapped[datetime] = mapped_column(UtcDateTime())
     posted_by: Mapped[str] = mapped_column(String(40))
-    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     ended_by: Mapped[str | None] = mapped_column(String(40))
     calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     heard: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.expression import false
+
+from ec112.db.utc_datetime import UtcDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -36,21 +38,21 @@ class TicketRow(Base):
     loc_radius_m: Mapped[float | None] = mapped_column(Float)
     loc_source: Mapped[str | None] = mapped_column(String(16))
     loc_method: Mapped[str | None] = mapped_column(String(32))
-    loc_observed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    loc_observed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     intake: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))
-    arrived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    arrived_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     answered_by: Mapped[str | None] = mapped_column(String(64))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     outcome: Mapped[str | None] = mapped_column(String(24))
     classification: Mapped[str | None] = mapped_column(String(16))
     category: Mapped[str | None] = mapped_column(String(40))
     address: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     classified_by: Mapped[str | None] = mapped_column(String(40))
-    classified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    classified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     exercise: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
 
@@ -69,7 +71,7 @@ class TicketEventRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(40))
     data: Mapped[str] = mapped_column(Text)  # JSON
@@ -87,8 +89,8 @@ class UserRow(Base):
     language: Mapped[str] = mapped_column(String(5))
     password_hash: Mapped[str] = mapped_column(String(255))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class WebSessionRow(Base):
@@ -101,10 +103,10 @@ class WebSessionRow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
     client_ip: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ApiTokenRow(Base):
@@ -114,9 +116,9 @@ class ApiTokenRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class AuditRow(Base):
@@ -125,7 +127,7 @@ class AuditRow(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(128))
@@ -143,17 +145,17 @@ class DispatchRow(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     agency: Mapped[str] = mapped_column(String(32), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
-    dispatched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    dispatched_at: Mapped[datetime] = mapped_column(UtcDateTime())
     dispatched_by: Mapped[str] = mapped_column(String(40))
-    ack_deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ack_deadline: Mapped[datetime] = mapped_column(UtcDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     acknowledged_by: Mapped[str | None] = mapped_column(String(40))
     responder: Mapped[str | None] = mapped_column(String(40), index=True)
-    responding_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    processing_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    responding_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    processing_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     resolution_note: Mapped[str | None] = mapped_column(Text)
-    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     escalation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
@@ -172,9 +174,9 @@ class WebhookDeliveryRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class RecordOffsetRow(Base):
@@ -185,7 +187,7 @@ class RecordOffsetRow(Base):
     name: Mapped[str] = mapped_column(String(16), primary_key=True)  # "cdr" | "queue_log"
     identity: Mapped[str] = mapped_column(String(96))  # device:inode:first-line hash of the file read
     byte_offset: Mapped[int] = mapped_column(BigInteger)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class RecordedCallRow(Base):
@@ -200,13 +202,13 @@ class RecordedCallRow(Base):
     channel: Mapped[str | None] = mapped_column(String(128))
     caller_number: Mapped[str | None] = mapped_column(String(64))
     caller_name: Mapped[str | None] = mapped_column(String(128))
-    arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    arrived_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     answered_by: Mapped[str | None] = mapped_column(String(64))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     exercise: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 0014: accountcode
 
     __table_args__ = (
@@ -231,8 +233,8 @@ class TicketLocationRow(Base):
     confidence: Mapped[int | None] = mapped_column(Integer)
     shape: Mapped[str | None] = mapped_column(String(16))
     label: Mapped[str | None] = mapped_column(String(200))
-    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    observed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(64))
 
 
@@ -248,8 +250,8 @@ class TicketUnlocatedRow(Base):
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12))
     reason: Mapped[str | None] = mapped_column(String(40))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class AmlMessageRow(Base):
@@ -258,7 +260,7 @@ class AmlMessageRow(Base):
     __tablename__ = "aml_messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     channel: Mapped[str] = mapped_column(String(8))  # https | sms
     caller_number_e164: Mapped[str | None] = mapped_column(String(20))
     caller_number_raw: Mapped[str | None] = mapped_column(String(64))
@@ -267,9 +269,9 @@ class AmlMessageRow(Base):
     radius_m: Mapped[float | None] = mapped_column(Float)
     method: Mapped[str | None] = mapped_column(String(32))
     confidence: Mapped[int | None] = mapped_column(Integer)
-    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    observed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
-    matched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    matched_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     notes: Mapped[str | None] = mapped_column(String(400))  # the parser's dropped fields (names, never values)
     device_imei: Mapped[str | None] = mapped_column(String(16))  # the handset (junk-call triage per IMEI), 0009
 

@@ -10,11 +10,12 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ec112.db.models import Base, TicketEventRow
+from ec112.db.utc_datetime import UtcDateTime
 from ec112.domain.silent_calls import SilentCall, SilentState
 from ec112.domain.ticket_work import TicketEvent
 
@@ -26,10 +27,10 @@ class SilentCallRow(Base):
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
-    prompted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    prompted_at: Mapped[datetime] = mapped_column(UtcDateTime())
     prompted_by: Mapped[str] = mapped_column(String(40))
-    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[datetime] = mapped_column(UtcDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     digits: Mapped[str] = mapped_column(String(16), default="", server_default="")
     attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 

@@ -11,12 +11,13 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func, select, update
+from sqlalchemy import ForeignKey, Integer, String, Text, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ec112.db.models import Base, TicketEventRow, TicketRow
+from ec112.db.utc_datetime import UtcDateTime
 from ec112.domain.text_messages import TEXT_IN, TEXT_OUT, TextDirection, TextMessage, TextStatus
 from ec112.domain.tickets import IntakeChannel
 
@@ -28,7 +29,7 @@ class TextMessageRow(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     direction: Mapped[str] = mapped_column(String(4))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     author: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
