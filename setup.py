@@ -32,15 +32,18 @@ class BuildWithShippedDirs(build_py):
     """``build_py`` plus a copy of each top-level runtime directory into ``<build>/ec112/_shipped/``."""
 
     def run(self) -> None:
+        editable = getattr(self, "editable_mode", False)
+        if not editable:
+            # pip builds in the tree: without this, a file deleted from src/ec112 would stay in build/lib and ship
+            shutil.rmtree(Path(self.build_lib) / "ec112", ignore_errors=True)
         super().run()
-        if getattr(self, "editable_mode", False):
+        if editable:
             return  # an editable install reads them from the checkout itself
         target = Path(self.build_lib) / "ec112" / "_shipped"
         for name in TOP_LEVEL_DIRS:
             source = ROOT / name
             if not source.is_dir():
                 raise FileNotFoundError(f"{source}: a runtime directory the wheel must carry is missing")
-            shutil.rmtree(target / name, ignore_errors=True)  # a file deleted from the repo leaves the wheel too
             shutil.copytree(source, target / name, ignore=SKIP)
 
 
