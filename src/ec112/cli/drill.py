@@ -26,6 +26,7 @@ from rich.table import Table
 from ec112.cli.api_client import api_url, call
 from ec112.config.exit_codes import EX_CONFIG
 from ec112.domain.drills import DrillCall, ScenarioError, parse_scenario
+from ec112.resources import ShippedDirMissingError, shipped_dir
 
 app = typer.Typer(help="Latihan / drills: scenario calls flagged as exercise end to end.", no_args_is_help=True)
 out = Console()
@@ -34,8 +35,21 @@ ApiOption = Annotated[str | None, typer.Option("--api", help="ec112 API URL (env
 EXIT_CALLERS = 70  # the callers' process failed (pjsua2 missing, Asterisk unreachable …)
 
 
+def _scenario_path(file: Path) -> Path:
+    """``file`` itself, or for a bare name that is not a file here the shipped scenario of that name (drills/ of
+    the checkout or the installed package): a wheel install has no drills/ directory of its own."""
+    if file.exists() or file.parent != Path():
+        return file
+    try:
+        shipped = shipped_dir("drills") / f"{file.name.removesuffix('.toml')}.toml"
+    except ShippedDirMissingError:
+        return file
+    return shipped if shipped.is_file() else file
+
+
 @app.command("run")
-def run(file: Annotated[Path, typer.Argument(help="Scenario (TOML), e.g. drills/penajam-house-fire.toml")],
+def run(file: Annotated[Path, typer.Argument(help="Scenario (TOML), e.g. drills/penajam-house-fire.toml, or the "
+                                                 "name of a shipped one (penajam-house-fire)")],
         api: ApiOption = None,
         sip_host: Annotated[str, typer.Option("--sip-host", envvar="EC112_DRILL_SIP_HOST")] = "127.0.0.1",
         sip_port: Annotated[int, typer.Option("--sip-port", envvar="EC112_DRILL_SIP_PORT")] = 5060,
@@ -43,6 +57,7 @@ def run(file: Annotated[Path, typer.Argument(help="Scenario (TOML), e.g. drills/
         password: Annotated[str, typer.Option("--password", envvar="EC112_DRILL_PASSWORD",
                                               help="the drill endpoint's SIP password")] = "") -> None:
     """Run a drill: place the scenario's calls (LATIHAN) and register them with ec112."""
+    file = _scenario_path(file)
     try:
         text = file.read_text(encoding="utf-8")
         scenario = parse_scenario(text)

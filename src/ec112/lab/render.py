@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from ec112.lab.asterisk import AsteriskFlavor
+from ec112.resources import shipped_dir
 from ec112.routing.queue_plan import DEFAULT_PLAN, QueuePlan
 
 TAKER_NAMES: tuple[str, ...] = tuple(f"taker{n:02d}" for n in range(1, 18))
@@ -36,19 +37,13 @@ _MAX_UNIX_SOCKET_PATH = 107  # sun_path is 108 bytes with the NUL: astrundir/ast
 
 
 def default_templates_dir() -> Path:
-    """The repo's asterisk-conf/ (or a copy shipped inside the package, if one exists)."""
-    packaged = Path(__file__).parent / "asterisk-conf"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "asterisk-conf"
+    """The project's asterisk-conf/: at the top of a checkout, or the installed wheel's copy."""
+    return shipped_dir("asterisk-conf")
 
 
 def default_sounds_dir() -> Path:
-    """The repo's sounds/ (ec112's prompts, issue 13), or a copy shipped inside the package if one exists."""
-    packaged = Path(__file__).parent / "sounds"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "sounds"
+    """The project's sounds/ (ec112's prompts, issue 13): at the top of a checkout, or the installed wheel's copy."""
+    return shipped_dir("sounds")
 
 
 def free_port(kind: Literal["tcp", "udp"] = "tcp", host: str = "127.0.0.1") -> int:

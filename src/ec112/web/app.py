@@ -57,7 +57,7 @@ from ec112.web.dispatch_api import dispatch_router
 from ec112.web.drills_api import drills_router
 from ec112.web.field_pages import field_router
 from ec112.web.geo_api import geo_router
-from ec112.web.i18n import WEB_DIR
+from ec112.web.i18n import STATIC_DIR
 from ec112.web.incidents_api import incidents_router
 from ec112.web.incidents_pages import incidents_pages_router
 from ec112.web.junk_api import junk_router
@@ -178,7 +178,7 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(replay_router(deps.replay))
     if deps.drills is not None:
         app.include_router(drills_router(deps.web, deps.drills, prefix=deps.ticket_prefix))
-    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:

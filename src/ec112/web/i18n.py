@@ -22,10 +22,12 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 
 from ec112.domain.accounts import Language
+from ec112.resources import shipped_dir
 
-WEB_DIR = Path(__file__).parent
-LOCALE_DIR = WEB_DIR / "locale"
-TEMPLATES_DIR = WEB_DIR / "templates"
+WEB_DIR = Path(__file__).parent  # the sources the catalog is extracted from (tests)
+LOCALE_DIR = shipped_dir("web/locale")
+TEMPLATES_DIR = shipped_dir("web/templates")
+STATIC_DIR = shipped_dir("web/static")
 DEFAULT_LANGUAGE = Language.ID
 
 
