@@ -175,6 +175,8 @@ class WebhookDeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # issue 15 part E: agency | alternate | sms (which of the agency's channels; migration 0017)
+    channel: Mapped[str] = mapped_column(String(12), default="agency", server_default="agency")
 
 
 class RecordOffsetRow(Base):
