@@ -58,6 +58,29 @@ def test_check_the_built_in_file_shows_the_mapping() -> None:
     assert "Damkar, BPBD" in out
     assert "DLH, BPBD, Damkar" in out  # pohon_tumbang's own order
     assert "Lainnya (lainnya)" in out
+    # The shipped alternate contacts are DEMO, without a channel: still usable, with one warning per agency.
+    assert "PERINGATAN / WARNING: agency 'bpbd': the alternate contact 'Kepala Bidang Kedaruratan dan Logistik BPBD " \
+           "(DEMO)' has no webhook_url or sms_gateway_url" in " ".join(err.split())
+    assert err.count("PERINGATAN / WARNING") == 12
+
+
+def test_the_agencies_table_names_each_alternate_contact_and_how_it_is_reached() -> None:
+    listing = [{"code": "bpbd", "name": "BPBD", "short_name": "BPBD", "categories": [], "posts": [], "responders": [],
+                "phone": None, "ack_timeout_seconds": 60, "ack_timeout_default": True, "webhook_configured": True,
+                "alternate_contact": {"name": "Kalaksa BPBD", "phone": "0812 1111 2222", "webhook_configured": True,
+                                      "sms_configured": True}},
+               {"code": "dinsos", "name": "Dinsos", "short_name": "Dinsos", "categories": [], "posts": [],
+                "responders": [], "phone": None, "ack_timeout_seconds": 60, "ack_timeout_default": True,
+                "webhook_configured": False, "alternate_contact": {"name": "Kabid Linjamsos", "phone": None,
+                                                                   "webhook_configured": False,
+                                                                   "sms_configured": False}}]
+    agencies.out.begin_capture()
+    agencies.out.print(agencies.agencies_table(listing))
+    text = agencies.out.end_capture()
+    assert "cadangan / alternate: Kalaksa BPBD 0812 1111 2222" in text
+    assert "(webhook + SMS)" in text
+    assert "cadangan / alternate: Kabid Linjamsos" in text
+    assert "tanpa saluran: hanya ditampilkan / no channel: only shown" in " ".join(text.split())
 
 
 def test_check_a_bad_file_lists_every_mistake(tmp_path: Path) -> None:

@@ -67,7 +67,9 @@ async def test_every_staff_role_reads_the_agencies_without_webhook_urls(stack: W
             {"code": "hewan_liar", "label_id": "Hewan liar/berbisa", "label_en": "Wild or venomous animal"},
         ],
         "posts": [{"name": "Markas Komando Damkar", "lat": -1.25625, "lon": 116.76838}],  # demo point
-        "phone": None, "alternate_contact": None,
+        "phone": None, "alternate_contact": {  # the shipped DEMO contact: no channel, so only shown
+            "name": "Kepala Bidang Operasi Damkar (DEMO)", "phone": "0000 0000 0001", "webhook_configured": False,
+            "sms_configured": False},
         "ack_timeout_seconds": 45, "ack_timeout_default": False, "webhook_configured": True,
         "responders": [{"username": "responder", "name": "Budi Santoso", "phone": "0812 3333 4444"}],
     }

@@ -355,6 +355,13 @@ async def test_console_dispatch_section_and_wallboard_alarm(stack: WebStack) -> 
     assert f"BPBD belum menerima tiket {number} terlambat 0:0" in alarm
     assert "Belum diterima tepat waktu: supervisor diberi tahu" in _text(
         (await taker.get(f"/console/ticket/{number}/dispatch")).text)
+    # One more second: level 2. The shipped DEMO contact has no channel, so the room is told whom to call.
+    await asyncio.sleep(1.0)
+    assert await stack.dispatcher.escalate_overdue() == 1
+    contact = "Kepala Bidang Kedaruratan dan Logistik BPBD (DEMO)"
+    assert f"hubungi kontak cadangan {contact} 0000 0000 0002" in _text((await spv.get("/wallboard/panel/alarms")).text)
+    assert f"Belum diterima tepat waktu: hubungi kontak cadangan {contact} (0000 0000 0002)" in _text(
+        (await taker.get(f"/console/ticket/{number}/dispatch")).text)
     kpi = await spv.get("/wallboard/panel/dispatch")
     assert kpi.text.count('data-kpi="call_processing" data-rating="green"') == 2  # dispatched ~27 s after the answer
     assert "100 % 1/1 Sesuai target" in _text(kpi.text)

@@ -26,8 +26,8 @@ from web_stack import WebStack, logged_in, start_stack
 
 from ec112.db.engine import create_engine, migrate
 from ec112.db.webhooks import SqlWebhookLog
-from ec112.domain.agencies import Agency
-from ec112.services.notifications import DeliveryQuery, DeliveryStatus, WebhookDelivery
+from ec112.domain.agencies import Agency, AlternateContact
+from ec112.services.notifications import Channel, DeliveryQuery, DeliveryStatus, WebhookDelivery
 from ec112.webhooks import RetryPolicy, WebhookNotifier, verify_signature
 
 SECRETS = {"damkar": "rahasia-damkar-0123456789", "pmi": "rahasia-pmi-0123456789abc"}
@@ -367,3 +367,25 @@ async def test_the_daemon_resumes_a_pending_delivery_at_start_and_stops_cleanly(
     assert f"webhook delivery {delivery.id} (damkar, dispatch.created): delivered" in output
     assert SECRETS["damkar"] not in output
     assert "Kebon Sirih" not in output
+
+
+async def test_the_alternate_contacts_channels_are_signed_with_their_secret_and_logged_as_theirs(
+        engine: AsyncEngine) -> None:
+    """Part E (issue 15): the same event to the alternate's webhook and its SMS gateway, each signed with the
+    ``<code>-alternate`` secret, in the delivery log under its channel; the agency's own webhook gets nothing."""
+    secrets = {"pmi": SECRETS["pmi"], "pmi-alternate": "rahasia-cadangan-pmi-0001"}
+    with WebhookReceiver({"pmi": secrets["pmi"], "alt": secrets["pmi-alternate"],
+                          "sms": secrets["pmi-alternate"]}) as receiver:
+        contact = AlternateContact("Kabid PMI", "0812 7777 8888", receiver.url_for("alt"), receiver.url_for("sms"))
+        pmi = Agency("pmi", "PMI", "PMI", webhook_url=receiver.url_for("pmi"), alternate_contact=contact)
+        log = SqlWebhookLog(engine)
+        async with running(WebhookNotifier(log, secrets, timeout=2, policy=FAST)) as notifier:
+            await notifier.notify(pmi, "dispatch.escalated.alternate", {"alternate": {"name": "Kabid PMI"}},
+                                  Channel.ALTERNATE)
+            await notifier.notify(pmi, "dispatch.escalated.alternate", {"to": "0812 7777 8888"}, Channel.SMS)
+            await receiver.wait_for(2)
+            rows = await _settled(log, 2)
+    assert sorted(r.agency for r in receiver.requests()) == ["alt", "sms"]  # the paths: never pmi's own
+    assert all(r.signature_ok and r.json["agency"] == "pmi" for r in receiver.requests())
+    assert [(d.channel, d.status) for d in rows] == [(Channel.ALTERNATE, DeliveryStatus.DELIVERED),
+                                                    (Channel.SMS, DeliveryStatus.DELIVERED)]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.tickets import SqlTicketRepository
 from ec112.domain.accounts import Role, User
-from ec112.domain.agencies import Agency, Responder
+from ec112.domain.agencies import Agency, AlternateContact, Responder
 from ec112.domain.categories import CategoryCatalogue
 from ec112.domain.dispatch import DispatchStatus, Escalation
 from ec112.domain.errors import Forbidden, InvalidRequest
@@ -22,6 +22,7 @@ from ec112.routing.agencies import AgencyDirectory
 from ec112.services.agency_notifications import AgencyNotifications
 from ec112.services.dispatch import DispatchService
 from ec112.services.event_bus import LocalEventBus
+from ec112.services.notifications import Channel
 from ec112.services.ticket_desk import TicketDesk
 
 T0 = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
@@ -33,7 +34,9 @@ BUDI = User(5, "resp.budi", "Budi", Role.RESPONDER, agency="damkar")
 SARI = User(6, "resp.sari", "Sari", Role.RESPONDER, agency="damkar")
 DIRECTORY = AgencyDirectory(
     (Agency("damkar", "Dinas Pemadam Kebakaran dan Penyelamatan", "Damkar", ("kebakaran",),
-            webhook_url="http://127.0.0.1:9/hook"),
+            webhook_url="http://127.0.0.1:9/hook",
+            alternate_contact=AlternateContact("Kabid Operasi Damkar", "0812 5555 6666", "http://127.0.0.1:9/alt",
+                                               "http://127.0.0.1:9/sms")),
      Agency("dinkes", "Dinas Kesehatan", "Dinkes", ("kegawatdaruratan_medis",), ack_timeout_seconds=30)),
     (Responder("resp.budi", "damkar", "Budi"), Responder("resp.sari", "damkar", "Sari")))
 
@@ -49,9 +52,12 @@ class Clock:
 class RecordingNotifier:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
+        self.channels: list[Channel] = []
 
-    async def notify(self, agency: Agency, event: str, payload: dict[str, Any]) -> None:
+    async def notify(self, agency: Agency, event: str, payload: dict[str, Any],
+                     channel: Channel = Channel.AGENCY) -> None:
         self.sent.append((agency.code, event, payload))
+        self.channels.append(channel)
 
 
 @pytest.fixture
@@ -116,8 +122,17 @@ async def test_unacknowledged_dispatch_escalates_on_time_and_only_then_tells_the
     assert await service.escalate_overdue() == 0  # never twice
     clock.now = T0 + timedelta(seconds=120)
     assert await service.escalate_overdue() == 1
-    assert [e for _, e, _ in notifier.sent] == ["dispatch.created", "dispatch.escalated.alternate"]
-    assert notifier.sent[-1][2]["escalation"] == 2
+    # Level 2 goes to the alternate contact's own channels, named, and never again to Damkar's webhook.
+    assert [e for _, e, _ in notifier.sent] == ["dispatch.created", *["dispatch.escalated.alternate"] * 2]
+    assert notifier.channels == [Channel.AGENCY, Channel.ALTERNATE, Channel.SMS]
+    (_, _, second), (_, _, sms) = notifier.sent[1:]
+    assert second["escalation"] == 2
+    assert second["ticket"] == "112-261128-00001"
+    assert second["alternate"] == sms["alternate"] == {"name": "Kabid Operasi Damkar", "phone": "0812 5555 6666"}
+    assert sms["to"] == "0812 5555 6666"
+    assert sms["text"] == ("112: tiket 112-261128-00001 (Kebakaran) belum diterima Damkar. Mohon segera tindak "
+                           "lanjuti. Lokasi: Jl. Kenanga 1")
+    assert "caller_number" not in sms  # the gateway gets what the SMS needs, not the caller's data
     assert [a.id for a in await service.alarms()] == [d.id]  # still an alarm at the last level
     await service.acknowledge(d.id, DAMKAR_OFFICER)
     assert await service.alarms() == []

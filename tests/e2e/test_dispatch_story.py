@@ -8,7 +8,8 @@ chain KPIs have Damkar's intervals and the 60-second share, Damkar's webhook got
 ``dispatch.created`` carrying the ticket number, and the taker closes the ticket.
 
 Then, each on its own stack: an unacknowledged dispatch escalates on time (the wallboard's red alarm, the
-timeline, the alternate contact's webhook); a step out of order and someone else's assignment are refused; a
+timeline, then the alternate contact's own webhook and SMS gateway, signed and naming the contact — never BPBD's own
+webhook a second time); a step out of order and someone else's assignment are refused; a
 tampered audit row is found by `ec112 audit verify`. Screenshots: artifacts/e2e/dispatch-*.png.
 """
 
@@ -40,6 +41,14 @@ pytestmark = pytest.mark.e2e
 
 PASSWORD = "sandi-opd-112-aman"
 SECRETS = {"damkar": "rahasia-webhook-damkar-01", "bpbd": "rahasia-webhook-bpbd-0001"}
+ALTERNATE_SECRET = "rahasia-cadangan-bpbd-001"  # [webhooks.secrets] bpbd-alternate: signs both alternate channels
+BPBD_ALTERNATE = """
+[agency.alternate]
+name = "Kalaksa BPBD"
+phone = "0812 4444 5555"
+webhook_url = {webhook}
+sms_gateway_url = {sms}
+"""
 CALLER = "+6281298765432"
 SCENE = {"latitude": -6.21512, "longitude": 106.84633, "accuracy": 12}
 RESPONDERS = """
@@ -74,19 +83,35 @@ def _agency(text: str, code: str, **set_values: str) -> str:
 
 def configure(daemon: Ec112Daemon, tmp_path: Path, receiver: WebhookReceiver, *, bpbd_ack: int | None = None) -> None:
     """The shipped agencies file with Damkar's (and BPBD's) signed webhook to the receiver and two responders of
-    Damkar; BPBD may get a short time to acknowledge (escalation in seconds)."""
+    Damkar; BPBD may get a short time to acknowledge (escalation in seconds), and then its alternate contact (the
+    receiver's ``bpbd-alternate`` and ``bpbd-sms`` paths) replaces the shipped DEMO one."""
     text = files("ec112").joinpath("data", "agencies.toml").read_text(encoding="utf-8")
     text = _agency(text, "damkar", webhook_url=json.dumps(receiver.url_for("damkar")))
     bpbd: dict[str, str] = {"webhook_url": json.dumps(receiver.url_for("bpbd"))}
     if bpbd_ack is not None:
         bpbd["ack_timeout_seconds"] = str(bpbd_ack)
     text = _agency(text, "bpbd", **bpbd)
+    if bpbd_ack is not None:
+        head, demo, tail = text.partition(BPBD_DEMO)
+        assert demo, "the shipped file changed: BPBD's DEMO alternate not found"
+        text = head + BPBD_ALTERNATE.format(webhook=json.dumps(receiver.url_for("bpbd-alternate")),
+                                            sms=json.dumps(receiver.url_for("bpbd-sms"))) + tail
+        daemon.env["EC112_WEBHOOKS__SECRETS__BPBD_ALTERNATE"] = ALTERNATE_SECRET
     path = tmp_path / "agencies.toml"
     path.write_text(text + RESPONDERS, encoding="utf-8")
     assert daemon.cli("agencies", "check", str(path)).returncode == 0
     daemon.env["EC112_CALLCENTER__AGENCIES_FILE"] = str(path)
     for code, secret in SECRETS.items():
         daemon.env[f"EC112_WEBHOOKS__SECRETS__{code.upper()}"] = secret
+
+
+BPBD_DEMO = """
+[agency.alternate]  # DEMO: ganti / replace
+name = "Kepala Bidang Kedaruratan dan Logistik BPBD (DEMO)"
+phone = "0000 0000 0002"  # DEMO: nomor palsu / a fake number
+webhook_url = ""
+sms_gateway_url = ""
+"""
 
 
 def add_user(daemon: Ec112Daemon, username: str, role: str, *, endpoint: str | None = None,
@@ -335,7 +360,7 @@ def test_an_unacknowledged_dispatch_escalates_on_time(
     ec112: Ec112Daemon, citizen_call: Callable[..., CitizenCall], new_context: Callable[..., GuardedContext],
     tmp_path: Path,
 ) -> None:
-    with WebhookReceiver(SECRETS) as receiver:
+    with WebhookReceiver({**SECRETS, "bpbd-alternate": ALTERNATE_SECRET, "bpbd-sms": ALTERNATE_SECRET}) as receiver:
         configure(ec112, tmp_path, receiver, bpbd_ack=3)
         ec112.start()
         add_user(ec112, "spv01", "supervisor")
@@ -364,7 +389,7 @@ def test_an_unacknowledged_dispatch_escalates_on_time(
         expect(alarm).to_contain_text("terlambat")
         screenshot(board, "dispatch-wallboard-alarm")
 
-        # One more acknowledgement time later: the alternate contact is notified through BPBD's webhook.
+        # One more acknowledgement time later: the alternate contact is told through its own channels.
         timeline = wait_for("alternate escalation", lambda: [
             e for e in ec112.get(f"/api/tickets/{number}/timeline") if e["kind"] == "dispatch.escalated.alternate"],
             timeout=10)
@@ -374,19 +399,39 @@ def test_an_unacknowledged_dispatch_escalates_on_time(
         assert 0 <= events["dispatch.escalated.supervisor"]["data"]["overdue_seconds"] <= 2
         assert events["dispatch.escalated.supervisor"]["actor"] == "ec112"
         assert 3 <= timeline[0]["data"]["overdue_seconds"] <= 5
-        hooks = wait_for("alternate webhook", lambda: [
-            r for r in receiver.requests() if r.agency == "bpbd" and r.json["event"] == "dispatch.escalated.alternate"])
-        assert hooks[0].signature_ok
-        assert hooks[0].json["data"]["ticket"] == number
-        assert hooks[0].json["data"]["escalation"] == 2
-        assert [r.json["event"] for r in receiver.requests() if r.agency == "bpbd"] == [
-            "dispatch.created", "dispatch.escalated.alternate"]
-        expect(alarm).to_contain_text("kontak cadangan diberi tahu")
+        def alternates() -> list[Any]:
+            got = sorted((r for r in receiver.requests() if r.agency.startswith("bpbd-")), key=lambda r: r.path)
+            return got if len(got) >= 2 else []
+
+        second, sms = wait_for("alternate webhook and SMS", alternates)
+        assert (second.agency, sms.agency) == ("bpbd-alternate", "bpbd-sms")
+        assert second.signature_ok  # signed with [webhooks.secrets] bpbd-alternate
+        assert sms.signature_ok
+        assert second.headers["x-ec112-event"] == sms.json["event"] == "dispatch.escalated.alternate"
+        assert second.json["agency"] == sms.json["agency"] == "bpbd"
+        assert second.json["data"]["ticket"] == sms.json["data"]["ticket"] == number
+        assert second.json["data"]["escalation"] == 2
+        assert second.json["data"]["alternate"] == sms.json["data"]["alternate"] == {
+            "name": "Kalaksa BPBD", "phone": "0812 4444 5555"}
+        assert sms.json["data"]["to"] == "0812 4444 5555"
+        assert sms.json["data"]["text"] == (f"112: tiket {number} (Kebakaran) belum diterima BPBD. Mohon segera "
+                                            "tindak lanjuti. Lokasi: Pasar Baru, Blok C")
+        # BPBD's own webhook heard of the dispatch once, and nothing of the escalation (its system failed already).
+        assert [r.json["event"] for r in receiver.requests() if r.agency == "bpbd"] == ["dispatch.created"]
+        def settled() -> list[tuple[str, str]]:
+            rows = api(ec112, "GET", "/api/webhook-deliveries", params={"agency": "bpbd"}).json()
+            return sorted((d["channel"], d["status"]) for d in rows) if all(
+                d["status"] != "pending" for d in rows) and len(rows) >= 3 else []
+
+        logged = wait_for("the delivery log", settled)
+        assert logged == [("agency", "delivered"), ("alternate", "delivered"), ("sms", "delivered")]
+        expect(alarm).to_contain_text("kontak cadangan Kalaksa BPBD diberi tahu")
 
         # On BPBD's phone the overdue dispatch stands out; the officer acknowledges at last: the alarm goes, live.
         late = officer.locator(f'article.fd-card:has(.fd-number:text-is("{number}"))')
         expect(late).to_have_class("fd-card fd-escalated")
-        expect(late.locator(".fd-alarm")).to_have_text("Belum diterima tepat waktu: kontak cadangan sudah diberi tahu")
+        expect(late.locator(".fd-alarm")).to_have_text(
+            "Belum diterima tepat waktu: kontak cadangan Kalaksa BPBD (0812 4444 5555) sudah diberi tahu")
         expect(late.locator(".fd-countdown")).to_contain_text("terlambat 0:")
         screenshot(officer, "dispatch-agency-escalated-390x844", full_page=False)
         late.get_by_role("button", name="Terima").click()

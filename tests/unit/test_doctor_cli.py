@@ -54,7 +54,9 @@ def test_nothing_running_fails_ami_and_says_so(monkeypatch: pytest.MonkeyPatch, 
     result = runner.invoke(app, ["doctor", "--json"])
     assert result.exit_code == 1
     checks = {c["name"]: c for c in json.loads(result.stdout)}
-    assert list(checks) == ["settings", "ami", "dialplan", "queue", "wrapup", "fastagi", "database", "daemon"]
+    assert list(checks) == ["settings", "ami", "dialplan", "queue", "wrapup", "fastagi", "database", "daemon",
+                            "disk-recordings", "disk-database"]
+    assert [checks[n]["status"] for n in ("disk-recordings", "disk-database")] == ["ok"] * 2  # measured, not made
     assert checks["ami"]["status"] == "fail"
     assert "unreachable" in checks["ami"]["detail"]
     assert [checks[n]["status"] for n in ("dialplan", "queue", "fastagi")] == ["skip"] * 3

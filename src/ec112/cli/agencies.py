@@ -33,6 +33,16 @@ def _lines(values: list[str]) -> Text:
     return Text("\n".join(values) or "-")  # Text: a label with [brackets] is not rich markup
 
 
+def _alternate(contact: dict[str, Any] | None) -> list[str]:
+    """Who is told at level 2 and how (or that nobody is: the supervisor must call them)."""
+    if not contact:
+        return []
+    channels = [name for name, key in (("webhook", "webhook_configured"), ("SMS", "sms_configured")) if contact[key]]
+    how = " + ".join(channels) if channels else "tanpa saluran: hanya ditampilkan / no channel: only shown"
+    return [f"cadangan / alternate: {contact['name']}" + (f" {contact['phone']}" if contact["phone"] else ""),
+            f"  ({how})"]
+
+
 def agencies_table(agencies: list[dict[str, Any]]) -> Table:
     table = Table(title="Instansi / agencies", show_lines=True)
     table.add_column("Instansi / agency", max_width=40)  # long official names wrap here, not elsewhere
@@ -44,8 +54,7 @@ def agencies_table(agencies: list[dict[str, Any]]) -> Table:
                  for p in a["posts"]]
         responders = [f"{r['name']} ({r['username']})" + (f"\n  {r['phone']}" if r["phone"] else "")
                       for r in a["responders"]]
-        phones = [a["phone"] or "-"] + ([f"cadangan / alternate: {a['alternate_contact']}"]
-                                        if a["alternate_contact"] else [])
+        phones = [a["phone"] or "-", *_alternate(a["alternate_contact"])]
         ack = f"{a['ack_timeout_seconds']} s" + (" (default)" if a["ack_timeout_default"] else "")
         ack += "\nwebhook: " + ("ya / yes" if a["webhook_configured"] else "tidak / no")
         table.add_row(_lines([f"{a['short_name']} ({a['code']})", a["name"]]),
@@ -69,7 +78,7 @@ def agencies(ctx: typer.Context, api: ApiOption = None, as_json: JsonOption = Fa
 @app.command("check")
 def check(file: FileArgument = None, config: ConfigOption = None) -> None:
     """Periksa berkas instansi tanpa daemon / check an agencies file offline (exit 0 ok, 1 mistakes)."""
-    from ec112.config.agencies_file import AgenciesFileError, load_agencies
+    from ec112.config.agencies_file import AgenciesFileError, alternate_warnings, load_agencies
 
     default_ack = 60
     if file is None:
@@ -93,6 +102,8 @@ def check(file: FileArgument = None, config: ConfigOption = None) -> None:
         table.add_row(Text(f"{c.label_id} ({c.code})"),
                       Text(", ".join(holders) or "- (dipilih petugas / picked by the call taker)"))
     out.print(table)
+    for warning in alternate_warnings(directory.agencies):
+        err.print(f"PERINGATAN / WARNING: {warning}", markup=False)
     out.print(f"OK: {len(directory.agencies)} instansi, {len(categories.all())} kategori, "
               f"{len(directory.responders)} petugas lapangan / {len(directory.agencies)} agencies, "
               f"{len(categories.all())} categories, {len(directory.responders)} responders", markup=False)

@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ec112.cli.api_client import api_url
+from ec112.cli.doctor_disk import disk_checks
 from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.settings import Settings, load_settings
 from ec112.logs import configure_logging
@@ -40,6 +41,8 @@ LABELS = {
     "fastagi": "FastAGI dari Asterisk / from Asterisk",
     "database": "Basis data / database",
     "daemon": "Layanan / daemon API",
+    "disk-recordings": "Disk rekaman / recordings disk",
+    "disk-database": "Disk basis data / database disk",
 }
 STYLES = {Status.OK: "[green]OK[/green]", Status.WARN: "[yellow]WARN[/yellow]",
           Status.FAIL: "[red]GAGAL / FAIL[/red]", Status.SKIP: "[dim]LEWAT / SKIP[/dim]"}
@@ -167,6 +170,6 @@ def register(app: typer.Typer) -> None:
             check_timeout=max(15.0, timeout + 5.0, settings.ami.connect_timeout + settings.ami.login_timeout + 5.0),
         )
         checks = [settings_check(True, _settings_detail(config, settings))]
-        checks += asyncio.run(_diagnose(settings, target))
+        checks += asyncio.run(_diagnose(settings, target)) + disk_checks(settings)
         _emit(checks, as_json)
         raise typer.Exit(exit_code(checks))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,11 +27,11 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ec112.config.file_errors import DataFileError
-from ec112.domain.agencies import Agency, Post, Responder
+from ec112.domain.agencies import Agency, AlternateContact, Post, Responder
 from ec112.domain.categories import Category
 from ec112.routing.agencies import Agencies, DirectoryError, build_agencies, did_you_mean
 
-__all__ = ["BUILT_IN", "Agencies", "AgenciesFile", "AgenciesFileError", "load_agencies"]
+__all__ = ["BUILT_IN", "Agencies", "AgenciesFile", "AgenciesFileError", "alternate_warnings", "load_agencies"]
 BUILT_IN = "ec112/data/agencies.toml (built-in)"
 
 
@@ -91,16 +92,44 @@ class PostRow(_Row):
         return self
 
 
+class AlternateRow(_Row):
+    """``[agency.alternate]``: who is told at level 2, and through which channel(s)."""
+
+    name: Text
+    phone: Phone = ""
+    webhook_url: Annotated[str, AfterValidator(_webhook)] = ""  # the agency's second system
+    sms_gateway_url: Annotated[str, AfterValidator(_webhook)] = ""  # sent the phone number and a short text
+
+    @model_validator(mode="after")
+    def _sms_needs_phone(self) -> AlternateRow:
+        if self.sms_gateway_url and not self.phone:
+            raise ValueError("sms_gateway_url needs the contact's phone (the number the SMS goes to)")
+        return self
+
+
 class AgencyRow(_Row):
     code: AgencyCode
     name: Text
     short_name: str = Field(default="", max_length=60)  # empty: the name
     categories: list[CategoryCode] = Field(default_factory=list)
     phone: Phone = ""
-    alternate_contact: str = Field(default="", max_length=200)
+    alternate_contact: str = Field(default="", max_length=200)  # the old form: the contact's name, no channel
+    alternate: AlternateRow | None = None
     webhook_url: Annotated[str, AfterValidator(_webhook)] = ""
     ack_timeout_seconds: int | None = Field(default=None, ge=1, le=86400)
     post: list[PostRow] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_alternate(self) -> AgencyRow:
+        if self.alternate is not None and self.alternate_contact:
+            raise ValueError("give [agency.alternate] or the old alternate_contact, not both")
+        return self
+
+    def alternate_contact_of(self) -> AlternateContact | None:
+        if self.alternate is not None:
+            a = self.alternate
+            return AlternateContact(a.name, a.phone or None, a.webhook_url or None, a.sms_gateway_url or None)
+        return AlternateContact(self.alternate_contact) if self.alternate_contact else None
 
 
 class ResponderRow(_Row):
@@ -118,7 +147,7 @@ class AgenciesFile(_Row):
 
 _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     (): AgenciesFile, ("category",): CategoryRow, ("agency",): AgencyRow, ("agency", "post"): PostRow,
-    ("responder",): ResponderRow,
+    ("agency", "alternate"): AlternateRow, ("responder",): ResponderRow,
 }
 
 
@@ -152,13 +181,21 @@ def _build(parsed: AgenciesFile, default_ack: int) -> Agencies:
     categories = [Category(c.code, c.label_id, c.label_en or c.label_id) for c in parsed.category]
     agencies = [
         Agency(a.code, a.name, a.short_name or a.name, tuple(a.categories),
-               tuple(Post(p.name, p.lat, p.lon) for p in a.post), a.phone or None, a.alternate_contact or None,
+               tuple(Post(p.name, p.lat, p.lon) for p in a.post), a.phone or None, a.alternate_contact_of(),
                a.webhook_url or None, a.ack_timeout_seconds)
         for a in parsed.agency
     ]
     responders = [Responder(r.username, r.agency, r.name, r.phone or None) for r in parsed.responder]
     orders = [(c.code, tuple(c.agency_order)) for c in parsed.category]
     return build_agencies(categories, agencies, responders, orders, default_ack_timeout_seconds=default_ack)
+
+
+def alternate_warnings(agencies: Sequence[Agency]) -> list[str]:
+    """Agencies whose alternate contact ec112 cannot reach itself (level 2 is then only shown), one line each."""
+    return [f"agency {a.code!r}: the alternate contact {a.alternate_contact.name!r} has no webhook_url or "
+            "sms_gateway_url: a level-2 escalation is only shown, call them yourself / kontak cadangan tanpa "
+            "saluran: eskalasi tingkat 2 hanya ditampilkan"
+            for a in agencies if a.alternate_contact is not None and not a.alternate_contact.reachable]
 
 
 def _describe(error: Any, raw: Any) -> str:
@@ -177,8 +214,8 @@ def _describe(error: Any, raw: Any) -> str:
         message = "missing (required)"
     elif kind == "string_too_short":
         message = "must not be empty"
-    elif "webhook_url" not in loc and not isinstance(error.get("input"), dict | list) \
-            and kind not in ("value_error", "assertion_error") and "input" in error:
+    elif not {"webhook_url", "sms_gateway_url"} & set(map(str, loc)) and "input" in error \
+            and not isinstance(error.get("input"), dict | list) and kind not in ("value_error", "assertion_error"):
         message += f" (got {error['input']!r})"
     return f"{_where(loc, raw) or 'top level'}: {message}"
 

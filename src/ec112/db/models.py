@@ -177,6 +177,8 @@ class WebhookDeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # issue 15 part E: agency | alternate | sms (which of the agency's channels; migration 0017)
+    channel: Mapped[str] = mapped_column(String(12), default="agency", server_default="agency")
 
 
 class RecordOffsetRow(Base):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from ec112.db.models import WebhookDeliveryRow
 from ec112.services.notifications import (
     AttemptResult,
+    Channel,
     DeliveryQuery,
     DeliveryStatus,
     NewDelivery,
@@ -27,7 +28,7 @@ class SqlWebhookLog:
         created = _to_utc(new.created_at)
         pending = new.status is DeliveryStatus.PENDING
         row = WebhookDeliveryRow(agency=new.agency, event=new.event, url=new.url, body="", status=new.status.value,
-                                 attempts=0, last_error=new.last_error, created_at=created,
+                                 channel=new.channel.value, attempts=0, last_error=new.last_error, created_at=created,
                                  next_attempt_at=created if pending else None)
         async with self._sessions.begin() as session:
             session.add(row)
@@ -77,7 +78,8 @@ def _to_domain(row: WebhookDeliveryRow) -> WebhookDelivery:
         id=row.id, agency=row.agency, event=row.event, url=row.url, body=row.body,
         status=DeliveryStatus(row.status), attempts=row.attempts or 0, last_status_code=row.last_status_code,
         last_error=row.last_error, created_at=_utc(row.created_at) or datetime.now(UTC),
-        next_attempt_at=_utc(row.next_attempt_at), delivered_at=_utc(row.delivered_at))
+        next_attempt_at=_utc(row.next_attempt_at), delivered_at=_utc(row.delivered_at),
+        channel=Channel(row.channel or Channel.AGENCY.value))
 
 
 def _to_utc(value: datetime | None) -> datetime | None:

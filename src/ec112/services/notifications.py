@@ -28,16 +28,37 @@ from ec112.domain.agencies import Agency
 MAX_EVENT_LENGTH = 40  # webhook_deliveries.event
 
 
+class Channel(StrEnum):
+    """Where a notification goes: the agency's own webhook, or its alternate contact's channels (level 2)."""
+
+    AGENCY = "agency"  # Agency.webhook_url
+    ALTERNATE = "alternate"  # AlternateContact.webhook_url: the agency's second system
+    SMS = "sms"  # AlternateContact.sms_gateway_url: an SMS gateway, sent the phone number and a short text
+
+
 class AgencyNotifier(Protocol):
-    async def notify(self, agency: Agency, event: str, payload: dict[str, Any]) -> None:
-        """Queue ``event`` for ``agency`` (nothing when it has no webhook). Never raises; never waits on the network."""
+    async def notify(self, agency: Agency, event: str, payload: dict[str, Any],
+                     channel: Channel = Channel.AGENCY) -> None:
+        """Queue ``event`` for ``agency``'s ``channel`` (nothing when that channel has no URL). Never raises; never
+        waits on the network."""
 
 
 class NullNotifier:
     """The notifier of a centre without webhooks (and of tests that do not look at them)."""
 
-    async def notify(self, agency: Agency, event: str, payload: Mapping[str, Any]) -> None:
+    async def notify(self, agency: Agency, event: str, payload: Mapping[str, Any],
+                     channel: Channel = Channel.AGENCY) -> None:
         return None
+
+
+def channel_url(agency: Agency, channel: Channel) -> str | None:
+    """The URL a channel of ``agency`` posts to (None: that channel is not configured)."""
+    if channel is Channel.AGENCY:
+        return agency.webhook_url
+    contact = agency.alternate_contact
+    if contact is None:
+        return None
+    return contact.webhook_url if channel is Channel.ALTERNATE else contact.sms_gateway_url
 
 
 class DeliveryStatus(StrEnum):
@@ -62,6 +83,7 @@ class WebhookDelivery:
     created_at: datetime
     next_attempt_at: datetime | None
     delivered_at: datetime | None
+    channel: Channel = Channel.AGENCY
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +94,7 @@ class NewDelivery:
     created_at: datetime
     status: DeliveryStatus = DeliveryStatus.PENDING
     last_error: str | None = None  # set when it is refused before any attempt
+    channel: Channel = Channel.AGENCY
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,13 @@ class ResponderOut(BaseModel):
     phone: str | None
 
 
+class AlternateOut(BaseModel):
+    name: str
+    phone: str | None
+    webhook_configured: bool = Field(description="level 2 is posted to the agency's second system")
+    sms_configured: bool = Field(description="level 2 is sent to the phone through an SMS gateway")
+
+
 class AgencyOut(BaseModel):
     code: str
     name: str
@@ -41,7 +48,8 @@ class AgencyOut(BaseModel):
     categories: list[CategoryRefOut] = Field(description="categories it has authority for")
     posts: list[PostOut]
     phone: str | None
-    alternate_contact: str | None = Field(description="told when a dispatch is not acknowledged in time")
+    alternate_contact: AlternateOut | None = Field(
+        description="told when a dispatch is not acknowledged in time (level 2); no channel: only shown")
     ack_timeout_seconds: int = Field(description="time to acknowledge a dispatch before it escalates")
     ack_timeout_default: bool = Field(description="true when that time is the centre's default")
     webhook_configured: bool = Field(description="whether dispatches are notified to the agency's webhook")
@@ -58,7 +66,9 @@ def agency_out(agency: Agency, directory: AgencyDirectory, categories: CategoryC
         code=agency.code, name=agency.name, short_name=agency.short_name,
         categories=[category(c) for c in agency.categories],
         posts=[PostOut(name=p.name, lat=p.lat, lon=p.lon) for p in agency.posts],
-        phone=agency.phone, alternate_contact=agency.alternate_contact,
+        phone=agency.phone, alternate_contact=None if (c := agency.alternate_contact) is None else AlternateOut(
+            name=c.name, phone=c.phone, webhook_configured=c.webhook_url is not None,
+            sms_configured=c.sms_gateway_url is not None),
         ack_timeout_seconds=directory.ack_timeout_seconds(agency),
         ack_timeout_default=agency.ack_timeout_seconds is None,
         webhook_configured=agency.webhook_url is not None,

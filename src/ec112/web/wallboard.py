@@ -122,6 +122,7 @@ class Wallboard:
                 number = str(d.ticket_id)
             agency = self.dispatcher.directory.get(d.agency) if self.dispatcher else None
             found.append({"d": d, "number": number, "agency": agency.short_name if agency else d.agency,
+                          "contact": agency.alternate_contact if agency else None,
                           "overdue": (self.clock() - d.ack_deadline).total_seconds()})
         return found
 

@@ -34,7 +34,8 @@ def webhooks_router(deliveries: DeliveryLog) -> APIRouter:
 
 def _out(d: WebhookDelivery) -> dict[str, Any]:
     return {
-        "id": d.id, "agency": d.agency, "event": d.event, "url": _without_query(d.url), "status": d.status.value,
+        "id": d.id, "agency": d.agency, "channel": d.channel.value, "event": d.event, "url": _without_query(d.url),
+        "status": d.status.value,
         "attempts": d.attempts, "last_status_code": d.last_status_code, "last_error": d.last_error,
         "created_at": d.created_at.isoformat(),
         "next_attempt_at": d.next_attempt_at.isoformat() if d.next_attempt_at else None,

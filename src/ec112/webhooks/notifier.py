@@ -29,14 +29,16 @@ import httpx
 from ec112.domain.agencies import Agency
 from ec112.services.notifications import (
     MAX_EVENT_LENGTH,
+    Channel,
     DeliveryLog,
     DeliveryStatus,
     NewDelivery,
     WebhookDelivery,
     canonical_json,
+    channel_url,
     envelope,
 )
-from ec112.webhooks.config import secret_for
+from ec112.webhooks.config import channel_secret
 from ec112.webhooks.retry import RetryPolicy, after_attempt
 from ec112.webhooks.signing import signed_headers
 
@@ -57,6 +59,7 @@ class _Unsaved:
     event: str
     payload: Mapping[str, Any]
     at: datetime
+    channel: Channel = Channel.AGENCY
 
 
 class WebhookNotifier:
@@ -82,17 +85,18 @@ class WebhookNotifier:
         self._finished: set[int] = set()  # sends that ended while the log was being read (its rows are stale)
 
     # --- the port ---------------------------------------------------------------------------------------------
-    async def notify(self, agency: Agency, event: str, payload: Mapping[str, Any]) -> None:
+    async def notify(self, agency: Agency, event: str, payload: Mapping[str, Any],
+                     channel: Channel = Channel.AGENCY) -> None:
         """Store the notification and wake the worker; never raises, never waits on the agency's server."""
         try:
-            if not agency.webhook_url:
+            if not channel_url(agency, channel):
                 return
             if not (0 < len(event) <= MAX_EVENT_LENGTH and event.isascii() and event.isprintable()):
                 log.error("bad webhook event name, not sent: %r", event[:60])
                 return
             # A snapshot in plain JSON types: later changes by the caller do not leak in, and a payload that
             # cannot be sent is a programming error reported here, never a poison pill for the worker.
-            notification = _Unsaved(agency, event, json.loads(canonical_json(dict(payload))), self._clock())
+            notification = _Unsaved(agency, event, json.loads(canonical_json(dict(payload))), self._clock(), channel)
         except Exception:
             log.exception("the %s notification for %s cannot be encoded: not sent", event, agency.code)
             return
@@ -107,12 +111,12 @@ class WebhookNotifier:
             self._wake.set()
 
     async def _store(self, n: _Unsaved) -> None:
-        url = n.agency.webhook_url or ""
-        secret = secret_for(self._secrets, n.agency.code)
-        new = NewDelivery(n.agency.code, n.event, url, n.at)
+        url = channel_url(n.agency, n.channel) or ""
+        secret = channel_secret(self._secrets, n.agency.code, n.channel)
+        new = NewDelivery(n.agency.code, n.event, url, n.at, channel=n.channel)
         if secret is None:  # never sent unsigned; the start-up check normally refuses this configuration
             new = NewDelivery(n.agency.code, n.event, url, n.at, DeliveryStatus.FAILED,
-                              f"no webhook secret for agency {n.agency.code!r}: not sent unsigned")
+                              f"no webhook secret for agency {n.agency.code!r}: not sent unsigned", n.channel)
             log.error("no webhook secret for agency %s: the %s notification is not sent", n.agency.code, n.event)
 
         def body_for(delivery_id: int) -> bytes:
@@ -121,7 +125,8 @@ class WebhookNotifier:
         async with asyncio.timeout(self._db_timeout):
             stored = await self._log.create(new, body_for)
         if stored.status is DeliveryStatus.PENDING:
-            log.info("webhook delivery %d queued: %s for %s", stored.id, stored.event, stored.agency)
+            log.info("webhook delivery %d queued: %s for %s (%s)", stored.id, stored.event, stored.agency,
+                     stored.channel.value)
             self._wake.set()
 
     # --- the worker -------------------------------------------------------------------------------------------
@@ -235,7 +240,7 @@ class WebhookNotifier:
 
     async def _attempt(self, client: httpx.AsyncClient, delivery: WebhookDelivery) -> tuple[int | None, str | None]:
         """POST once: (status code, None) when answered, (None, what went wrong) when not."""
-        secret = secret_for(self._secrets, delivery.agency)
+        secret = channel_secret(self._secrets, delivery.agency, delivery.channel)
         if secret is None:
             return None, f"no webhook secret for agency {delivery.agency!r}: not sent unsigned"
         body = delivery.body.encode("utf-8")
