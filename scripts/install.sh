@@ -133,8 +133,9 @@ else
     apt_install sip-tester
 fi
 
-# ---- 2b. espeak-ng + sox: they make sounds/ (scripts/make_prompts.py) and a known incident's prompt at run time
-for tool in espeak-ng sox; do
+# ---- 2b. espeak-ng + sox: they make sounds/ (scripts/make_prompts.py) and a known incident's prompt at run time;
+# logrotate runs packaging/ec112.logrotate (and its test)
+for tool in espeak-ng sox logrotate; do
     if command -v "$tool" >/dev/null 2>&1; then
         say "$tool present (skip)"
     else
