@@ -100,6 +100,7 @@ down() {
     fi
     say "tearing down (containers and volumes)"
     "${COMPOSE[@]}" down -v >/dev/null 2>&1 || true
+    say "done (exit $rc)"
     exit $rc
 }
 trap down EXIT
