@@ -87,11 +87,12 @@ EC112_DB_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
 export EC112_SIP_PORT EC112_AMI_PORT EC112_AGI_PORT EC112_WEB_PORT EC112_DB_PORT EC112_RTP_START EC112_RTP_END \
        EC112_AMI_SECRET EC112_DB_PASSWORD
 
-IMAGES=(localhost/ec112 localhost/ec112-asterisk localhost/ec112-postgres)
-before=$(podman images -q "${IMAGES[@]}" 2>/dev/null | sort -u)
+image_ids() { for image in localhost/ec112 localhost/ec112-asterisk localhost/ec112-postgres; do
+    podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true; done | sort -u; }
+before=$(image_ids)
 say "building the images (podman-compose build)"
 "${COMPOSE[@]}" build >"$CACHE/build.log" 2>&1 || { tail -n 40 "$CACHE/build.log"; exit 1; }
-now=$(podman images -q "${IMAGES[@]}" | sort -u)
+now=$(image_ids)
 for old in $(comm -23 <(echo "$before") <(echo "$now")); do  # the images this build superseded (not the cache)
     podman rmi "$old" >/dev/null 2>&1 || true
 done
