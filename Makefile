@@ -4,7 +4,7 @@ BIN       := $(VENV)/bin
 PYTEST    := $(BIN)/pytest
 ASTERISK  ?= 16
 
-.PHONY: install install-all run test lint unit fuzz integration integration-16 integration-22 e2e bench bench-smoke clean
+.PHONY: install install-all run test lint unit fuzz integration integration-16 integration-22 e2e bench bench-smoke docker-test clean
 
 install:            ## Asterisk 16 + SIPp + .venv (idempotent)
 	scripts/install.sh
@@ -51,6 +51,9 @@ bench:              ## the full load benchmark, bare Asterisk vs Asterisk + ec11
 
 bench-smoke:        ## the same benchmark, bounded (< 90 s; CI): artifacts/bench/smoke.{json,md}
 	EC112_BENCH_ASTERISK=$(ASTERISK) $(PYTEST) -m 'not slow' bench
+
+docker-test:        ## docker/: build the images, start the compose (PostgreSQL, Asterisk 16, ec112), one SIPp 112 call to a ticket, tear down
+	flock /tmp/ec112-real.lock scripts/docker-test.sh
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
