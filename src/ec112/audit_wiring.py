@@ -153,7 +153,8 @@ async def anchoring(settings: Settings, audit: AuditService) -> AsyncIterator[An
     """The daemon's anchors: one now, the periodic ones through ``loops()``, one at a clean stop."""
     if audit.keyring is None:
         raise KeyFileError("the audit log has no key")
-    anchors = AnchorLog(anchor_file(settings), audit.keyring, syslog=settings.audit.anchor_syslog)
+    anchors = AnchorLog(anchor_file(settings), audit.keyring, syslog=settings.audit.anchor_syslog,
+                        syslog_socket=SYSLOG_SOCKET)
     try:
         first = await anchors.append(audit, "start")
         log.info("audit: anchored head %d in %s", first.head_id, anchor_file(settings))

@@ -53,11 +53,11 @@ def parse_keyring(text: str) -> Keyring:
             continue
         parts = line.split()
         try:
-            if len(parts) != 2 or len(parts[1]) < 64:
+            if len(parts) != 2 or len(parts[0]) > 40 or len(parts[1]) < 64:
                 raise ValueError
             key = bytes.fromhex(parts[1])
         except ValueError:
-            raise KeyFileError(f"line {number}: expected '<key_id> <64+ hex digits>'") from None
+            raise KeyFileError(f"line {number}: expected '<key_id (≤ 40 chars)> <64+ hex digits>'") from None
         if parts[0] in keys:
             raise KeyFileError(f"line {number}: key_id {parts[0]!r} appears twice")
         keys[parts[0]] = key
@@ -67,8 +67,8 @@ def parse_keyring(text: str) -> Keyring:
 
 
 def new_key_line(now: datetime) -> str:
-    """A fresh key named by when it was made (``k20261202T164500Z``), one line of the key file."""
-    return f"k{now.strftime('%Y%m%dT%H%M%SZ')} {secrets.token_hex(32)}\n"
+    """A fresh key named by when it was made (``k20261202T164500Z-3f2a``), one line of the key file."""
+    return f"k{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)} {secrets.token_hex(32)}\n"
 
 
 def entry_message(key_id: str, entry_hash: str) -> str:
