@@ -162,3 +162,16 @@ async def anchoring(settings: Settings, audit: AuditService) -> AsyncIterator[An
         await anchors.append(audit, "stop")
     finally:
         anchors.close()
+
+
+async def anchor_restore(settings: Settings, audit: AuditService) -> Anchor:
+    """After ``ec112 restore``: a chained ``restore`` anchor names the restored head, so ``verify`` takes what was
+    anchored past it for history (a legitimate rewind), not for a deleted tail."""
+    if audit.keyring is None:
+        raise KeyFileError("the audit log has no key")
+    anchors = AnchorLog(anchor_file(settings), audit.keyring, syslog=settings.audit.anchor_syslog,
+                        syslog_socket=SYSLOG_SOCKET)
+    try:
+        return await anchors.append(audit, "restore")
+    finally:
+        anchors.close()

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import socket
 import stat
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -33,41 +28,7 @@ from ec112.db.engine import create_engine, migrate
 from ec112.domain.audit import GENESIS_HASH, entry_hash
 from ec112.wiring import open_stores
 
-PG_ADMIN_DSN = os.environ.get("EC112_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture
-def site(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """A site whose daemon ran once: 5 entries, anchored at its start (head 0) and at its stop (head 5)."""
-    monkeypatch.setenv("EC112_LAB_MODE", "1")
-    monkeypatch.setenv("EC112_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("EC112_DATABASE__URL", database_url)
-    monkeypatch.setenv("EC112_CONFIG", "")
-    settings = Settings(lab_mode=True, var_dir=tmp_path / "var", database={"url": database_url})
-    asyncio.run(_daemon_run(settings, 5))
-    return settings
-
-
-async def _daemon_run(settings: Settings, entries: int, *, anchored: bool = True) -> None:
-    async with open_stores(settings) as stores:
-        if not anchored:
-            for i in range(entries):
-                await stores.audit.record("cli", "user.add", f"lain{i}")
-            return
-        async with stores.anchoring(settings):
-            for i in range(entries):
-                await stores.audit.record("cli", "user.add", f"user{i}")
-
-
-def _verify() -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["audit", "verify"])
-    return result.exit_code, result.stdout, result.stderr
-
-
-def _report() -> dict[str, object]:
-    result = CliRunner().invoke(app, ["audit", "verify", "--json"])
-    report: dict[str, object] = json.loads(result.stdout)
-    return report
+from .audit_site import another_database, daemon_run, report_cli, site_fixture, verify_cli  # noqa: F401  (the site fixture)
 
 
 async def _sql(url: str, *statements: tuple[str, dict[str, object]]) -> None:
@@ -106,7 +67,7 @@ async def _rewrite(url: str, *, edit_id: int | None = None, strip_macs: bool = F
 
 
 def test_an_intact_log_verifies_and_its_key_file_is_private(site: Settings) -> None:
-    code, out, err = _verify()
+    code, out, err = verify_cli()
     assert code == 0, out + err
     assert "audit log intact: 5 entries, 2 anchors" in out
     key = site.var_dir / "audit.key"
@@ -115,14 +76,14 @@ def test_an_intact_log_verifies_and_its_key_file_is_private(site: Settings) -> N
     assert [(a["kind"], a["head_id"]) for a in anchors] == [("start", 0), ("stop", 5)]
 
     key.chmod(0o640)  # readable by the group: refused, whatever the command
-    code, _out, err = _verify()
+    code, _out, err = verify_cli()
     assert code == 78
     assert "chmod 600" in err
 
 
 def test_an_edited_row_with_recomputed_hashes_fails_its_mac(site: Settings) -> None:
     asyncio.run(_rewrite(site.database_url, edit_id=3))
-    code, _out, err = _verify()
+    code, _out, err = verify_cli()
     assert code == 8
     assert "AUDIT LOG TAMPERED at entry 3: MAC does not match" in err
 
@@ -130,31 +91,31 @@ def test_an_edited_row_with_recomputed_hashes_fails_its_mac(site: Settings) -> N
 def test_macs_stripped_and_hashes_recomputed_differ_from_the_anchor(site: Settings) -> None:
     # Every row now looks "written before MACs", and the chain is whole: the anchor still knows better.
     asyncio.run(_rewrite(site.database_url, edit_id=2, strip_macs=True))
-    code, _out, err = _verify()
+    code, _out, err = verify_cli()
     assert code == 8
     assert "AUDIT LOG TAMPERED at entry 5: entry 5 differs from the one anchored" in err
 
 
 def test_a_deleted_tail_is_below_the_last_anchor(site: Settings) -> None:
     asyncio.run(_sql(site.database_url, ("DELETE FROM audit_log WHERE id > :id", {"id": 3})))
-    code, _out, err = _verify()
+    code, _out, err = verify_cli()
     assert code == 8
     assert "entry 5 was anchored at" in err
     assert "the log ends before it" in err
-    assert _report()["head_id"] == 3
+    assert report_cli()["head_id"] == 3
 
 
 def test_another_database_in_its_place_has_another_chain(site: Settings, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    with _another_database(site.database_url, tmp_path) as other_url:
+    with another_database(site.database_url, tmp_path) as other_url:
         # Made with the same key (the insider has the host), longer than the real one, never anchored.
         other = Settings(lab_mode=True, var_dir=site.var_dir, database={"url": other_url})
-        asyncio.run(_daemon_run(other, 7, anchored=False))
+        asyncio.run(daemon_run(other, 7, anchored=False))
         if other_url.startswith("sqlite"):  # the database file itself swapped
             shutil.copyfile(other.database_url.split("///", 1)[1], site.database_url.split("///", 1)[1])
         else:
             monkeypatch.setenv("EC112_DATABASE__URL", other_url)
-        code, _out, err = _verify()
+        code, _out, err = verify_cli()
     assert code == 8
     assert "AUDIT LOG TAMPERED at entry 5: entry 5 differs from the one anchored" in err
 
@@ -165,12 +126,12 @@ def test_an_edited_anchor_file_breaks_its_own_chain(site: Settings) -> None:
     stop = json.loads(lines[1])
     stop["head_id"] = 3  # hide the last two entries before deleting them
     path.write_text("\n".join([lines[0], json.dumps(stop)]) + "\n")
-    code, _out, err = _verify()
+    code, _out, err = verify_cli()
     assert code == 8
     assert "anchor 2 (seq 2): MAC does not match (anchor file edited)" in err
 
     path.write_text(lines[1] + "\n")  # the first anchor removed
-    code, _out, err = _verify()
+    code, _out, err = verify_cli()
     assert code == 8
     assert "anchor 1 (seq 2): not chained to the anchor before it" in err
 
@@ -193,14 +154,14 @@ def test_entries_before_the_key_are_reported_and_none_may_follow_a_signed_one(
             await engine.dispose()
 
     asyncio.run(unsigned(2))
-    asyncio.run(_daemon_run(settings, 2))
-    code, out, err = _verify()
+    asyncio.run(daemon_run(settings, 2))
+    code, out, err = verify_cli()
     assert code == 0, out + err
     assert "2 entri pertama tanpa MAC" in out
-    assert _report()["unsigned"] == 2
+    assert report_cli()["unsigned"] == 2
 
     asyncio.run(unsigned(1))
-    code, _out, err = _verify()
+    code, _out, err = verify_cli()
     assert code == 8
     assert "AUDIT LOG TAMPERED at entry 5: entry has no MAC after entries that have one" in err
 
@@ -208,15 +169,15 @@ def test_entries_before_the_key_are_reported_and_none_may_follow_a_signed_one(
 def test_a_rotated_key_signs_and_the_old_one_still_verifies(site: Settings) -> None:
     result = CliRunner().invoke(app, ["audit", "rotate-key"])
     assert result.exit_code == 0, result.output
-    asyncio.run(_daemon_run(site, 2))
-    code, out, err = _verify()
+    asyncio.run(daemon_run(site, 2))
+    code, out, err = verify_cli()
     assert code == 0, out + err
     assert "audit log intact: 7 entries, 4 anchors" in out
 
     key = site.var_dir / "audit.key"
     lines = key.read_text().splitlines()
     key.write_text("\n".join(line for line in lines if line != lines[1]) + "\n")  # the first key lost
-    code, _out, err = _verify()
+    code, _out, err = verify_cli()
     assert code == 8
     assert "not in the key file" in err
 
@@ -227,34 +188,15 @@ def test_anchors_go_to_syslog(site: Settings, tmp_path: Path, monkeypatch: pytes
         server.bind(address)
         server.settimeout(5)
         monkeypatch.setattr(audit_wiring, "SYSLOG_SOCKET", address)
-        asyncio.run(_daemon_run(site, 1))
+        asyncio.run(daemon_run(site, 1))
         start, stop = server.recv(4096).decode(), server.recv(4096).decode()
     assert start.startswith("<86>ec112-audit: ")  # AUTHPRIV (10) * 8 + INFO (6)
     assert json.loads(start.split(": ", 1)[1].rstrip("\0"))["head_id"] == 5
     assert json.loads(stop.split(": ", 1)[1].rstrip("\0"))["head_id"] == 6
-    code, out, err = _verify()
+    code, out, err = verify_cli()
     assert code == 0, out + err
 
 
-@contextmanager
-def _another_database(url: str, tmp_path: Path) -> Iterator[str]:
-    if url.startswith("sqlite"):
-        yield f"sqlite+aiosqlite:///{tmp_path / 'other.sqlite3'}"
-        return
-    name = f"ec112_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _pg_admin(statement: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 def test_the_head_is_anchored_every_interval(site: Settings) -> None:
@@ -278,5 +220,5 @@ def test_the_head_is_anchored_every_interval(site: Settings) -> None:
     assert kinds[:3] == ["start", "stop", "start"]
     assert "periodic" in kinds
     assert kinds[-1] == "stop"
-    code, out, err = _verify()
+    code, out, err = verify_cli()
     assert code == 0, out + err
