@@ -58,7 +58,7 @@ class AuditService:
                                   signed_before=signed)
             checked, unsigned = checked + result.checked, unsigned + result.unsigned
             if not result.ok:
-                return ChainCheck(False, checked, result.bad_id, result.reason, unsigned)
+                return ChainCheck(False, checked, result.bad_id, result.reason, unsigned, anchors=len(anchors))
             found.update((e.id, e) for e in page if e.id in wanted)
             signed = signed or any(e.mac is not None for e in page)
             start_id, start_hash = page[-1].id + 1, page[-1].hash
