@@ -28,6 +28,8 @@ from ec112.services.audit import AuditService
 
 log = logging.getLogger(__name__)
 SYSLOG_SOCKET = "/dev/log"
+SYSLOG_TIMEOUT = 5.0  # a syslog daemon that does not take the line: the anchor file has it anyway
+_TAIL_BYTES = 8192  # an anchor line is < 1 KB
 
 
 def key_file(settings: Settings) -> Path:
@@ -68,6 +70,17 @@ def rotate_key(path: Path) -> str:
     return line.split()[0]
 
 
+def last_anchor(path: Path) -> Anchor | None:
+    """The newest anchor, read from the file's end (the file grows by ~300 lines a day)."""
+    if not path.exists():
+        return None
+    with path.open("rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - _TAIL_BYTES))
+        lines = [line for line in f.read().decode("utf-8", errors="replace").splitlines() if line.strip()]
+    return seal.parse_anchor(lines[-1]) if lines else None
+
+
 def read_anchors(path: Path) -> list[Anchor]:
     """Every anchor of the file (none when it does not exist); ValueError names a line that is not one."""
     if not path.exists():
@@ -94,13 +107,17 @@ class AnchorLog:
     async def append(self, audit: AuditService, kind: str) -> Anchor:
         async with self._lock:
             head = await audit.head()
-            anchors = await asyncio.to_thread(read_anchors, self._path)
-            anchor = seal.seal_anchor(self._keyring, anchors[-1] if anchors else None, kind=kind, at=datetime.now(UTC),
-                                 head_id=head.id if head else 0, head_hash=head.hash if head else None,
-                                 head_mac=head.mac if head else None)
+            previous = await asyncio.to_thread(last_anchor, self._path)
+            anchor = seal.seal_anchor(self._keyring, previous, kind=kind, at=datetime.now(UTC),
+                                      head_id=head.id if head else 0, head_hash=head.hash if head else None,
+                                      head_mac=head.mac if head else None)
             await asyncio.to_thread(self._write, anchor.line())
         if self._syslog is not None:
-            self._syslog.info("%s", anchor.line())
+            try:
+                async with asyncio.timeout(SYSLOG_TIMEOUT):
+                    await asyncio.to_thread(self._syslog.info, "%s", anchor.line())
+            except TimeoutError:
+                log.warning("audit: syslog did not take anchor %d within %.0f s", anchor.seq, SYSLOG_TIMEOUT)
         return anchor
 
     def _write(self, line: str) -> None:
@@ -139,10 +156,7 @@ class Anchoring:
     async def _periodic(self) -> None:
         while True:
             await asyncio.sleep(self._interval)
-            try:
-                await self._anchors.append(self._audit, "periodic")
-            except Exception:
-                log.exception("audit: anchor not written (tried again in %.0f s)", self._interval)
+            await _anchor(self._anchors, self._audit, "periodic")
 
     def loops(self) -> list[tuple[Coroutine[Any, Any, None], str]]:
         return [(self._periodic(), "audit-anchors")]
@@ -156,12 +170,21 @@ async def anchoring(settings: Settings, audit: AuditService) -> AsyncIterator[An
     anchors = AnchorLog(anchor_file(settings), audit.keyring, syslog=settings.audit.anchor_syslog,
                         syslog_socket=SYSLOG_SOCKET)
     try:
-        first = await anchors.append(audit, "start")
-        log.info("audit: anchored head %d in %s", first.head_id, anchor_file(settings))
+        await _anchor(anchors, audit, "start")
         yield Anchoring(anchors, audit, settings.audit.anchor_interval_seconds)
-        await anchors.append(audit, "stop")
+        await _anchor(anchors, audit, "stop")
     finally:
         anchors.close()
+
+
+async def _anchor(anchors: AnchorLog, audit: AuditService, kind: str) -> None:
+    """A 112 call never waits for the audit: an anchor that cannot be written (an unreadable anchor file, the
+    database down) is logged as an error, and ``ec112 audit verify`` will say what is wrong."""
+    try:
+        anchor = await anchors.append(audit, kind)
+        log.info("audit: %s anchor %d at head %d", kind, anchor.seq, anchor.head_id)
+    except Exception:
+        log.exception("audit: %s anchor not written", kind)
 
 
 async def anchor_restore(settings: Settings, audit: AuditService) -> Anchor:

@@ -28,7 +28,13 @@ from ec112.db.engine import create_engine, migrate
 from ec112.domain.audit import GENESIS_HASH, entry_hash
 from ec112.wiring import open_stores
 
-from .audit_site import another_database, daemon_run, report_cli, site_fixture, verify_cli  # noqa: F401  (the site fixture)
+from .audit_site import (
+    another_database,
+    daemon_run,
+    report_cli,
+    site_fixture,  # noqa: F401  (the `site` fixture)
+    verify_cli,
+)
 
 
 async def _sql(url: str, *statements: tuple[str, dict[str, object]]) -> None:
@@ -222,3 +228,15 @@ def test_the_head_is_anchored_every_interval(site: Settings) -> None:
     assert kinds[-1] == "stop"
     code, out, err = verify_cli()
     assert code == 0, out + err
+
+
+def test_a_mangled_anchor_file_is_reported_and_never_stops_the_daemon(site: Settings,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    path = site.var_dir / "audit-anchors.jsonl"
+    path.write_text(path.read_text() + "{not an anchor\n")
+    asyncio.run(daemon_run(site, 1))  # the entries are written; the anchors are not, and say so
+    assert "audit: start anchor not written" in caplog.text
+    code, _out, err = verify_cli()
+    assert code == 8
+    assert "anchor file unreadable" in err
+    assert "audit-anchors.jsonl:3: not an anchor" in err

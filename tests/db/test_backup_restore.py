@@ -18,7 +18,12 @@ from ec112.cli import app
 from ec112.config.settings import Settings
 from ec112.wiring import open_stores
 
-from .audit_site import another_database, daemon_run, site_fixture, verify_cli  # noqa: F401  (the site fixture)
+from .audit_site import (
+    another_database,
+    daemon_run,
+    site_fixture,  # noqa: F401  (the `site` fixture)
+    verify_cli,
+)
 
 
 def _ec112(*args: str) -> tuple[int, str, str]:
