@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 
 from ec112.cli import app
 from ec112.config.settings import Settings
+from ec112.db.backup import backup, restore
 from ec112.wiring import open_stores
 
 from .audit_site import (
@@ -49,24 +51,24 @@ def test_backup_then_restore_into_an_empty_database(site: Settings, tmp_path: Pa
     asyncio.run(_add_user(site, "siti"))
     code, out, err = _ec112("backup")
     assert code == 0, out + err
-    [backup] = (site.var_dir / "backups").iterdir()
-    assert f"backup: {backup}" in out
+    [made] = (site.var_dir / "backups").iterdir()
+    assert f"backup: {made}" in out
     assert "recording files are NOT in it" in out
-    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
-    assert backup.name.startswith("ec112-")
-    assert backup.suffix in (".sqlite3", ".pgdump")
+    assert stat.S_IMODE(made.stat().st_mode) == 0o600
+    assert made.name.startswith("ec112-")
+    assert made.suffix in (".sqlite3", ".pgdump")
 
     asyncio.run(_add_user(site, "budi"))  # after the backup: lost by the restore, as it should be
     asyncio.run(daemon_run(site, 2))  # anchored up to head 9
 
-    code, _out, err = _ec112("restore", str(backup))  # into the database in use: refused
+    code, _out, err = _ec112("restore", str(made))  # into the database in use: refused
     assert code == 5
     assert "the database is not empty" in err
 
     with another_database(site.database_url, tmp_path) as empty:
         monkeypatch.setenv("EC112_DATABASE__URL", empty)
         restored = Settings(lab_mode=True, var_dir=site.var_dir, database={"url": empty})
-        code, out, err = _ec112("restore", str(backup))
+        code, out, err = _ec112("restore", str(made))
         assert code == 0, out + err
         assert "audit head 6, anchored as a restore" in out
         assert asyncio.run(_usernames(restored)) == ["siti"]
@@ -88,3 +90,31 @@ def test_a_file_that_is_no_backup_is_refused(site: Settings, tmp_path: Path) -> 
     code, _out, err = _ec112("restore", str(junk))
     assert code == 5
     assert "is not an ec112 backup" in err
+
+
+def test_a_backup_taken_while_entries_are_written_is_consistent(site: Settings, tmp_path: Path) -> None:
+    async def backup_under_writes() -> Path:
+        async with open_stores(site) as stores:
+            async def writer() -> None:
+                for i in range(150):
+                    await stores.audit.record("cli", "user.add", f"sibuk{i}")
+
+            writing = asyncio.create_task(writer())
+            await asyncio.sleep(0.05)  # well into the writes
+            path = await backup(site.database_url, tmp_path / "backups", datetime.now(UTC))
+            assert not writing.done()  # the backup did not wait for the writer to finish
+            await writing
+            return path
+
+    path = asyncio.run(backup_under_writes())
+    with another_database(site.database_url, tmp_path) as empty:
+        asyncio.run(restore(empty, path))
+        restored = Settings(lab_mode=True, var_dir=site.var_dir, database={"url": empty})
+
+        async def check() -> None:
+            async with open_stores(restored) as stores:
+                report = await stores.audit.verify()
+                assert report.ok, report
+                assert 5 < report.head_id < 155  # a snapshot from the middle of the writes, whole
+
+        asyncio.run(check())
