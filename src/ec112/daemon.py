@@ -65,7 +65,7 @@ from ec112.web.live_feed import LiveFeed
 from ec112.web.photos import PhotoStore
 from ec112.web_wiring import web_auth, web_server
 from ec112.webhooks import RetryPolicy, WebhookConfigError, WebhookNotifier, check_webhooks
-from ec112.wiring import open_stores
+from ec112.wiring import KeyFileError, open_stores
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 5.0
@@ -99,6 +99,7 @@ async def run(settings: Settings) -> None:
     # The engine (migrated) and the stores, from the factory `ec112 user|audit` use too; closed in the finally below.
     resources = contextlib.AsyncExitStack()
     stores = await resources.enter_async_context(open_stores(settings))
+    anchoring = await resources.enter_async_context(stores.anchoring(settings))  # the audit head, outside the db
     engine, tickets, deliveries = stores.engine, stores.tickets, stores.webhooks
     # Signed webhooks to agencies; pending deliveries of an earlier run are resumed by notifier.run().
     notifier = WebhookNotifier(deliveries, webhook_secrets, timeout=wh.timeout,
@@ -108,13 +109,11 @@ async def run(settings: Settings) -> None:
         port=settings.ami.port,
         username=settings.ami.username,
         secret=settings.ami.secret.get_secret_value(),
-        connect_timeout=settings.ami.connect_timeout,
-        login_timeout=settings.ami.login_timeout,
+        connect_timeout=settings.ami.connect_timeout, login_timeout=settings.ami.login_timeout,
         action_timeout=settings.ami.action_timeout,
         ping_interval=settings.ami.ping_interval,
         pong_timeout=settings.ami.pong_timeout,
-        reconnect_min=settings.ami.reconnect_min,
-        reconnect_max=settings.ami.reconnect_max,
+        reconnect_min=settings.ami.reconnect_min, reconnect_max=settings.ami.reconnect_max,
     )
     telephony = AmiTelephony(ami)
     # The one event bus: services publish typed events; the subscribers are wired below, in this order.
@@ -235,8 +234,7 @@ async def run(settings: Settings) -> None:
     )
     web = web_server(app, settings)
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
+    stop, loop = asyncio.Event(), asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
 
@@ -267,7 +265,8 @@ async def run(settings: Settings) -> None:
                 group.create_task(presence.tick_loop(), name="presence-tick"),
                 group.create_task(notifier.run(), name="webhooks"),
                 group.create_task(dispatcher.escalation_loop(), name="escalations"),
-                *(group.create_task(c, name=n) for c, n in [*caller.loops(settings), *recordings.loops()]),
+                *(group.create_task(c, name=n) for c, n in [*caller.loops(settings), *recordings.loops(),
+                                                                   *anchoring.loops()]),
             ]
             group.create_task(web.serve(), name="web")
             group.create_task(mark_ready(lambda: web.started, ready), name="ready")
@@ -294,7 +293,7 @@ def main(settings: Settings) -> int:
     except* AmiAuthError as group:
         log.critical("AMI login refused: %s — check [ami] username/secret", group.exceptions[0])
         code = EX_CONFIG
-    except* (AgenciesFileError, WebhookConfigError, BoundariesFileError) as group:  # exit 78 before any port opens
+    except* (AgenciesFileError, WebhookConfigError, BoundariesFileError, KeyFileError) as group:  # no port open
         log.critical("%s", group.exceptions[0])
         code = EX_CONFIG
     return code

@@ -16,29 +16,37 @@ Two users, so both see the same database the same way:
 ``ec112 doctor`` does not come here on purpose: it only reads the schema version and must never create
 nor migrate a database (``ec112.db.schema_status``).
 
+The audit log's MAC key (``[audit] key_file``, made at the first start) is loaded here, before any store is
+built, and handed to the engine: every store's audit entries are MAC'd (issue 15 part D, ``audit_wiring``).
+
 Imported when a command needs it, not at every ``ec112 …`` start (SQLAlchemy and Alembic are slow to load).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ec112.audit_wiring import Anchoring, anchoring, key_file, load_keyring
 from ec112.config.settings import Settings
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
+from ec112.db.audit_chain import sign_with
 from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
 from ec112.db.locations import SqlLocationRepository
 from ec112.db.records import SqlRecordStore
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
+from ec112.domain.audit_seal import KeyFileError
 from ec112.services.accounts import UserAdmin
 from ec112.services.audit import AuditService
 from ec112.services.passwords import Passwords
+
+__all__ = ["KeyFileError", "Stores", "open_stores"]
 
 
 @dataclass(frozen=True)
@@ -58,18 +66,25 @@ class Stores:
         """Account administration (``ec112 user …``; the panel's admin pages get theirs with the web auth)."""
         return UserAdmin(self.accounts, self.accounts, passwords or Passwords(), self.audit)
 
+    def anchoring(self, settings: Settings) -> AbstractAsyncContextManager[Anchoring]:
+        """The daemon's anchors of the audit chain's head (at start, periodically, at a clean stop)."""
+        return anchoring(settings, self.audit)
+
 
 @asynccontextmanager
 async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
-    """Open the configured database, migrate it to head, yield its stores; dispose the engine after."""
+    """Open the configured database, migrate it to head, yield its stores; dispose the engine after.
+    KeyFileError when the audit key file cannot be used (readable by others, not a key file)."""
+    keyring = load_keyring(key_file(settings))
     engine = create_engine(settings.database_url, busy_timeout=settings.database.busy_timeout)
+    sign_with(engine, keyring)
     try:
         await migrate(engine)
         yield Stores(
             engine=engine,
             tickets=SqlTicketRepository(engine),
             accounts=SqlAccountStore(engine),
-            audit=AuditService(SqlAuditStore(engine)),
+            audit=AuditService(SqlAuditStore(engine), keyring=keyring),
             dispatches=SqlDispatchStore(engine),
             records=SqlRecordStore(engine),
             webhooks=SqlWebhookLog(engine),

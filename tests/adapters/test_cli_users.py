@@ -111,7 +111,8 @@ def test_audit_verify_detects_a_tampered_row(env: dict[str, str]) -> None:
     code, out, _err = _ec112("audit", "verify", "--json")
     assert code == 8
     assert json.loads(out) == {"ok": False, "checked": 1, "bad_id": 2,
-                               "reason": "content does not match its hash (row changed)"}
+                               "reason": "content does not match its hash (row changed)", "unsigned": 0,
+                               "anchors": 0, "head_id": 0}
 
 
 def test_user_and_audit_commands_open_the_database_through_the_daemons_factory(

@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from ec112.cli import agencies, agents, audit, boundaries, doctor, drill, incidents, lab, live, spy, tickets, users
+from ec112.cli.backup import register as register_backup
 from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.settings import Settings, load_settings
 from ec112.logs import configure_logging
@@ -26,6 +27,7 @@ app.add_typer(drill.app, name="drill")
 live.register(app)
 doctor.register(app)
 spy.register(app)  # issue 14: listen, whisper, barge
+register_backup(app)  # issue 15: ec112 backup, ec112 restore
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file (env EC112_CONFIG)")]
 
 

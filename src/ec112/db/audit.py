@@ -49,4 +49,5 @@ class SqlAuditStore:
 def _entry(row: AuditRow) -> AuditEntry:
     at = row.at.replace(tzinfo=UTC) if row.at.tzinfo is None else row.at.astimezone(UTC)
     detail: dict[str, Any] = json.loads(row.detail)
-    return AuditEntry(row.id, at, row.actor, row.action, row.target, detail, row.prev_hash, row.hash)
+    return AuditEntry(row.id, at, row.actor, row.action, row.target, detail, row.prev_hash, row.hash, row.mac,
+                      row.key_id)

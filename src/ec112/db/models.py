@@ -134,6 +134,9 @@ class AuditRow(Base):
     detail: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Issue 15 part D (migration 0016): HMAC of the hash with a key outside the database; NULL before 0016.
+    mac: Mapped[str | None] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class DispatchRow(Base):
