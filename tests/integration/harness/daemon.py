@@ -21,7 +21,8 @@ import httpx
 from ec112.lab.postgres import run_sync
 from ec112.lab.render import LabConfig
 
-_LOCK_ALL_TABLES = """BEGIN;
+_LOCK_ALL_TABLES = """SET lock_timeout = '5s';
+BEGIN;
 DO $$ DECLARE t text; BEGIN
   FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
     EXECUTE format('LOCK TABLE %I IN EXCLUSIVE MODE', t);
