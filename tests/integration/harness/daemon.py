@@ -174,7 +174,9 @@ class Ec112Daemon:
         return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
     async def _pg_execute(self, statement: str, *args: Any) -> tuple[Any, ...] | None:
-        conn = await asyncpg.connect(self.pg_dsn(), timeout=10)
+        # an admin's session: writable even while the database's default is read-only (test_faults)
+        conn = await asyncpg.connect(self.pg_dsn(), timeout=10,
+                                     server_settings={"default_transaction_read_only": "off"})
         try:
             row = await conn.fetchrow(statement, *args, timeout=10)
             return tuple(row) if row is not None else None
