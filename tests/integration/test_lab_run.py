@@ -53,7 +53,8 @@ def lab_database(request: pytest.FixtureRequest) -> Iterator[tuple[list[str], di
 async def _pg_tickets(dsn: str) -> list[str]:
     conn = await asyncpg.connect(dsn, timeout=10)
     try:
-        return [row["caller_number"] for row in await conn.fetch("SELECT caller_number FROM tickets", timeout=10)]
+        rows = await conn.fetch("SELECT caller_number_e164 FROM tickets", timeout=10)
+        return [row["caller_number_e164"] for row in rows]
     finally:
         await conn.close(timeout=10)
 
