@@ -3,17 +3,19 @@ VENV      := .venv
 BIN       := $(VENV)/bin
 PYTEST    := $(BIN)/pytest
 ASTERISK  ?= 16
+DATABASE  ?= sqlite
 
 .PHONY: install install-all run test lint unit fuzz integration integration-16 integration-22 e2e bench bench-smoke docker-test clean
 
 install:            ## Asterisk 16 + SIPp + .venv (idempotent)
 	scripts/install.sh
 
-install-all:        ## also Asterisk 22 (sid chroot) and Chromium, for the full test suite
-	scripts/install.sh --asterisk22 --chromium
+install-all:        ## also Asterisk 22 (sid chroot), Chromium and PostgreSQL (when none answers on 5432), for the full test suite
+	scripts/install.sh --asterisk22 --chromium --postgresql
 
-run: install        ## the lab: Asterisk (rendered asterisk-conf/) + ec112 on SQLite, in the foreground
-	$(BIN)/ec112 lab run
+run: install        ## the lab: Asterisk (rendered asterisk-conf/) + ec112 in the foreground; DATABASE=postgresql for PostgreSQL
+	$(if $(filter postgresql,$(DATABASE)),scripts/install.sh --postgresql)
+	$(BIN)/ec112 lab run --database $(DATABASE)
 
 test: install-all   ## everything CI runs: lint, types, unit/adapter/db tests, integration on Asterisk 16 and 22, e2e
 	$(MAKE) lint
@@ -38,13 +40,15 @@ fuzz:               ## bounded hypothesis + schemathesis fuzzing (EC112_FUZZ_EXA
 integration-16:
 	EC112_TEST_ASTERISK=16 $(PYTEST) --durations=15 tests/integration
 
-# The fault suite (test_faults.py: ~2 min of floods) runs once, on 16: what it tests is ec112's side (watchdog,
-# backfill, pool, pong deadline); every other integration test runs on both versions. Keeps make test < 20 min.
+# Which database (README, "PostgreSQL everywhere"): integration-16 runs ec112 on SQLite, integration-22 on
+# PostgreSQL (the session's server: 127.0.0.1:5432 when it answers, else a private cluster). The fault suite
+# (test_faults.py: ~2 min of floods) runs on both: 16/SQLite and 22/PostgreSQL (the read-only fault differs).
 integration-22:
-	EC112_TEST_ASTERISK=22 $(PYTEST) --durations=15 tests/integration --ignore=tests/integration/test_faults.py
+	EC112_TEST_ASTERISK=22 EC112_TEST_DATABASE=postgresql $(PYTEST) --durations=15 tests/integration
 
-e2e:                ## browser tests: real headless Chromium (screenshots in artifacts/e2e/)
+e2e:                ## browser tests: real headless Chromium (screenshots in artifacts/e2e/); the dispatch story on PostgreSQL too
 	$(PYTEST) --durations=10 tests/e2e
+	EC112_TEST_DATABASE=postgresql $(PYTEST) tests/e2e/test_dispatch_story.py
 
 bench:              ## the full load benchmark, bare Asterisk vs Asterisk + ec112 (~7 min): bench/results/latest.{json,md}
 	EC112_BENCH_ASTERISK=$(ASTERISK) $(PYTEST) -m slow bench -s

@@ -6,6 +6,7 @@
 #                                      ec112's prompts (/var/lib/ec112/sounds), the .venv
 #   scripts/install.sh --asterisk22    + Asterisk 22 from Debian sid in a chroot (/var/lib/ec112/asterisk22)
 #   scripts/install.sh --chromium      + Debian chromium (browser tests)
+#   scripts/install.sh --postgresql    + Debian postgresql, only when no server answers on 127.0.0.1:5432
 #   EC112_INSTALL_ASTERISK22=1 scripts/install.sh   same as --asterisk22
 #
 # Why Debian 11's Asterisk: bookworm has no asterisk package; bullseye's 16.28 installs cleanly
@@ -19,16 +20,18 @@ AST22_ROOT=/var/lib/ec112/asterisk22
 STATE_DIR=/var/lib/ec112
 WANT_AST22=${EC112_INSTALL_ASTERISK22:-0}
 WANT_CHROMIUM=0
+WANT_PG=0
 
 say() { printf 'ec112-install: %s\n' "$*"; }
 die() { printf 'ec112-install: ERROR: %s\n' "$*" >&2; exit 1; }
 
-usage() { sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 for arg in "$@"; do
     case "$arg" in
         --asterisk22) WANT_AST22=1 ;;
         --chromium) WANT_CHROMIUM=1 ;;
+        --postgresql) WANT_PG=1 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown option: $arg" ;;
     esac
@@ -243,6 +246,34 @@ if [[ "$WANT_CHROMIUM" == 1 ]]; then
     else
         say "installing chromium"
         apt_install chromium
+    fi
+fi
+
+# ---- 6. PostgreSQL (optional): a server for the tests and `make run DATABASE=postgresql` -----------------
+# A server that answers on 127.0.0.1:5432 (or EC112_TEST_PG_DSN) is used as it is: nothing installed, nothing
+# touched. Otherwise Debian's postgresql is installed WITHOUT its main cluster (createcluster.conf, service starts
+# denied): the tests and the lab start a private cluster on a free port (src/ec112/lab/postgres.py), so a
+# second cluster never competes for 5432.
+if [[ "$WANT_PG" == 1 ]]; then
+    if [[ -n "${EC112_TEST_PG_DSN:-}" ]]; then
+        say "EC112_TEST_PG_DSN set: its server is used (skip)"
+    elif timeout 1 bash -c '</dev/tcp/127.0.0.1/5432' 2>/dev/null; then
+        say "PostgreSQL answers on 127.0.0.1:5432 (skip)"
+    elif compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+        say "postgresql present: $(compgen -G '/usr/lib/postgresql/*/bin/initdb' | head -n1) (skip)"
+    else
+        say "installing postgresql (no main cluster: ec112 starts private clusters on free ports)"
+        mkdir -p /etc/postgresql-common
+        conf=/etc/postgresql-common/createcluster.conf
+        if ! grep -qs '^[[:space:]]*create_main_cluster' "$conf"; then
+            echo 'create_main_cluster = false  # ec112-install: the tests start private clusters' >> "$conf"
+        fi
+        deny_service_starts
+        apt_update_once
+        apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef \
+            -o Dpkg::Options::=--force-confold postgresql >/dev/null
+        restore_service_starts
+        compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || die "postgresql installed but no initdb found"
     fi
 fi
 

@@ -1,44 +1,29 @@
-"""Database fixtures: every repository test runs on SQLite (a temp file) and on the real PostgreSQL.
+"""Database fixtures: every repository test runs on SQLite (a temp file) and on PostgreSQL.
 
-PostgreSQL is the machine's server (127.0.0.1:5432, trust auth); each test gets a database of its own,
-created and dropped here, so runs never see each other's rows. Override with EC112_TEST_PG_DSN.
+PostgreSQL is the session's server (harness/pg_fixtures.py: EC112_TEST_PG_DSN, else 127.0.0.1:5432 when it
+answers, else a private cluster started for the run); each test gets a database of its own, created and
+dropped here, so runs never see each other's rows.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
+from harness import pg_fixtures
+from harness.pg_fixtures import fresh_database
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import ec112.db.silent_calls  # noqa: F401  (its table on the shared Base: test_migrations_match_the_models)
 from ec112.db.engine import create_engine, migrate
 from ec112.db.known_incidents import KnownIncidentRow  # noqa: F401  # its table is on Base.metadata
-
-PG_ADMIN_DSN = os.environ.get("EC112_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-async def _pg_database() -> tuple[str, str]:
-    name = f"ec112_test_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return name, f"{base}/{name}"
+from ec112.lab.postgres import PgServer
 
 
-async def _drop_pg_database(name: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.is_registered(pg_fixtures):
+        config.pluginmanager.register(pg_fixtures, "ec112-pg")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -49,14 +34,14 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         yield eng
         await eng.dispose()
         return
-    name, url = await _pg_database()
-    eng = create_engine(url)
-    try:
-        await migrate(eng)
-        yield eng
-    finally:
-        await eng.dispose()
-        await _drop_pg_database(name)
+    server: PgServer = request.getfixturevalue("pg_server")
+    async with fresh_database(server) as url:
+        eng = create_engine(url)
+        try:
+            await migrate(eng)
+            yield eng
+        finally:
+            await eng.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -65,8 +50,5 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'var' / 'ec112.sqlite3'}"
         return
-    name, url = await _pg_database()
-    try:
+    async with fresh_database(request.getfixturevalue("pg_server")) as url:
         yield url
-    finally:
-        await _drop_pg_database(name)

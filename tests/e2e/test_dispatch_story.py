@@ -27,6 +27,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from harness import CitizenCall, PidfCircle, TakerPhone
@@ -501,14 +502,13 @@ def test_a_tampered_audit_row_is_found_by_audit_verify(
         assert "audit log intact" in intact.stdout
 
         # An attacker with the database file rewrites who acknowledged: drops the trigger, edits the row.
-        db = sqlite3.connect(ec112.var_dir / "ec112.sqlite3")
-        (row_id,) = db.execute("SELECT id FROM audit_log WHERE action = 'dispatch.acknowledge'").fetchone()
-        with pytest.raises(sqlite3.DatabaseError):
-            db.execute("UPDATE audit_log SET actor = 'off.bpbd' WHERE id = ?", (row_id,))  # the trigger refuses
-        db.execute("DROP TRIGGER audit_log_no_update")
-        db.execute("UPDATE audit_log SET actor = 'off.bpbd' WHERE id = ?", (row_id,))
-        db.commit()
-        db.close()
+        pg = ec112.database == "postgresql"
+        (row_id,) = ec112.sql("SELECT id FROM audit_log WHERE action = 'dispatch.acknowledge'") or (None,)
+        edit = "UPDATE audit_log SET actor = 'off.bpbd' WHERE id = ?"
+        with pytest.raises((sqlite3.DatabaseError, asyncpg.PostgresError)):
+            ec112.sql(edit, row_id)  # the trigger refuses
+        ec112.sql("DROP TRIGGER audit_log_no_update" + (" ON audit_log" if pg else ""))
+        ec112.sql(edit, row_id)
 
         tampered = ec112.cli("audit", "verify", check=False)
         assert tampered.returncode == 8

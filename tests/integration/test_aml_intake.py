@@ -43,10 +43,11 @@ def tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def ec112_tls(asterisk: Lab, tmp_path: Path, tls: tuple[Path, Path]) -> Iterator[Ec112Daemon]:
+def ec112_tls(asterisk: Lab, tmp_path: Path, tls: tuple[Path, Path],
+              ec112_database_url: str | None) -> Iterator[Ec112Daemon]:
     cert, key = tls
     base_url = f"https://127.0.0.1:{asterisk.config.ports.web}"
-    daemon = Ec112Daemon(asterisk.config, tmp_path / "ec112", extra_env={
+    daemon = Ec112Daemon(asterisk.config, tmp_path / "ec112", database_url=ec112_database_url, extra_env={
         "EC112_WEB__TLS_CERTIFICATE": str(cert), "EC112_WEB__TLS_KEY": str(key), "EC112_API_URL": base_url,
         "EC112_LOCATION__AML_HMAC_KEY": HMAC_KEY, "EC112_LOCATION__AML_SMS_TOKEN": SMS_TOKEN})
     daemon.base_url = base_url

@@ -1,4 +1,5 @@
-"""Durability and degradation of the intake with a real Asterisk, SIPp phones and ec112 on SQLite.
+"""Durability and degradation of the intake with a real Asterisk, SIPp phones and ec112 (on SQLite or
+PostgreSQL: EC112_TEST_DATABASE).
 
 (c) The database is locked by another process during a 112 call: the call is still queued within the
     intake deadline (fallback path, no ticket yet), the taker rings, and the ticket appears once the lock
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import signal
 import socket
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -112,10 +112,8 @@ def test_a_locked_database_degrades_the_intake_instead_of_hanging_it(
     ec112.start()
     phone = taker("taker01", ring_ms=200, talk_ms=9000, max_calls=1)
     ec112.cli("agent", "login", "taker01")
-    lock = sqlite3.connect(ec112.var_dir / "ec112.sqlite3", isolation_level=None)
-    lock.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
-    locked_at = time.monotonic()
-    try:
+    with ec112.write_locked():  # another process holds the write lock
+        locked_at = time.monotonic()
         started = datetime.now()
         call = citizen_call(caller_number="+6281355550005", caller_name="Basis Data Terkunci")
         invites = phone.wait_for_invites(1, timeout=INTAKE_DEADLINE + 3)
@@ -123,11 +121,8 @@ def test_a_locked_database_degrades_the_intake_instead_of_hanging_it(
         assert (invites[0] - started).total_seconds() < INTAKE_DEADLINE + 1.5  # queued within the deadline
         log = asterisk.config.messages_log.read_text()
         assert "ec112 intake unavailable" in log  # no EC112_TICKET: the dialplan's fallback queued it
-        assert ec112.get("/api/tickets") == []  # no ticket yet (reads still work: WAL)
+        assert ec112.get("/api/tickets") == []  # no ticket yet (reads still work: WAL, EXCLUSIVE MODE)
         time.sleep(max(0.0, 5.0 - (time.monotonic() - locked_at)))
-    finally:
-        lock.execute("ROLLBACK")
-        lock.close()
     released = time.monotonic()
     [ticket] = ec112.wait_for_tickets(lambda ts: len(ts) == 1 and ts[0]["answered_by"] is not None, timeout=8)
     assert time.monotonic() - released < 5.0  # once the lock is gone, not once the call is over

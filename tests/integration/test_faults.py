@@ -5,7 +5,7 @@ who wait 10 s without an answer hang up — and injects one fault in the middle:
 - kill -9 of the ec112 worker (the supervisor starts a new one; resync and backfill fill the gap);
 - SIGSTOP of the worker for 15 s (the watchdog kills it after 3 s and starts a new one);
 - Asterisk restarted (the calls in flight die with it; the ones after must be fine);
-- the SQLite database read-only for 5 s (the intake degrades, tickets come once it is writable);
+- the database read-only for 5 s (the intake degrades, tickets come once it is writable; SQLite or PostgreSQL);
 - the AMI connection half-open (a proxy stops forwarding, keeps both sockets open): ec112 must notice by
   its Pong deadline, reconnect and resync.
 
@@ -178,16 +178,32 @@ def test_asterisk_restarted_under_load(
 
 
 @contextlib.contextmanager
-def read_only_database(database: Path) -> Iterator[None]:
-    """The SQLite file (and its WAL) made read-only — really, for ec112's open connections too.
+def read_only_database(ec112: Ec112Daemon) -> Iterator[None]:
+    """The database made read-only — really, for ec112's open connections too.
 
-    Why not ``chmod 0444``: permissions are checked when a file is opened, and ec112's pooled connections
-    keep it open for writing (and the tests run as root, who ignores them anyway). The immutable attribute
-    (``chattr +i``) is checked at every write, for root and for descriptors already open: a write through
-    an open connection fails (SQLITE_IOERR), a connection opened meanwhile is read-only (SQLITE_READONLY).
-    The WAL index (``-shm``) is left alone: SQLite maps it into memory and a write to an immutable mapping
-    is SIGBUS, a crash rather than a read-only database.
+    SQLite: the file (and its WAL) made immutable. Why not ``chmod 0444``: permissions are checked when a file
+    is opened, and ec112's pooled connections keep it open for writing (and the tests run as root, who ignores
+    them anyway). The immutable attribute (``chattr +i``) is checked at every write, for root and for
+    descriptors already open: a write through an open connection fails (SQLITE_IOERR), a connection opened
+    meanwhile is read-only (SQLITE_READONLY). The WAL index (``-shm``) is left alone: SQLite maps it into
+    memory and a write to an immutable mapping is SIGBUS, a crash rather than a read-only database.
+
+    PostgreSQL: what a failover to a read-only standby looks like to ec112: its sessions are cut
+    (``pg_terminate_backend``) and every new one is read-only (``default_transaction_read_only``); afterwards
+    the database is writable again but the sessions opened meanwhile keep their read-only default, as
+    SQLite's read-only connections do: ec112 must drop them itself.
     """
+    if ec112.database == "postgresql":
+        database = ec112.pg_dsn().rsplit("/", 1)[1]
+        ec112.sql(f'ALTER DATABASE "{database}" SET default_transaction_read_only = on')
+        ec112.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                  "WHERE datname = ? AND pid <> pg_backend_pid()", database)
+        try:
+            yield
+        finally:
+            ec112.sql(f'ALTER DATABASE "{database}" RESET default_transaction_read_only')
+        return
+    database = ec112.var_dir / "ec112.sqlite3"
     files = [str(database), f"{database}-wal"]
     assert all(Path(f).exists() for f in files), f"{files}: SQLite in WAL mode expected"
     made = subprocess.run(["chattr", "+i", *files], capture_output=True, text=True, check=False)
@@ -206,7 +222,7 @@ def test_database_read_only_for_5_s_under_load(
     citizens = flood(asterisk, "+62811400")
     time.sleep(3.0)
     read_only_at = datetime.now(UTC)
-    with read_only_database(ec112.var_dir / "ec112.sqlite3"):
+    with read_only_database(ec112):
         time.sleep(1.0)
         # supervisors' panels keep reading meanwhile (several at once: ec112 opens more connections)
         with ThreadPoolExecutor(PANELS) as panels:

@@ -1,5 +1,6 @@
 """The README's first command, as a new user lives it: `ec112 lab run` (what `make run` starts),
-`ec112 lab info --json`, a softphone registering as taker01, `ec112 agent login`, `ec112 lab call`.
+`ec112 lab info --json`, a softphone registering as taker01, `ec112 agent login`, `ec112 lab call` — on the
+database EC112_TEST_DATABASE names (`ec112 lab run --database postgresql`).
 
 It uses the lab's fixed, documented ports (SIP 5060, AMI 5038, FastAGI 4573, web 8112).
 """
@@ -12,13 +13,18 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from harness import TakerPhone
+from harness.pg_fixtures import selected_database
 
 from ec112.lab.asterisk import AsteriskFlavor
+from ec112.lab.postgres import PgServer, drop_database, run_sync
 
 pytestmark = pytest.mark.integration
 
@@ -28,11 +34,39 @@ def _ec112(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           timeout=120, env={**os.environ, "COLUMNS": "200"})
 
 
-def test_lab_run_answers_a_demo_112_call(asterisk_flavor: AsteriskFlavor, tmp_path: Path) -> None:
+@pytest.fixture
+def lab_database(request: pytest.FixtureRequest) -> Iterator[tuple[list[str], dict[str, str], str | None]]:
+    """`--database` for `ec112 lab run` (EC112_TEST_DATABASE), its environment, and its PostgreSQL database (a
+    name of this test's own on the session's server, dropped after it: never a user's ec112_lab)."""
+    if selected_database() == "sqlite":
+        yield [], {}, None
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = f"ec112_lab_test_{uuid.uuid4().hex[:8]}"
+    try:
+        yield (["--database", "postgresql"], {"EC112_TEST_PG_DSN": server.admin_dsn, "EC112_LAB_PG_DATABASE": name},
+               server.dsn(name))
+    finally:
+        run_sync(drop_database(server, name))
+
+
+async def _pg_tickets(dsn: str) -> list[str]:
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        rows = await conn.fetch("SELECT caller_number_e164 FROM tickets", timeout=10)
+        return [row["caller_number_e164"] for row in rows]
+    finally:
+        await conn.close(timeout=10)
+
+
+def test_lab_run_answers_a_demo_112_call(
+    asterisk_flavor: AsteriskFlavor, tmp_path: Path, lab_database: tuple[list[str], dict[str, str], str | None],
+) -> None:
     flavor = ["--asterisk", asterisk_flavor.name]
+    database, database_env, pg_dsn = lab_database
     log = (tmp_path / "lab.out").open("wb")
-    lab = subprocess.Popen([sys.executable, "-m", "ec112", "lab", "run", *flavor], cwd=tmp_path,
-                           stdout=log, stderr=subprocess.STDOUT)
+    lab = subprocess.Popen([sys.executable, "-m", "ec112", "lab", "run", *flavor, *database], cwd=tmp_path,
+                           stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **database_env})
     try:
         deadline = time.monotonic() + 60
         while "ready" not in (tmp_path / "lab.out").read_text(errors="replace"):
@@ -68,7 +102,11 @@ def test_lab_run_answers_a_demo_112_call(asterisk_flavor: AsteriskFlavor, tmp_pa
         assert ticket["answered_by"] == "taker01"
         assert ticket["caller_number"] == "+6281234567890"
         assert ticket["location"]["lat"] == pytest.approx(-1.1178021)  # desa Riko, kecamatan Penajam (PPU)
-        assert (tmp_path / "var" / "ec112.sqlite3").is_file()  # SQLite under var/, as documented
+        if pg_dsn is None:
+            assert (tmp_path / "var" / "ec112.sqlite3").is_file()  # SQLite under var/, as documented
+        else:  # the ticket is in the lab's PostgreSQL database, and no SQLite file was made
+            assert run_sync(_pg_tickets(pg_dsn)) == ["+6281234567890"]
+            assert not (tmp_path / "var" / "ec112.sqlite3").exists()
     finally:
         lab.send_signal(signal.SIGTERM)
         try:

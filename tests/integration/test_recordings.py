@@ -8,7 +8,6 @@ in the audit chain; a call taker of another call cannot fetch it (403); retentio
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import time
 from pathlib import Path
 
@@ -81,8 +80,7 @@ def test_a_recorded_call_is_sealed_replayed_to_its_taker_only_and_deleted_after_
     assert [(e["actor"], e["target"]) for e in played] == [("siti", number)]  # once, not per Range request
 
     # retention: the call is made older than keep_days; the sweep (every second here) deletes and logs it
-    with sqlite3.connect(ec112.var_dir / "ec112.sqlite3") as db:
-        db.execute("UPDATE recordings SET ended_at = '2020-01-01 00:00:00.000000'")
+    ec112.sql("UPDATE recordings SET ended_at = '2020-01-01 00:00:00.000000'")
     gone = ec112.wait_for(f"/api/tickets/{number}/recording/info", lambda b: b["state"] == "deleted", timeout=15)
     assert not recorded.exists()
     assert gone["sha256"] == info["sha256"]  # the hash stays

@@ -1,7 +1,8 @@
-"""`ec112 lab run|info|call`: the ready-to-use lab of `make run` (Asterisk + ec112 on SQLite)."""
+"""`ec112 lab run|info|call`: the ready-to-use lab of `make run` (Asterisk + ec112 on SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -18,6 +19,7 @@ import typer
 
 from ec112.lab.asterisk import AsteriskFlavor, AsteriskNotInstalledError, AsteriskProcess
 from ec112.lab.demo_locations import SHAPE_NAMES, demo_scenario
+from ec112.lab.postgres import PostgresUnavailableError, create_database, provisioned, run_sync
 from ec112.lab.render import LabConfig, render
 from ec112.lab.state import describe, load_or_create
 from ec112.lab.web_accounts import accounts_banner, ensure_lab_accounts, load_lab_accounts, write_lab_agencies
@@ -25,6 +27,10 @@ from ec112.lab.web_accounts import accounts_banner, ensure_lab_accounts, load_la
 app = typer.Typer(help="Lab: Asterisk + ec112 on this machine, for trying and demos.", no_args_is_help=True)
 FlavorOption = Annotated[str, typer.Option("--asterisk", help="Asterisk to run: 16 (host) or 22 (sid chroot)")]
 VarOption = Annotated[Path, typer.Option("--var-dir", help="Where the lab keeps its state")]
+DatabaseOption = Annotated[str, typer.Option(
+    "--database", help="sqlite (var/ec112.sqlite3) or postgresql (database ec112_lab on the local server, "
+    "or on a private cluster started for the run when none answers)")]
+LAB_DATABASE_ENV = "EC112_LAB_PG_DATABASE"  # the lab's PostgreSQL database (default ec112_lab)
 
 
 def _lab_dir(var_dir: Path, flavor: AsteriskFlavor) -> Path:
@@ -64,10 +70,34 @@ def info(
         typer.echo(accounts_banner(details["web_accounts"], details["web"]["url"]))
 
 
+def _use_database(database: str, stack: contextlib.ExitStack) -> None:
+    """PostgreSQL: a server (kept for the lab's lifetime when private) and its ``ec112_lab`` database, made the
+    database of this process and of the daemon it starts (EC112_DATABASE__URL)."""
+    if database == "sqlite":
+        return
+    if database != "postgresql":
+        typer.echo(f"ec112 lab: --database {database}: sqlite atau/or postgresql", err=True)
+        raise typer.Exit(2)
+    try:
+        server = stack.enter_context(provisioned())
+    except PostgresUnavailableError as exc:
+        typer.echo(f"ec112 lab: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    url = run_sync(create_database(server, os.environ.get(LAB_DATABASE_ENV, "ec112_lab")))
+    os.environ["EC112_DATABASE__URL"] = url
+    typer.echo(f"PostgreSQL: {url}" + (" (kluster privat / private cluster)" if server.private else ""))
+
+
 @app.command()
-def run(asterisk: FlavorOption = "16", var_dir: VarOption = Path("var")) -> None:
+def run(asterisk: FlavorOption = "16", var_dir: VarOption = Path("var"), database: DatabaseOption = "sqlite") -> None:
     """Jalankan Asterisk + ec112 / start Asterisk and ec112 in the foreground (Ctrl-C stops both)."""
     flavor = _flavor(asterisk)
+    with contextlib.ExitStack() as stack:
+        _use_database(database, stack)
+        _run(flavor, var_dir)
+
+
+def _run(flavor: AsteriskFlavor, var_dir: Path) -> None:
     config = load_or_create(_lab_dir(var_dir, flavor), flavor)
     web_accounts = ensure_lab_accounts(var_dir)
     process = AsteriskProcess(flavor, render(config), output_path=config.directory / "asterisk.out")

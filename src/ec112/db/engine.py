@@ -31,7 +31,7 @@ def create_engine(url: str, *, busy_timeout: float = 1.5) -> AsyncEngine:
     if is_sqlite:
         pragmas = functools.partial(_sqlite_pragmas, busy_ms=int(busy_timeout * 1000))
         event.listen(engine.sync_engine, "connect", pragmas)
-        event.listen(engine.sync_engine, "handle_error", _drop_read_only_connection)
+    event.listen(engine.sync_engine, "handle_error", _drop_read_only_connection)
     return engine
 
 
@@ -39,8 +39,10 @@ def _drop_read_only_connection(context: ExceptionContext) -> None:
     """SQLite opens a file it may not write (read-only for a moment: a remount, ``chattr +i``, permissions) as a
     read-only connection, and that connection stays read-only after the file is writable again: kept in the pool,
     it would fail every write given to it until a restart. So such an error counts as a lost connection: the pool
-    drops that one (only that one) and opens a fresh one when it is needed."""
-    if "attempt to write a readonly database" in str(context.original_exception):
+    drops that one (only that one) and opens a fresh one when it is needed. PostgreSQL likewise: a session opened
+    while the database was read-only (``default_transaction_read_only``, a standby) keeps that default."""
+    error = str(context.original_exception)
+    if "attempt to write a readonly database" in error or "read-only transaction" in error:
         context.is_disconnect = True
         context.invalidate_pool_on_disconnect = False
 

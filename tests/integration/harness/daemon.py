@@ -5,17 +5,31 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
+from ec112.lab.postgres import run_sync
 from ec112.lab.render import LabConfig
+
+_LOCK_ALL_TABLES = """SET lock_timeout = '5s';
+BEGIN;
+DO $$ DECLARE t text; BEGIN
+  FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+    EXECUTE format('LOCK TABLE %I IN EXCLUSIVE MODE', t);
+  END LOOP;
+END $$;
+SELECT 'locked';
+"""
 
 
 class Ec112Daemon:
@@ -48,6 +62,7 @@ class Ec112Daemon:
             "EC112_TEXT__SPOOL_POLL_SECONDS": "1",
             "COLUMNS": "200",  # a supervisor's terminal, not rich's 80-column default for pipes
         }
+        self.database_url = database_url  # None: SQLite under var/
         if database_url:
             self.env["EC112_DATABASE__URL"] = database_url
         self.env.update(extra_env or {})
@@ -112,6 +127,61 @@ class Ec112Daemon:
             return self.log_path.read_text(errors="replace")[-size:]
         except FileNotFoundError:
             return "(no ec112 log)"
+
+    # --- the database itself (what an attacker or a fault does to it, behind ec112's back) -------------------
+    @property
+    def database(self) -> str:
+        return "postgresql" if self.database_url else "sqlite"
+
+    def sql(self, statement: str, *args: Any) -> tuple[Any, ...] | None:
+        """Run one statement on the daemon's database in a connection of its own (``?`` placeholders, made
+        ``$1``, ``$2``… on PostgreSQL); its first row, if any."""
+        if self.database_url is None:
+            with contextlib.closing(sqlite3.connect(self.var_dir / "ec112.sqlite3")) as db:
+                row = db.execute(statement, args).fetchone()
+                db.commit()
+            return tuple(row) if row is not None else None
+        numbered = iter(range(1, len(args) + 1))
+        return run_sync(self._pg_execute(re.sub(r"\?", lambda _: f"${next(numbered)}", statement), *args))
+
+    @contextlib.contextmanager
+    def write_locked(self) -> Iterator[None]:
+        """Another process holds the database's write lock (reads go on): SQLite's ``BEGIN EXCLUSIVE``; on
+        PostgreSQL every table locked ``IN EXCLUSIVE MODE`` by a psql session, in one transaction."""
+        if self.database_url is None:
+            lock = sqlite3.connect(self.var_dir / "ec112.sqlite3", isolation_level=None)
+            lock.execute("BEGIN EXCLUSIVE")
+            try:
+                yield
+            finally:
+                lock.execute("ROLLBACK")
+                lock.close()
+            return
+        psql = subprocess.Popen(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", self.pg_dsn()],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert psql.stdin is not None
+        assert psql.stdout is not None
+        try:
+            psql.stdin.write(_LOCK_ALL_TABLES)
+            psql.stdin.flush()
+            assert psql.stdout.readline().strip() == "locked", "psql could not lock the tables"
+            yield
+        finally:
+            psql.communicate("ROLLBACK;\n", timeout=10)
+
+    def pg_dsn(self) -> str:
+        assert self.database_url, "ec112 runs on SQLite"
+        return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    async def _pg_execute(self, statement: str, *args: Any) -> tuple[Any, ...] | None:
+        # an admin's session: writable even while the database's default is read-only (test_faults)
+        conn = await asyncpg.connect(self.pg_dsn(), timeout=10,
+                                     server_settings={"default_transaction_read_only": "off"})
+        try:
+            row = await conn.fetchrow(statement, *args, timeout=10)
+            return tuple(row) if row is not None else None
+        finally:
+            await conn.close(timeout=10)
 
     # --- API and CLI ------------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:

@@ -24,12 +24,19 @@ import pytest
 from ec112.lab.asterisk import AsteriskFlavor, AsteriskNotInstalledError, AsteriskProcess
 from ec112.lab.render import LabConfig, new_lab_config, render
 
+from . import pg_fixtures
 from .citizen import CitizenCall
 from .daemon import Ec112Daemon
 from .softphone import Softphone
 from .taker import TakerPhone
 
 _LAB_KEY = pytest.StashKey[tuple[LabConfig, AsteriskProcess]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The daemon's database fixtures (ec112_database_url, pg_server) come with the lab."""
+    if not config.pluginmanager.is_registered(pg_fixtures):
+        config.pluginmanager.register(pg_fixtures, "ec112-pg")
 
 
 @pytest.fixture(scope="session")
@@ -135,10 +142,13 @@ def citizen_call(asterisk: Lab) -> Iterator[Callable[..., CitizenCall]]:
 
 
 @pytest.fixture
-def ec112(asterisk: Lab, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Ec112Daemon]:
-    """The real `ec112 serve` (watchdog + worker) attached to this test's Asterisk, ready (/readyz)."""
+def ec112(asterisk: Lab, tmp_path: Path, request: pytest.FixtureRequest,
+          ec112_database_url: str | None) -> Iterator[Ec112Daemon]:
+    """The real `ec112 serve` (watchdog + worker) attached to this test's Asterisk, ready (/readyz), on the
+    database EC112_TEST_DATABASE names (SQLite under var/, or a fresh PostgreSQL database)."""
     env = request.node.get_closest_marker("ec112_env")
-    daemon = Ec112Daemon(asterisk.config, tmp_path / "ec112", extra_env=env.args[0] if env else None)
+    daemon = Ec112Daemon(asterisk.config, tmp_path / "ec112", extra_env=env.args[0] if env else None,
+                         database_url=ec112_database_url)
     request.node.stash[_DAEMON_KEY] = daemon
     marker = request.node.get_closest_marker("ec112_not_started")
     if marker is None:
