@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from harness import CitizenCall
 from harness.daemon import Ec112Daemon
+from harness.pg_fixtures import fresh_database_sync, selected_database
 
 pytestmark = pytest.mark.integration
 
@@ -34,8 +35,18 @@ def _abandoned_call(ec112: Ec112Daemon, citizen_call: Callable[..., CitizenCall]
     return ec112.wait_for_tickets(lambda ts: len(ts) >= count and all(t["ended_at"] for t in ts))
 
 
+@pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where the backup is restored: an empty database of the kind the daemon runs on (EC112_TEST_DATABASE)."""
+    if selected_database() == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'restored.sqlite3'}"
+        return
+    with fresh_database_sync(request.getfixturevalue("pg_server")) as url:
+        yield url
+
+
 def test_backup_calls_restore_into_an_empty_database_then_verify(
-    ec112: Ec112Daemon, citizen_call: Callable[..., CitizenCall], tmp_path: Path
+    ec112: Ec112Daemon, citizen_call: Callable[..., CitizenCall], empty_database_url: str
 ) -> None:
     _add_user(ec112, "siti")
     [first] = _abandoned_call(ec112, citizen_call, "+6281200005551", 1)
@@ -53,7 +64,7 @@ def test_backup_calls_restore_into_an_empty_database_then_verify(
     assert refused.returncode == 5
     assert "the database is not empty" in refused.stderr
 
-    ec112.env["EC112_DATABASE__URL"] = f"sqlite+aiosqlite:///{tmp_path / 'restored.sqlite3'}"
+    ec112.env["EC112_DATABASE__URL"] = empty_database_url
     restored = ec112.cli("restore", str(backup))
     assert "anchored as a restore" in restored.stdout
     verified = ec112.cli("audit", "verify")  # the entries after the backup were anchored: history now

@@ -42,7 +42,7 @@ from ec112.domain.callbacks import (
 from ec112.domain.errors import Forbidden, NotFound, Unavailable
 from ec112.domain.events import EC112, TicketChanged, TicketOpened
 from ec112.domain.presence import endpoint_of
-from ec112.domain.tickets import Ticket, TicketStatus, ticket_number
+from ec112.domain.tickets import CallOutcome, Ticket, TicketStatus, ticket_number
 from ec112.services.ami_pipeline import AsteriskSnapshot
 from ec112.services.background import BackgroundTasks
 from ec112.services.event_bus import EventBus
@@ -114,16 +114,19 @@ class CallbackService:
             if event.linkedid:  # a taker's leg; whether it was the one who answered is known at the caller's end
                 self._remember(self._taker_hung_up, event.linkedid + "|" + endpoint_of(event.channel))
             return
-        # Who ended the call is told by events that may come AFTER the caller's Hangup (AgentComplete and the taker's
-        # Hangup travel on other Stasis topics: seen on Asterisk 22 under load): the decision waits a moment, off the
-        # ordered stream (which it must never hold up).
+        # Who ended an answered call is told by events that may come AFTER the caller's Hangup (AgentComplete and the
+        # taker's Hangup travel on other Stasis topics: seen on Asterisk 22 under load): that decision waits a moment.
+        # All of it runs off the ordered stream (which it must never hold up).
         self._background.start(self._safely(self._consider_ended(event.linkedid), "a call's end"))
 
     async def _consider_ended(self, linkedid: str) -> None:
-        await self._pause(self._end_grace)
         ticket = await self._tickets.get_by_linkedid(linkedid)
-        if ticket is not None:
-            await self.consider(ticket)
+        if ticket is None:
+            return
+        if ticket.outcome is CallOutcome.ANSWERED:  # only a talked-to call's fate depends on who hung up first
+            await self._pause(self._end_grace)
+            ticket = await self._tickets.get_by_linkedid(linkedid) or ticket  # classified meanwhile: no task
+        await self.consider(ticket)
 
     # --- bus subscribers -----------------------------------------------------------------------------------------
 
