@@ -165,16 +165,20 @@ class Anchoring:
 @asynccontextmanager
 async def anchoring(settings: Settings, audit: AuditService) -> AsyncIterator[Anchoring]:
     """The daemon's anchors: one now, the periodic ones through ``loops()``, one at a clean stop."""
-    if audit.keyring is None:
-        raise KeyFileError("the audit log has no key")
-    anchors = AnchorLog(anchor_file(settings), audit.keyring, syslog=settings.audit.anchor_syslog,
-                        syslog_socket=SYSLOG_SOCKET)
+    anchors = _anchor_log(settings, audit)
     try:
         await _anchor(anchors, audit, "start")
         yield Anchoring(anchors, audit, settings.audit.anchor_interval_seconds)
         await _anchor(anchors, audit, "stop")
     finally:
         anchors.close()
+
+
+def _anchor_log(settings: Settings, audit: AuditService) -> AnchorLog:
+    if audit.keyring is None:
+        raise KeyFileError("the audit log has no key")
+    return AnchorLog(anchor_file(settings), audit.keyring, syslog=settings.audit.anchor_syslog,
+                     syslog_socket=SYSLOG_SOCKET)  # read at the call: tests point it at their own socket
 
 
 async def _anchor(anchors: AnchorLog, audit: AuditService, kind: str) -> None:
@@ -190,10 +194,7 @@ async def _anchor(anchors: AnchorLog, audit: AuditService, kind: str) -> None:
 async def anchor_restore(settings: Settings, audit: AuditService) -> Anchor:
     """After ``ec112 restore``: a chained ``restore`` anchor names the restored head, so ``verify`` takes what was
     anchored past it for history (a legitimate rewind), not for a deleted tail."""
-    if audit.keyring is None:
-        raise KeyFileError("the audit log has no key")
-    anchors = AnchorLog(anchor_file(settings), audit.keyring, syslog=settings.audit.anchor_syslog,
-                        syslog_socket=SYSLOG_SOCKET)
+    anchors = _anchor_log(settings, audit)
     try:
         return await anchors.append(audit, "restore")
     finally:
