@@ -39,6 +39,7 @@ from ec112.db.dispatches import SqlDispatchStore
 from ec112.db.engine import create_engine, migrate
 from ec112.db.locations import SqlLocationRepository
 from ec112.db.records import SqlRecordStore
+from ec112.db.ticket_cache import TicketCache
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.audit_seal import KeyFileError
@@ -80,15 +81,17 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
     sign_with(engine, keyring)
     try:
         await migrate(engine)
+        # The tickets of calls in progress, in memory; shared by every writer of the tickets table (coherence).
+        ticket_cache = TicketCache()
         yield Stores(
             engine=engine,
-            tickets=SqlTicketRepository(engine),
+            tickets=SqlTicketRepository(engine, cache=ticket_cache),
             accounts=SqlAccountStore(engine),
             audit=AuditService(SqlAuditStore(engine), keyring=keyring),
-            dispatches=SqlDispatchStore(engine),
+            dispatches=SqlDispatchStore(engine, ticket_cache=ticket_cache),
             records=SqlRecordStore(engine),
             webhooks=SqlWebhookLog(engine),
-            locations=SqlLocationRepository(engine),
+            locations=SqlLocationRepository(engine, ticket_cache=ticket_cache),
         )
     finally:
         await engine.dispose()

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ec112.db.audit_chain import AuditChain
 from ec112.db.models import DispatchRow, TicketEventRow, TicketRow
+from ec112.db.ticket_cache import TicketCache
 from ec112.domain.audit import AuditDraft
 from ec112.domain.dispatch import Dispatch, DispatchStatus, DispatchStep, Escalation, ticket_status
 from ec112.domain.errors import Conflict, NotFound
@@ -29,9 +30,11 @@ _COLUMNS = ("ticket_id", "agency", "status", "dispatched_at", "dispatched_by", "
 
 
 class SqlDispatchStore:
-    def __init__(self, engine: AsyncEngine, *, audit_chain: AuditChain | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, *, audit_chain: AuditChain | None = None,
+                 ticket_cache: TicketCache | None = None) -> None:
         self._sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False)
         self._audit = audit_chain or AuditChain(engine)
+        self._tickets = ticket_cache or TicketCache(size=0)  # a step moves its ticket's status and revision
 
     async def create(self, ticket_id: int, steps: Sequence[DispatchStep], *, ticket_revision: int,
                      audit: AuditDraft | None = None) -> list[Dispatch]:
@@ -51,7 +54,10 @@ class SqlDispatchStore:
                     await self._audit.append_in(session, audit, steps[0].at)
                 return created
 
-        return await (self._audit.retrying(transaction) if audit is not None else transaction())
+        try:
+            return await (self._audit.retrying(transaction) if audit is not None else transaction())
+        finally:
+            self._tickets.forget(ticket_id)
 
     async def record(self, step: DispatchStep, audit: AuditDraft | None = None) -> Dispatch:
         """One step of an existing dispatch (and its audit entry when given); ``Conflict`` when the dispatch
@@ -73,7 +79,10 @@ class SqlDispatchStore:
                 assert row is not None
                 return dispatch_from_row(row)
 
-        return await (self._audit.retrying(transaction) if audit is not None else transaction())
+        try:
+            return await (self._audit.retrying(transaction) if audit is not None else transaction())
+        finally:
+            self._tickets.forget(d.ticket_id)
 
     async def get(self, dispatch_id: int) -> Dispatch:
         if not 0 < dispatch_id <= _MAX_ID:  # SQLite/asyncpg raise on an out-of-range integer: it is just unknown

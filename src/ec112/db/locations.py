@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ec112.db.models import AmlMessageRow, TicketLocationRow, TicketRow, TicketUnlocatedRow
+from ec112.db.ticket_cache import TicketCache
 from ec112.db.ticket_rows import location_row, location_values, ticket_from_row
 from ec112.domain.aml_match import AmlDraft, UnmatchedAml
 from ec112.domain.location import (
@@ -33,11 +34,21 @@ _MAX_ID = 2**31 - 1
 
 
 class SqlLocationRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, ticket_cache: TicketCache | None = None) -> None:
         self._sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False)
+        self._tickets = ticket_cache or TicketCache(size=0)  # a report moves its ticket's best location
 
     async def add(self, ticket_id: int, location: Location, *, actor: str,
                   received_at: datetime) -> tuple[LocationReport, Ticket]:
+        ticket: Ticket | None = None
+        try:
+            report, ticket = await self._add(ticket_id, location, actor=actor, received_at=received_at)
+            return report, ticket
+        finally:  # committed: the ticket as it is now; anything else: read it again next time
+            self._tickets.put(ticket) if ticket is not None else self._tickets.forget(ticket_id)
+
+    async def _add(self, ticket_id: int, location: Location, *, actor: str,
+                   received_at: datetime) -> tuple[LocationReport, Ticket]:
         async with self._sessions.begin() as session:
             # The ticket row first, locked (PostgreSQL): two reports of one ticket fuse one after the other.
             ticket = (await session.execute(

@@ -29,14 +29,21 @@ def location_values(location: Location | None) -> dict[str, Any]:
     }
 
 
+def location_row_values(ticket_id: int, location: Location, *, actor: str, received_at: datetime) -> dict[str, Any]:
+    """The columns of a ``ticket_locations`` row."""
+    return {
+        "ticket_id": ticket_id, "source": location.source.value, "lat": location.lat, "lon": location.lon,
+        "radius_m": location.radius_m, "method": (location.method or None) and location.method[:32],
+        "confidence": location.confidence, "shape": (location.shape or None) and location.shape[:16],
+        "label": (location.label or None) and location.label[:200],
+        "observed_at": location.observed_at.astimezone(UTC), "received_at": received_at.astimezone(UTC),
+        "actor": actor[:64],
+    }
+
+
 def location_row(ticket_id: int, location: Location, *, actor: str, received_at: datetime) -> TicketLocationRow:
     """A ``ticket_locations`` row (shared with ``db.locations``)."""
-    return TicketLocationRow(
-        ticket_id=ticket_id, source=location.source.value, lat=location.lat, lon=location.lon,
-        radius_m=location.radius_m, method=(location.method or None) and location.method[:32],
-        confidence=location.confidence, shape=(location.shape or None) and location.shape[:16],
-        label=(location.label or None) and location.label[:200], observed_at=location.observed_at.astimezone(UTC),
-        received_at=received_at.astimezone(UTC), actor=actor[:64])
+    return TicketLocationRow(**location_row_values(ticket_id, location, actor=actor, received_at=received_at))
 
 
 def call_values(call: NewCall) -> dict[str, Any]:
@@ -82,7 +89,8 @@ def utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def ticket_from_row(row: TicketRow) -> Ticket:
+def ticket_from_row(row: TicketRow | Any) -> Ticket:
+    """From an ORM row or a Core row of the ``tickets`` table (same attribute names)."""
     location = None
     if row.loc_lat is not None and row.loc_lon is not None:
         location = Location(

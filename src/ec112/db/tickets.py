@@ -7,13 +7,22 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text, update
+from sqlalchemy import Select, Table, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ec112.db.audit_chain import AuditChain
-from ec112.db.models import TicketEventRow, TicketRow
-from ec112.db.ticket_rows import call_values, location_row, ticket_from_row, ticket_values, to_utc, utc
+from ec112.db.models import TicketEventRow, TicketLocationRow, TicketRow
+from ec112.db.ticket_cache import TicketCache
+from ec112.db.ticket_rows import (
+    call_values,
+    location_row_values,
+    location_values,
+    ticket_from_row,
+    ticket_values,
+    to_utc,
+    utc,
+)
 from ec112.domain.audit import AuditDraft
 from ec112.domain.errors import Conflict
 from ec112.domain.events import ASTERISK
@@ -22,11 +31,21 @@ from ec112.domain.ticket_work import TicketEvent
 from ec112.domain.tickets import IntakeChannel, NewCall, Ticket
 
 _MAX_ID = 2**31 - 1  # Integer primary keys (int4 on PostgreSQL)
+_TICKETS: Table = TicketRow.__table__  # type: ignore[assignment]  # a declarative class's Table
+_LOCATIONS: Table = TicketLocationRow.__table__  # type: ignore[assignment]
+# Built once: the hot path's statements (their cache keys are memoized on the objects).
+_BY_ID: Select[Any] = select(*_TICKETS.c).where(_TICKETS.c.id == bindparam("id"))
+_BY_LINKEDID: Select[Any] = select(*_TICKETS.c).where(_TICKETS.c.linkedid == bindparam("linkedid"))
+_UPDATE = update(_TICKETS)
 
 
 class SqlTicketRepository:
-    def __init__(self, engine: AsyncEngine, *, audit_chain: AuditChain | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, *, audit_chain: AuditChain | None = None,
+                 cache: TicketCache | None = None) -> None:
         self._engine = engine
+        # Shared with the other writers of the tickets table (wiring); a private one is coherent on its own only
+        # when nothing else writes tickets, so without one given, nothing is kept.
+        self._cache = cache if cache is not None else TicketCache(size=0)
         self._audit = audit_chain or AuditChain(engine)
         self._sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False)
         dialect = engine.dialect.name
@@ -34,37 +53,44 @@ class SqlTicketRepository:
 
     async def open(self, call: NewCall) -> tuple[Ticket, bool]:
         # INSERT … ON CONFLICT DO NOTHING makes opening idempotent per Linkedid, even when the AGI intake
-        # and the AMI tracker race for the same call.
-        values = call_values(call)
+        # and the AMI tracker race for the same call. Core statements: this is every call's hot path.
         stmt = (
-            self._insert(TicketRow)
-            .values(**values)
+            self._insert(_TICKETS)
+            .values(**call_values(call))
             .on_conflict_do_nothing(index_elements=["linkedid"])
-            .returning(TicketRow.id)
+            .returning(*_TICKETS.c)
         )
-        async with self._sessions.begin() as session:
-            new_id = (await session.execute(stmt)).scalar_one_or_none()
-            if new_id is not None and call.location is not None:
+        async with self._engine.begin() as conn:
+            row: Any = (await conn.execute(stmt)).one_or_none()
+            created = row is not None
+            if created and call.location is not None:
                 # The network's location is the ticket's first report too: its list of sources is complete.
-                session.add(location_row(new_id, call.location, actor=ASTERISK, received_at=call.arrived_at))
-            row = (
-                await session.execute(select(TicketRow).where(TicketRow.linkedid == call.linkedid))
-            ).scalar_one()
-            return ticket_from_row(row), new_id is not None
+                await conn.execute(_LOCATIONS.insert().values(
+                    location_row_values(row.id, call.location, actor=ASTERISK, received_at=call.arrived_at)))
+            if row is None:
+                row = (await conn.execute(_BY_LINKEDID, {"linkedid": call.linkedid})).one()
+        ticket = ticket_from_row(row)
+        if created:
+            self._cache.put(ticket)
+        return ticket, created
 
     async def get(self, ticket_id: int) -> Ticket | None:
         if not 0 < ticket_id <= _MAX_ID:  # SQLite/asyncpg raise on an out-of-range integer: it is just unknown
             return None
-        async with self._sessions() as session:
-            row = await session.get(TicketRow, ticket_id)
-            return ticket_from_row(row) if row else None
+        return self._cache.get(ticket_id) or await self._read(_BY_ID, {"id": ticket_id})
 
     async def get_by_linkedid(self, linkedid: str) -> Ticket | None:
-        async with self._sessions() as session:
-            row = (
-                await session.execute(select(TicketRow).where(TicketRow.linkedid == linkedid))
-            ).scalar_one_or_none()
-            return ticket_from_row(row) if row else None
+        return self._cache.by_linkedid(linkedid) or await self._read(_BY_LINKEDID, {"linkedid": linkedid})
+
+    async def _read(self, stmt: Select[Any], params: dict[str, Any]) -> Ticket | None:
+        generation = self._cache.generation
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(stmt, params)).one_or_none()
+        if row is None:
+            return None
+        ticket = ticket_from_row(row)
+        self._cache.fill(ticket, generation)
+        return ticket
 
     async def list_recent(self, *, limit: int, offset: int = 0) -> Sequence[Ticket]:
         async with self._sessions() as session:
@@ -137,7 +163,9 @@ class SqlTicketRepository:
                 assert row is not None
                 return ticket_from_row(row)
 
-        return await (self._audit.retrying(transaction) if audit is not None else transaction())
+        saved = await (self._audit.retrying(transaction) if audit is not None else transaction())
+        self._cache.put(saved)
+        return saved
 
     async def events(self, ticket_id: int) -> Sequence[TicketEvent]:
         stmt = select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id).order_by(TicketEventRow.id)
@@ -150,21 +178,33 @@ class SqlTicketRepository:
     async def save(self, ticket: Ticket) -> None:
         """Store the call's life (queue, answer, end): never the call taker's work (``save_work``).
 
-        The location only when the ticket had none (an intake's location on a ticket another door opened):
-        later ones go through ``db.locations`` (all reports, fused), which a stale copy must not overwrite.
+        Only the columns that differ from the ticket as last committed (when the cache knows it). The location
+        only when the ticket had none (an intake's location on a ticket another door opened): later ones go
+        through ``db.locations`` (all reports, fused), which a stale copy must not overwrite.
         """
-        async with self._sessions.begin() as session:
-            row = await session.get(TicketRow, ticket.id)
-            if row is None:
-                raise LookupError(f"ticket {ticket.id} does not exist")
-            values = ticket_values(ticket)
-            if row.loc_lat is None and ticket.location is not None:
-                session.add(location_row(ticket.id, ticket.location, actor=ASTERISK,
-                                         received_at=datetime.now(UTC)))
-            else:
-                values = {k: v for k, v in values.items() if not k.startswith("loc_")}
-            for key, value in values.items():
-                setattr(row, key, value)
+        before = self._cache.get(ticket.id)
+        values = {k: v for k, v in ticket_values(ticket).items() if not k.startswith("loc_")}
+        if before is not None:
+            committed = ticket_values(before)
+            values = {k: v for k, v in values.items() if committed[k] != v}
+        add_location = ticket.location is not None and (before is None or before.location is None)
+        async with self._engine.begin() as conn:
+            row: Any = None
+            if values or before is None:
+                row = (await conn.execute(_UPDATE.where(_TICKETS.c.id == ticket.id).values(**values)
+                                          .returning(*_TICKETS.c))).one_or_none()
+                if row is None:
+                    raise LookupError(f"ticket {ticket.id} does not exist")
+            if add_location and ticket.location is not None:
+                located_row = (await conn.execute(
+                    _UPDATE.where(_TICKETS.c.id == ticket.id, _TICKETS.c.loc_lat.is_(None))
+                    .values(**location_values(ticket.location)).returning(*_TICKETS.c))).one_or_none()
+                if located_row is not None:
+                    row = located_row
+                    await conn.execute(_LOCATIONS.insert().values(location_row_values(
+                        ticket.id, ticket.location, actor=ASTERISK, received_at=datetime.now(UTC))))
+        if row is not None:
+            self._cache.put(ticket_from_row(row))
 
     async def ping(self) -> None:
         async with self._engine.connect() as conn:
