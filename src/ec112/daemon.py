@@ -33,6 +33,7 @@ from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.domain.presence import AgentState
 from ec112.drill_wiring import build_drills
+from ec112.event_loop import loop_factory
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
 from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
@@ -289,7 +290,8 @@ async def run(settings: Settings) -> None:
 def main(settings: Settings) -> int:
     code = 0
     try:
-        asyncio.run(run(settings))
+        with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as runner:
+            runner.run(run(settings))
     except* AmiAuthError as group:
         log.critical("AMI login refused: %s — check [ami] username/secret", group.exceptions[0])
         code = EX_CONFIG

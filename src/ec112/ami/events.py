@@ -210,6 +210,10 @@ _LIVE: dict[str, Callable[[Raw, datetime], CallEvent | None]] = {
 }
 
 
+# The Asterisk events ec112 reads (asterisk-conf/manager.conf's eventfilter lets exactly these through).
+ASTERISK_EVENTS = frozenset(name for name in _LIVE if name not in (CONNECTED_EVENT, DISCONNECTED_EVENT))
+
+
 def translate(raw: Raw, read_at: datetime) -> CallEvent | None:
     """One AMI event as ec112 sees it; None for an event ec112 does not use. ``read_at``: when it was read."""
     make = _LIVE.get(raw.get("Event", ""))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Request
 from sse_starlette.sse import EventSourceResponse
 
 from ec112.services.presence import PresenceService
-from ec112.web.live_feed import LiveFeed, to_json
+from ec112.web.live_feed import LiveFeed, dumps, to_json
 
 KEEPALIVE_SECONDS = 15
 
@@ -48,7 +47,7 @@ def live_router(presence: PresenceService, feed: LiveFeed) -> APIRouter:
 async def _stream(presence: PresenceService, feed: LiveFeed, request: Request) -> AsyncIterator[dict[str, str]]:
     subscriber = feed.subscribe()
     try:
-        yield {"id": str(feed.version), "event": "snapshot", "data": json.dumps(_state(presence))}
+        yield {"id": str(feed.version), "event": "snapshot", "data": dumps(_state(presence))}
         while True:
             try:
                 async with asyncio.timeout(KEEPALIVE_SECONDS):
@@ -57,7 +56,7 @@ async def _stream(presence: PresenceService, feed: LiveFeed, request: Request) -
                 if await request.is_disconnected():
                     return
                 continue
-            text = json.dumps(_state(presence)) if change.kind == "reload" else change.text
+            text = dumps(_state(presence)) if change.kind == "reload" else change.text
             yield {"id": str(change.id), "event": change.kind, "data": text}
     finally:
         feed.unsubscribe(subscriber)

@@ -10,11 +10,12 @@ JSON text, made once for all clients. Clients get bounded queues: one that falls
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any
+
+import orjson
 
 from ec112.domain.callbacks import CallbackChanged
 from ec112.domain.dispatch import Dispatch
@@ -45,6 +46,11 @@ from ec112.web.silent_api import silent_json
 from ec112.web.spy_api import spy_json
 
 SUBSCRIBER_BUFFER = 256
+
+
+def dumps(data: Any) -> str:
+    """JSON text for the stream: orjson (several times faster than ``json``; every message goes to every client)."""
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +98,7 @@ class LiveFeed:
             return
         kind, data = found
         self.version += 1
-        message = LiveMessage(self.version, kind, data, json.dumps(data))
+        message = LiveMessage(self.version, kind, data, dumps(data))
         for subscriber in list(self._subscribers):
             _offer(subscriber, message)
 
