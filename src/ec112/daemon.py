@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from ec112 import __version__
-from ec112.agi.intake_route import IntakeRoute
+from ec112.agi.intake_route import BusyIntake, IntakeRoute
 from ec112.agi.ping_route import ping_route
 from ec112.agi.server import AgiServer
 from ec112.agi.text_route import TextRoute
@@ -33,7 +33,6 @@ from ec112.domain.events import DispatchChanged, DomainEvent, TicketOpened
 from ec112.domain.kpis import Shifts
 from ec112.domain.presence import AgentState
 from ec112.drill_wiring import build_drills
-from ec112.event_loop import loop_factory
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.location.by_reference import ReferenceFetcher
 from ec112.location.geoloc_profile import read_geoloc_profile, reference_from_header
@@ -41,6 +40,7 @@ from ec112.recording_wiring import build_recordings
 from ec112.records import AsteriskRecords
 from ec112.report_wiring import report_service
 from ec112.routing.dialplan import EMERGENCY_CONTEXT, INTAKE_ROUTE, PING_ROUTE, TEXT_ROUTE
+from ec112.runtime import run_worker
 from ec112.services.agency_notifications import AgencyNotifications
 from ec112.services.agents import AgentService
 from ec112.services.ami_pipeline import AmiEventPipeline
@@ -161,7 +161,8 @@ async def run(settings: Settings) -> None:
         # A civic address or a reference goes to the location service once EC112_TICKET is set (never before Queue()).
         {INTAKE_ROUTE: IntakeRoute(intake, deadline=settings.agi.intake_deadline, read_location=read_geoloc_profile,
                                    header_reference=reference_from_header, locations=locations,
-                                   observe=intake_seconds.observe, handling=caller.handling),
+                                   observe=intake_seconds.observe, handling=caller.handling,
+                                   busy=BusyIntake(settings.agi.busy_intakes, settings.agi.busy_deadline)),
          PING_ROUTE: ping_route,
          TEXT_ROUTE: TextRoute(caller.texts.receive, intake.number, deadline=settings.agi.intake_deadline)},
         header_timeout=settings.agi.header_timeout,
@@ -290,8 +291,7 @@ async def run(settings: Settings) -> None:
 def main(settings: Settings) -> int:
     code = 0
     try:
-        with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as runner:
-            runner.run(run(settings))
+        run_worker(run(settings), event_loop=settings.event_loop, nice=settings.nice)
     except* AmiAuthError as group:
         log.critical("AMI login refused: %s — check [ami] username/secret", group.exceptions[0])
         code = EX_CONFIG

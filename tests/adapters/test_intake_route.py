@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from agi_fakes import FakeAsterisk, agi_header, run_call
 
-from ec112.agi.intake_route import IntakeRoute
+from ec112.agi.intake_route import BusyIntake, IntakeRoute
 from ec112.agi.server import AgiServer
 from ec112.db.engine import create_engine, migrate
 from ec112.db.tickets import SqlTicketRepository
@@ -32,9 +32,9 @@ class BrokenRepo(SqlTicketRepository):
         raise ConnectionError("database is down")
 
 
-async def _server(repo: SqlTicketRepository, deadline: float = 3.0) -> AgiServer:
+async def _server(repo: SqlTicketRepository, deadline: float = 3.0, busy: BusyIntake | None = None) -> AgiServer:
     intake = IntakeService(repo, default_region="ID", ticket_prefix="112")
-    route = IntakeRoute(intake, read_location=parse_geoloc_profile, deadline=deadline)
+    route = IntakeRoute(intake, read_location=parse_geoloc_profile, deadline=deadline, busy=busy)
     server = AgiServer("127.0.0.1", 0, {"intake": route}, command_timeout=5.0)
     await server.start()
     return server
@@ -145,3 +145,29 @@ async def test_a_silent_channel_cannot_hold_the_intake_past_its_deadline(repo: S
         await server.close()
     # the route gave up before opening a ticket; AMI (QueueCallerJoin) will open it once queued
     assert await repo.get_by_linkedid(LINKEDID) is None
+
+
+async def test_when_intakes_pile_up_the_next_caller_waits_only_the_short_deadline(repo: SqlTicketRepository) -> None:
+    """A worker that falls behind sheds its own work first: past ``busy.intakes`` at once, a caller is handed back
+    to the dialplan (which queues her; AMI opens her ticket) after the short deadline, not the whole one."""
+    server = await _server(repo, deadline=3.0, busy=BusyIntake(intakes=2, deadline=0.3))
+    stuck: list[FakeAsterisk] = []
+    try:
+        for _ in range(2):  # two intakes in flight, their channels silent
+            fake = await FakeAsterisk.connect(server.port)
+            await fake.send(agi_header("intake"))
+            assert await fake.next_command() is not None
+            stuck.append(fake)
+        third = await FakeAsterisk.connect(server.port)
+        await third.send(agi_header("intake"))
+        started = time.monotonic()
+        assert await third.next_command() is not None
+        assert await third.closed_by_server(timeout=2.0)
+        assert time.monotonic() - started < 1.0  # 0.3 s, not 3 s
+        await third.close()
+        for fake in stuck:  # the first two still have their whole deadline
+            assert not await fake.closed_by_server(timeout=0.5)
+    finally:
+        for fake in stuck:
+            await fake.close()
+        await server.close()

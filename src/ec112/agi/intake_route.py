@@ -20,6 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -63,14 +64,25 @@ class CallerLocations(Protocol):
     async def add_civic(self, ticket_id: int, text: str, fields: Mapping[str, str], *, actor: str) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class BusyIntake:
+    """When this many intakes are in flight at once, the next ones get ``deadline`` (seconds) instead of the whole
+    intake deadline: a worker that falls behind costs callers at most that (``[agi] busy_*``)."""
+
+    intakes: int = 20
+    deadline: float = 0.5
+
+
 class IntakeRoute:
     def __init__(self, intake: IntakeService, *, deadline: float, read_location: LocationReader,
                  observe: Callable[[float], None] | None = None, locations: CallerLocations | None = None,
                  header_reference: HeaderReference | None = None,
-                 handling: CallHandlingPolicy | None = None) -> None:
+                 handling: CallHandlingPolicy | None = None, busy: BusyIntake | None = None) -> None:
         self._intake = intake
         self._handling = handling  # prompts before the queue / a lower priority: a supervisor's choices
         self._deadline = deadline
+        self._busy = busy or BusyIntake()
+        self._in_flight = 0
         self._read_location = read_location
         self._observe = observe  # seconds per intake, e.g. a Prometheus histogram (ec112_intake_seconds)
         self._locations = locations
@@ -78,14 +90,20 @@ class IntakeRoute:
 
     async def __call__(self, session: AgiSession) -> None:
         started = time.perf_counter()
+        # Shed first: when the worker falls behind (intakes pile up), a caller waits at most the short deadline
+        # before the dialplan queues her; her ticket then comes from the AMI path (QueueCallerJoin).
+        deadline = self._deadline if self._in_flight < self._busy.intakes else min(self._deadline, self._busy.deadline)
+        self._in_flight += 1
         # The caller's own channel: its uniqueid is the call's Linkedid, unless the read below says otherwise.
         with call_context(linkedid=session.env.get("agi_uniqueid", "")):
             try:
-                async with asyncio.timeout(self._deadline):
+                async with asyncio.timeout(deadline):
                     await self._run(session)
             except TimeoutError:
-                log.warning("intake exceeded %.1f s; the dialplan queues the call anyway", self._deadline)
+                log.warning("intake exceeded %.1f s%s; the dialplan queues the call anyway", deadline,
+                            "" if deadline == self._deadline else f" ({self._busy.intakes}+ intakes at once)")
             finally:
+                self._in_flight -= 1
                 if self._observe is not None:
                     self._observe(time.perf_counter() - started)
 
