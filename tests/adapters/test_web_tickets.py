@@ -104,6 +104,8 @@ async def test_a_total_beyond_the_counting_ceiling_is_shown_as_more_than(stack: 
     assert (capped.headers.get("X-Total-Count"), capped.headers["X-Total-Count-More-Than"]) == (None, "2")
     exact = await client.get("/api/tickets", params={"limit": 1, "offset": 1})  # counted up to 1 + 2: all of them
     assert (exact.headers["X-Total-Count"], exact.headers.get("X-Total-Count-More-Than")) == ("3", None)
+    searched = await client.get("/api/tickets", params={"q": "0813 1111 2222", "limit": 1})  # counted to its page
+    assert (searched.headers.get("X-Total-Count"), searched.headers["X-Total-Count-More-Than"]) == (None, "1")
     page = await client.get("/tickets", params={"limit": 1})
     assert "Menampilkan 1–1 dari lebih dari 2" in page.text  # the spv account reads Indonesian
     assert "offset=1" in page.text  # the next page is offered

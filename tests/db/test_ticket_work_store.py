@@ -121,10 +121,12 @@ async def test_search_follows_changed_words_short_text_and_counts_up_to_its_ceil
     assert await ids("merdeka") == []  # the old address is no longer found
     assert await ids("ai") == [tickets[0].id]  # shorter than a trigram: still found (scanned)
     assert await ids('"x"') == []  # quotes are text, not FTS5 syntax
-    monkeypatch.setattr("ec112.domain.ticket_query.COUNT_CAP", 2)
-    _, more = await repo.search(TicketQuery(text="Warga", limit=1))
-    _, exact = await repo.search(TicketQuery(text="Warga", limit=1, offset=2))
-    assert (more, exact) == (3, 4)  # 3: more than the ceiling of 2; from offset 2 the ceiling is 4: exact
+    # A text search counts no further than its page (+1: "more than"); the last page and beyond tell the total.
+    totals = [(await repo.search(TicketQuery(text="Warga", limit=1, offset=o)))[1] for o in (0, 2, 3, 9)]
+    assert totals == [2, 4, 4, 4]  # 2: more than 1; 4: more than 3 … the last page: exactly 4, and past it
+    monkeypatch.setattr("ec112.domain.ticket_query.COUNT_CAP", 2)  # other searches count up to offset + COUNT_CAP
+    totals = [(await repo.search(TicketQuery(limit=1, offset=o)))[1] for o in (0, 2, 9)]
+    assert totals == [3, 4, 4]  # 3: more than 2; from offset 2 the ceiling is 4: exact
 
 
 async def test_tracker_save_keeps_status(engine: AsyncEngine) -> None:
