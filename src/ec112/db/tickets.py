@@ -108,18 +108,18 @@ class SqlTicketRepository:
         by_page = query.count_ceiling == query.offset + query.limit  # the page (and one more row) tells the total
         page = stmt.order_by(*(key.desc() for key in newest)).offset(query.offset)
         async with self._sessions() as session:
-            if not self._fts and q_digits(query):
+            if not self._fts and _digits_search(query):
                 # PostgreSQL cannot guess how many numbers contain "850726" (digits make few, common trigrams) and,
                 # guessing many, walks 100 000 tickets for 50: the trigram indexes find them at once. This
                 # transaction only.
                 await session.execute(text("SET LOCAL enable_indexscan = off"))
-            if not by_page:
-                total = (await session.execute(count)).scalar_one()
             rows = list((await session.execute(page.limit(query.limit + by_page))).scalars())
-            if by_page:
-                more = len(rows) > query.limit
-                total = (query.count_ceiling + 1 if more else query.offset + len(rows) if rows or not query.offset
-                         else (await session.execute(count)).scalar_one())  # past the last page: how many there are
+            if by_page and len(rows) > query.limit:
+                total = query.count_ceiling + 1  # more than this page
+            elif by_page and (rows or not query.offset):
+                total = query.offset + len(rows)  # the last page
+            else:  # counted; or past the last page of a text search: how many there are
+                total = (await session.execute(count)).scalar_one()
             return [ticket_from_row(r) for r in rows[:query.limit]], total
 
     async def save_work(self, ticket: Ticket, event: TicketEvent, audit: AuditDraft | None = None) -> Ticket:
@@ -222,7 +222,7 @@ def _filtered(stmt: Select[Any], q: TicketQuery, fts: bool) -> tuple[Select[Any]
     return stmt, (TicketRow.arrived_at, TicketRow.id)
 
 
-def q_digits(q: TicketQuery) -> bool:
+def _digits_search(q: TicketQuery) -> bool:
     """Whether the query searches part of a caller number (3 digits or more, not a ticket number)."""
     return q.ticket_id is None and q.digits is not None
 
