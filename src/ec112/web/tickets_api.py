@@ -60,7 +60,8 @@ def tickets_router(desk: TicketDesk, *, prefix: str, tz: tzinfo,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[TicketOut]:
         """Newest first. ``X-Total-Count`` says how many match in all (for paging) when there are at most
-        ``offset`` + 1000; beyond, counting would cost more than the page: ``X-Total-Count-More-Than`` says so."""
+        ``offset`` + 1000 (with ``q``: ``offset`` + ``limit``); beyond, counting would cost more than the page:
+        ``X-Total-Count-More-Than`` gives that bound instead."""
         query = TicketQuery(
             text=q, status=status, classification=classification,
             arrived_from=_local_midnight(date_from, tz) if date_from else None,
