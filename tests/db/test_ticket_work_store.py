@@ -121,6 +121,7 @@ async def test_search_follows_changed_words_short_text_and_counts_up_to_its_ceil
     assert await ids("merdeka") == []  # the old address is no longer found
     assert await ids("ai") == [tickets[0].id]  # shorter than a trigram: still found (scanned)
     assert await ids('"x"') == []  # quotes are text, not FTS5 syntax
+    assert await ids("kenanga\x00") == [tickets[0].id]  # a NUL (no stored text has one) neither fails nor hides
     # A text search counts no further than its page (+1: "more than"); the last page and beyond tell the total.
     totals = [(await repo.search(TicketQuery(text="Warga", limit=1, offset=o)))[1] for o in (0, 2, 3, 9)]
     assert totals == [2, 4, 4, 4]  # 2: more than 1; 4: more than 3 … the last page: exactly 4, and past it

@@ -210,11 +210,12 @@ def _filtered(stmt: Select[Any], q: TicketQuery, fts: bool) -> tuple[Select[Any]
     if q.before_id is not None:
         stmt = stmt.where(TicketRow.id < q.before_id)
     text_ = (q.text or "").strip()
-    if q.ticket_id is None and fts and len(q.digits or text_) >= 3:
+    wanted = (q.digits or text_).replace("\x00", "")  # FTS5 would read a NUL as the end of its query
+    if q.ticket_id is None and fts and len(wanted) >= 3:
         # SQLite: the trigram index drives the query, in its own rowid order (newest first, streamed: a page of a
         # word found in 400 000 tickets is read from its first 50 matches, not from all of them).
         columns = _NUMBERS if q.digits is not None else _WORDS
-        phrase = (q.digits or text_).replace('"', '""')
+        phrase = wanted.replace('"', '""')
         match = _FTS.c.tickets_fts.op("MATCH")(f'{{{" ".join(columns)}}} : "{phrase}"')
         return stmt.join(_FTS, _FTS.c.rowid == TicketRow.id).where(match), (_FTS.c.rowid,)
     if text_:
@@ -240,7 +241,7 @@ def _text_match(q: TicketQuery) -> Any:
     these expressions); on SQLite ``_filtered`` asks its trigram index instead, unless the text is shorter than a
     trigram (then it is scanned, as here).
     """
-    text_ = (q.text or "").strip()
+    text_ = (q.text or "").strip().replace("\x00", "")  # no stored text holds a NUL (PostgreSQL refuses one)
     if q.ticket_id is not None:
         return TicketRow.id == q.ticket_id
     if q.digits is not None:
