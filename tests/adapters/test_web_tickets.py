@@ -91,3 +91,22 @@ async def test_search_pages_and_filters(stack: WebStack) -> None:
     assert {"code": "kebakaran", "label_id": "Kebakaran", "label_en": "Fire", "agencies": ["damkar", "bpbd"]} \
         in categories
     await client.aclose()
+
+
+async def test_a_total_beyond_the_counting_ceiling_is_shown_as_more_than(stack: WebStack,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A search counts its matches only up to offset + COUNT_CAP (1 000; issue 16): 2 here, so 3 tickets are "more".
+    monkeypatch.setattr("ec112.domain.ticket_query.COUNT_CAP", 2)
+    ids = await _calls(stack)
+    client, _ = await logged_in(stack, "spv")
+    capped = await client.get("/api/tickets", params={"limit": 1})
+    assert [t["id"] for t in capped.json()] == [ids[2]]
+    assert (capped.headers.get("X-Total-Count"), capped.headers["X-Total-Count-More-Than"]) == (None, "2")
+    exact = await client.get("/api/tickets", params={"limit": 1, "offset": 1})  # counted up to 1 + 2: all of them
+    assert (exact.headers["X-Total-Count"], exact.headers.get("X-Total-Count-More-Than")) == ("3", None)
+    searched = await client.get("/api/tickets", params={"q": "0813 1111 2222", "limit": 1})  # counted to its page
+    assert (searched.headers.get("X-Total-Count"), searched.headers["X-Total-Count-More-Than"]) == (None, "1")
+    page = await client.get("/tickets", params={"limit": 1})
+    assert "Menampilkan 1–1 dari lebih dari 2" in page.text  # the spv account reads Indonesian
+    assert "offset=1" in page.text  # the next page is offered
+    await client.aclose()

@@ -47,8 +47,14 @@ def _services(engine: AsyncEngine, clock: Clock) -> tuple[UserAdmin, AuthService
 
 
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
+    # Migration 0018's engine-specific search indexes have no model: SQLite's FTS5 table (and its shadow tables),
+    # PostgreSQL's pg_trgm GIN indexes. bench/db/test_db.py checks that the queries use them.
+    def ours(name: str | None, kind: str, _parent: object) -> bool:
+        return not (kind == "table" and (name or "").startswith("tickets_fts")) and not (
+            kind == "index" and (name or "").endswith("_trgm"))
+
     def diff(conn: Connection) -> list[object]:
-        return list(compare_metadata(MigrationContext.configure(conn), Base.metadata))
+        return list(compare_metadata(MigrationContext.configure(conn, opts={"include_name": ours}), Base.metadata))
 
     async with engine.connect() as conn:
         assert await conn.run_sync(diff) == []

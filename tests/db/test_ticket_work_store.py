@@ -102,6 +102,34 @@ async def test_search_by_number_caller_text_status_dates_with_paging(engine: Asy
     assert matching == 2
 
 
+
+async def test_search_follows_changed_words_short_text_and_counts_up_to_its_ceiling(
+        engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Words are found through an index kept in step with the ticket (SQLite: FTS5 + triggers, migration 0018).
+    repo = SqlTicketRepository(engine)
+    tickets = [(await repo.open(_call(i, at=T0 + timedelta(minutes=i))))[0] for i in range(4)]
+    first = await _classified(repo, tickets[0], Classification.EMERGENCY, category="banjir",
+                              address="Jl. Merdeka 5", description="Air naik")
+    change = ClassificationInput(Classification.EMERGENCY, "banjir", "Gang Kenanga 7", "Air naik")
+    updated, event = classify(first, change, by="taker01", at=T0 + timedelta(minutes=9), categories=CATEGORIES)
+    await repo.save_work(updated, event)
+
+    async def ids(text: str) -> list[int]:
+        return [t.id for t in (await repo.search(TicketQuery(text=text)))[0]]
+
+    assert await ids("kenanga") == [tickets[0].id]
+    assert await ids("merdeka") == []  # the old address is no longer found
+    assert await ids("ai") == [tickets[0].id]  # shorter than a trigram: still found (scanned)
+    assert await ids('"x"') == []  # quotes are text, not FTS5 syntax
+    assert await ids("kenanga\x00") == [tickets[0].id]  # a NUL (no stored text has one) neither fails nor hides
+    # A text search counts no further than its page (+1: "more than"); the last page and beyond tell the total.
+    totals = [(await repo.search(TicketQuery(text="Warga", limit=1, offset=o)))[1] for o in (0, 2, 3, 9)]
+    assert totals == [2, 4, 4, 4]  # 2: more than 1; 4: more than 3 … the last page: exactly 4, and past it
+    monkeypatch.setattr("ec112.domain.ticket_query.COUNT_CAP", 2)  # other searches count up to offset + COUNT_CAP
+    totals = [(await repo.search(TicketQuery(limit=1, offset=o)))[1] for o in (0, 2, 9)]
+    assert totals == [3, 4, 4]  # 3: more than 2; from offset 2 the ceiling is 4: exact
+
+
 async def test_tracker_save_keeps_status(engine: AsyncEngine) -> None:
     repo = SqlTicketRepository(engine)
     ticket, _ = await repo.open(_call(1))

@@ -57,10 +57,12 @@ class TicketRow(Base):
     exercise: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
 
     __table_args__ = (
-        Index("ix_tickets_arrived_at", "arrived_at"),
-        Index("ix_tickets_ended_at", "ended_at"),
-        Index("ix_tickets_caller_number_e164", "caller_number_e164"),
-        Index("ix_tickets_status", "status"),
+        Index("ix_tickets_arrived_at", "arrived_at"), Index("ix_tickets_ended_at", "ended_at"),
+        Index("ix_tickets_caller_number_e164", "caller_number_e164"), Index("ix_tickets_status", "status"),
+        # The list's filters, newest first (0018; its engine-specific tickets_fts / *_trgm search indexes: not here)
+        Index("ix_tickets_status_arrived_at", "status", "arrived_at"),
+        Index("ix_tickets_classification_arrived_at", "classification", "arrived_at"),
+        Index("ix_tickets_status_classification_arrived_at", "status", "classification", "arrived_at"),
     )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, func, or_, select, text, update
+from sqlalchemy import Integer, Select, String, Table, bindparam, column, func, or_, select, table, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -50,6 +50,7 @@ class SqlTicketRepository:
         self._sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False)
         dialect = engine.dialect.name
         self._insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._fts = dialect == "sqlite"  # migration 0018: SQLite searches text through tickets_fts
 
     async def open(self, call: NewCall) -> tuple[Ticket, bool]:
         # INSERT … ON CONFLICT DO NOTHING makes opening idempotent per Linkedid, even when the AGI intake
@@ -115,22 +116,37 @@ class SqlTicketRepository:
     async def list_arrived_between(self, start: datetime, end: datetime) -> Sequence[Ticket]:
         """Tickets with ``start <= arrived_at < end``, oldest first (the calls of a KPI period)."""
         # Bounds go in as UTC: SQLite stores the wall clock as text, so another offset would misorder.
+        # Plain rows, not ORM objects: a day is a thousand tickets or more, read for the wallboard every few seconds.
         stmt = (
-            select(TicketRow)
+            select(*TicketRow.__table__.columns)
             .where(TicketRow.arrived_at >= _bound(start), TicketRow.arrived_at < _bound(end))
             .order_by(TicketRow.arrived_at, TicketRow.id)
         )
-        async with self._sessions() as session:
-            return [ticket_from_row(r) for r in (await session.execute(stmt)).scalars()]
+        async with self._engine.connect() as conn:
+            return [ticket_from_row(cast(TicketRow, r)) for r in await conn.execute(stmt)]
 
     async def search(self, query: TicketQuery) -> tuple[Sequence[Ticket], int]:
-        """One page of matching tickets, newest first, and how many match in all."""
-        stmt = _filtered(select(TicketRow), query)
-        count = _filtered(select(func.count(TicketRow.id)), query)
+        """One page of matching tickets, newest first, and how many match, counted up to ``query.count_ceiling``:
+        a total above it means "more than that" (counting all of a million rows would cost more than the page)."""
+        stmt, newest = _filtered(select(TicketRow), query, self._fts)
+        matching = _filtered(select(TicketRow.id), query, self._fts)[0].limit(query.count_ceiling + 1).subquery()
+        count = select(func.count()).select_from(matching)
+        by_page = query.count_ceiling == query.offset + query.limit  # the page (and one more row) tells the total
+        page = stmt.order_by(*(key.desc() for key in newest)).offset(query.offset)
         async with self._sessions() as session:
-            total = (await session.execute(count)).scalar_one()
-            page = stmt.order_by(TicketRow.id.desc()).limit(query.limit).offset(query.offset)
-            return [ticket_from_row(r) for r in (await session.execute(page)).scalars()], total
+            if not self._fts and _digits_search(query):
+                # PostgreSQL cannot guess how many numbers contain "850726" (digits make few, common trigrams) and,
+                # guessing many, walks 100 000 tickets for 50: the trigram indexes find them at once. This
+                # transaction only.
+                await session.execute(text("SET LOCAL enable_indexscan = off"))
+            rows = list((await session.execute(page.limit(query.limit + by_page))).scalars())
+            if by_page and len(rows) > query.limit:
+                total = query.count_ceiling + 1  # more than this page
+            elif by_page and (rows or not query.offset):
+                total = query.offset + len(rows)  # the last page
+            else:  # counted; or past the last page of a text search: how many there are
+                total = (await session.execute(count)).scalar_one()
+            return [ticket_from_row(r) for r in rows[:query.limit]], total
 
     async def save_work(self, ticket: Ticket, event: TicketEvent, audit: AuditDraft | None = None) -> Ticket:
         """Store a call taker's change, its event and (when given) its audit entry together, if nobody changed
@@ -217,7 +233,10 @@ def _bound(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _filtered(stmt: Select[Any], q: TicketQuery) -> Select[Any]:
+def _filtered(stmt: Select[Any], q: TicketQuery, fts: bool) -> tuple[Select[Any], tuple[Any, ...]]:
+    """``stmt`` narrowed to the query's tickets, and the keys that order them newest first: the arrival, which
+    the list's indexes (migration 0018: status / classification / both, then ``arrived_at``) read in order, so a
+    filtered page or a date range is read from its newest rows instead of sorted from all of them."""
     if q.status is not None:
         stmt = stmt.where(TicketRow.status == q.status.value)
     if q.classification is not None:
@@ -230,13 +249,39 @@ def _filtered(stmt: Select[Any], q: TicketQuery) -> Select[Any]:
         stmt = stmt.where(TicketRow.arrived_at < _bound(q.arrived_to))
     if q.before_id is not None:
         stmt = stmt.where(TicketRow.id < q.before_id)
-    if q.text and q.text.strip():
+    text_ = (q.text or "").strip()
+    wanted = (q.digits or text_).replace("\x00", "")  # FTS5 would read a NUL as the end of its query
+    if q.ticket_id is None and fts and len(wanted) >= 3:
+        # SQLite: the trigram index drives the query, in its own rowid order (newest first, streamed: a page of a
+        # word found in 400 000 tickets is read from its first 50 matches, not from all of them).
+        columns = _NUMBERS if q.digits is not None else _WORDS
+        phrase = wanted.replace('"', '""')
+        match = _FTS.c.tickets_fts.op("MATCH")(f'{{{" ".join(columns)}}} : "{phrase}"')
+        return stmt.join(_FTS, _FTS.c.rowid == TicketRow.id).where(match), (_FTS.c.rowid,)
+    if text_:
         stmt = stmt.where(_text_match(q))
-    return stmt
+    return stmt, (TicketRow.arrived_at, TicketRow.id)
+
+
+def _digits_search(q: TicketQuery) -> bool:
+    """Whether the query searches part of a caller number (3 digits or more, not a ticket number)."""
+    return q.ticket_id is None and q.digits is not None
+
+
+# SQLite's trigram index (migration 0018): its columns, as a table SQLAlchemy can name in a sub-select.
+_FTS = table("tickets_fts", column("rowid", Integer), column("tickets_fts", String))
+_WORDS = ("address", "description", "caller_name")
+_NUMBERS = ("caller_number_e164", "caller_number_raw")
 
 
 def _text_match(q: TicketQuery) -> Any:
-    text_ = (q.text or "").strip()
+    """A ticket number, part of a caller number, or a piece of the address / description / caller name.
+
+    Both are contains-matches: on PostgreSQL the pg_trgm indexes of migration 0018 answer these LIKEs (on exactly
+    these expressions); on SQLite ``_filtered`` asks its trigram index instead, unless the text is shorter than a
+    trigram (then it is scanned, as here).
+    """
+    text_ = (q.text or "").strip().replace("\x00", "")  # no stored text holds a NUL (PostgreSQL refuses one)
     if q.ticket_id is not None:
         return TicketRow.id == q.ticket_id
     if q.digits is not None:

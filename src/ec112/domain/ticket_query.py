@@ -11,6 +11,9 @@ from ec112.domain.tickets import TicketStatus, parse_ticket_number
 
 MAX_PAGE = 200
 MAX_OFFSET = 2**31 - 1  # beyond any row count; larger integers overflow the database's INTEGER
+# A search counts its matches up to this many past the page's offset (a text search: see count_ceiling): beyond,
+# "more than" is all a list needs, and counting a million tickets would take longer than the page (issue 16).
+COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,15 @@ class TicketQuery:
                 raise InvalidRequest("date out of range") from None
         if self.arrived_from and self.arrived_to and self.arrived_from >= self.arrived_to:
             raise InvalidRequest("the start of the date range must be before its end")
+
+    @property
+    def count_ceiling(self) -> int:
+        """The highest total a search reports exactly; a larger one (``count_ceiling + 1``) means "more than".
+
+        A text search counts no further than its page: its matches can only be found by reading them (a trigram
+        index), so counting 1 000 of a common word would cost 20 pages' worth; the page itself says whether more
+        follow."""
+        return self.offset + (self.limit if self.text and self.text.strip() else COUNT_CAP)
 
     @property
     def ticket_id(self) -> int | None:

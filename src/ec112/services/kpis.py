@@ -31,9 +31,12 @@ class KpiService:
         # Drill calls (``exercise``) are never a real figure (docs/room.md): left out of every period here.
         waiting = [t for t in await self._tickets.list_unended() if t.answered_at is None and not t.exercise]
         longest = compute_kpis(waiting, now).longest_current_wait_seconds
+        bounds = (("today", self._shifts.today(now)), ("shift", self._shifts.current_shift(now)))
+        # One read covers both periods (the shift lies within today, or reaches into yesterday evening).
+        first, last = min(b[1][0] for b in bounds), max(b[1][1] for b in bounds)
+        arrived = [t for t in await self._tickets.list_arrived_between(first, last) if not t.exercise]
         periods = []
-        for name, (start, end) in (("today", self._shifts.today(now)), ("shift", self._shifts.current_shift(now))):
-            real = [t for t in await self._tickets.list_arrived_between(start, end) if not t.exercise]
-            kpis = compute_kpis(real, now)
+        for name, (start, end) in bounds:
+            kpis = compute_kpis([t for t in arrived if start <= t.arrived_at < end], now)
             periods.append(PeriodKpis(name, start, end, replace(kpis, longest_current_wait_seconds=longest)))
         return periods

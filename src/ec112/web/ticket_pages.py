@@ -76,8 +76,10 @@ def ticket_pages_router(web: WebAuth, desk: TicketDesk, *, prefix: str, replay: 
             except InvalidRequest:
                 errors.append("bad_range")
         found, total = await desk.search(query) if query is not None else ([], 0)
-        return _page(web, request, "tickets.html", tr, form=form, errors=errors, tickets=found,
-                     total=total, first=form.offset + 1 if found else 0, last=form.offset + len(found),
+        more = query is not None and total > query.count_ceiling  # counted up to the ceiling only: "more than"
+        return _page(web, request, "tickets.html", tr, form=form, errors=errors, tickets=found, more=more,
+                     total=query.count_ceiling if more and query else total,
+                     first=form.offset + 1 if found else 0, last=form.offset + len(found),
                      prev_url=form.url(max(0, form.offset - form.limit)) if form.offset > 0 else None,
                      next_url=form.url(form.offset + form.limit) if form.offset + form.limit < total else None,
                      statuses=list(TicketStatus), classifications=list(Classification), **helpers(tr))

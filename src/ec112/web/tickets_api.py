@@ -59,7 +59,9 @@ def tickets_router(desk: TicketDesk, *, prefix: str, tz: tzinfo,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[TicketOut]:
-        """Newest first; ``X-Total-Count`` says how many match in all (for paging)."""
+        """Newest first. ``X-Total-Count`` says how many match in all (for paging) when there are at most
+        ``offset`` + 1000 (with ``q``: ``offset`` + ``limit``); beyond, counting would cost more than the page:
+        ``X-Total-Count-More-Than`` gives that bound instead."""
         query = TicketQuery(
             text=q, status=status, classification=classification,
             arrived_from=_local_midnight(date_from, tz) if date_from else None,
@@ -67,7 +69,10 @@ def tickets_router(desk: TicketDesk, *, prefix: str, tz: tzinfo,
             limit=limit, offset=offset,
         )
         found, total = await desk.search(query)
-        response.headers["X-Total-Count"] = str(total)
+        if total > query.count_ceiling:
+            response.headers["X-Total-Count-More-Than"] = str(query.count_ceiling)
+        else:
+            response.headers["X-Total-Count"] = str(total)
         return [out(t) for t in found]
 
     @router.get("/tickets/{ticket_ref}", response_model=TicketOut, responses={404: {"model": ErrorOut}})
