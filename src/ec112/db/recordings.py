@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ec112.db.audit_chain import AuditChain
@@ -25,10 +27,18 @@ _MAX_ID = 2**31 - 1
 _KEPT = (RecordingState.SEALED.value, RecordingState.UNREADABLE.value, RecordingState.RECORDING.value)
 
 
+_RECORDINGS: Table = RecordingRow.__table__  # type: ignore[assignment]  # a declarative class's Table
+_EVENTS: Table = TicketEventRow.__table__  # type: ignore[assignment]
+
+
 class SqlRecordingStore:
+    """Every 112 call starts and seals one recording: Core statements, no ORM loads (issue 16, CPU per call)."""
+
     def __init__(self, engine: AsyncEngine, *, audit_chain: AuditChain | None = None) -> None:
+        self._engine = engine
         self._sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False)
         self._audit = audit_chain or AuditChain(engine)
+        self._insert: Any = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
     async def for_ticket(self, ticket_id: int) -> Recording | None:
         if not 0 < ticket_id <= _MAX_ID:
@@ -39,11 +49,12 @@ class SqlRecordingStore:
 
     async def add(self, rec: Recording, event: TicketEvent) -> bool:
         """Insert a ticket's recording (state ``recording``); False when it already has one."""
-        async with self._sessions.begin() as session:
-            if await session.get(RecordingRow, rec.ticket_id) is not None:
+        stmt = (self._insert(_RECORDINGS).values(_values(rec)).on_conflict_do_nothing(index_elements=["ticket_id"])
+                .returning(_RECORDINGS.c.ticket_id))
+        async with self._engine.begin() as conn:
+            if (await conn.execute(stmt)).first() is None:
                 return False
-            session.add(_row(rec))
-            session.add(_event_row(event))
+            await conn.execute(_EVENTS.insert().values(_event_values(event)))
         return True
 
     async def save(self, rec: Recording, event: TicketEvent, audit: AuditDraft | None) -> Recording:
@@ -51,12 +62,12 @@ class SqlRecordingStore:
 
         async def transaction() -> Recording:
             async with self._sessions.begin() as session:
-                row = await session.get(RecordingRow, rec.ticket_id)
-                if row is None:
-                    session.add(_row(rec))
-                else:
-                    _fill(row, rec)
-                session.add(_event_row(event))
+                values = _values(rec)
+                result: Any = await session.execute(
+                    update(_RECORDINGS).where(_RECORDINGS.c.ticket_id == rec.ticket_id).values(values))
+                if result.rowcount == 0:
+                    await session.execute(_RECORDINGS.insert().values(values))
+                await session.execute(_EVENTS.insert().values(_event_values(event)))
                 if audit is not None:
                     await self._audit.append_in(session, audit, event.at)
             return rec
@@ -84,27 +95,19 @@ class SqlRecordingStore:
             return [_domain(r) for r in (await session.execute(stmt)).scalars()]
 
 
-def _row(rec: Recording) -> RecordingRow:
-    row = RecordingRow(ticket_id=rec.ticket_id)
-    _fill(row, rec)
-    return row
+def _values(rec: Recording) -> dict[str, Any]:
+    return {
+        "ticket_id": rec.ticket_id, "linkedid": rec.linkedid, "path": rec.path, "state": rec.state.value,
+        "started_at": rec.started_at.astimezone(UTC),
+        "ended_at": rec.ended_at.astimezone(UTC) if rec.ended_at else None,
+        "duration_seconds": rec.duration_seconds, "size_bytes": rec.size_bytes, "sha256": rec.sha256,
+        "deleted_at": rec.deleted_at.astimezone(UTC) if rec.deleted_at else None,
+    }
 
 
-def _fill(row: RecordingRow, rec: Recording) -> None:
-    row.linkedid = rec.linkedid
-    row.path = rec.path
-    row.state = rec.state.value
-    row.started_at = rec.started_at.astimezone(UTC)
-    row.ended_at = rec.ended_at.astimezone(UTC) if rec.ended_at else None
-    row.duration_seconds = rec.duration_seconds
-    row.size_bytes = rec.size_bytes
-    row.sha256 = rec.sha256
-    row.deleted_at = rec.deleted_at.astimezone(UTC) if rec.deleted_at else None
-
-
-def _event_row(event: TicketEvent) -> TicketEventRow:
-    return TicketEventRow(ticket_id=event.ticket_id, at=event.at.astimezone(UTC), kind=event.kind,
-                          actor=event.actor, data=json.dumps(event.data, ensure_ascii=False))
+def _event_values(event: TicketEvent) -> dict[str, Any]:
+    return {"ticket_id": event.ticket_id, "at": event.at.astimezone(UTC), "kind": event.kind, "actor": event.actor,
+            "data": json.dumps(event.data, ensure_ascii=False)}
 
 
 def _domain(r: RecordingRow) -> Recording:
