@@ -1,5 +1,6 @@
-"""The benchmark as tests: the bounded smoke run (`make bench-smoke`, part of `make test`, well under 90 s) and
-the full run (`make bench`, marked slow: several minutes, writes bench/results/latest.{json,md}).
+"""The benchmark as tests: the bounded smoke run (`make bench-smoke`, part of `make test`, under 2 min), whether
+the committed report is older than the code, and the full run (`make bench`, marked slow: about 12 minutes,
+writes bench/results/latest.{json,md}; it passes only when every goal of the plan is met).
 
 EC112_BENCH_ASTERISK (or EC112_TEST_ASTERISK) picks the Asterisk flavor ("16" default, "22"). A flavor or SIPp
 that is not installed FAILS the test: a skipped benchmark looks green in CI.
@@ -7,13 +8,18 @@ that is not installed FAILS the test: a skipped benchmark looks green in CI.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench.freshness import COMMITTED, REPO, staleness, warning
+from bench.goals import markdown as goals_table
 from bench.plan import FULL, SMOKE
 from bench.run import RESULTS, SMOKE_RESULTS, run_benchmark
 from ec112.lab.asterisk import AsteriskFlavor, AsteriskNotInstalledError
@@ -48,14 +54,17 @@ def _check_ec112_step(step: dict[str, Any]) -> None:
     assert len(set(received)) == 1, f"the SSE clients saw different streams: {received}"
     assert step["api_queues"]["requests"] > 0
     assert step["api_queues"]["errors"] == 0
+    assert set(step["idle"]["cpu_pct"]) >= {"asterisk", "ec112", "sse_clients", "api_probe"}
+    # Under the CI ceiling (goal rows below) and not absurdly below zero: the idle baseline is subtracted.
+    assert step["marginal_cpu_ms_per_call"]["ec112"] > -5, step["marginal_cpu_ms_per_call"]
 
 
-def test_smoke_benchmark_loses_nothing_and_reports_both_variants(flavor: AsteriskFlavor, tmp_path: Path) -> None:
+def test_smoke_benchmark_loses_nothing_and_meets_the_ci_ceilings(flavor: AsteriskFlavor, tmp_path: Path) -> None:
     report = run_benchmark(SMOKE, flavor, tmp_path, out_dir=SMOKE_RESULTS, stem="smoke", progress=print)
 
     ramp = report["ramp"]
-    for variant in ("bare", "ec112"):
-        steps = ramp["steps"][variant]
+    assert list(ramp["steps"]) == ["bare", "sqlite", "postgresql"]
+    for variant, steps in ramp["steps"].items():
         assert [s["rate"] for s in steps] == list(SMOKE.rates), f"{variant} stopped early: {steps}"
         for step in steps:
             assert step["sustained"], step
@@ -63,25 +72,72 @@ def test_smoke_benchmark_loses_nothing_and_reports_both_variants(flavor: Asteris
             assert step["failed"] == 0
             assert step["invite_200_ms"]["p50"] is not None
             assert step["cpu_pct"]["asterisk"] > 0
-            if variant == "ec112":
+            assert step["marginal_cpu_ms_per_call"]["asterisk"] > 0
+            if variant != "bare":
                 _check_ec112_step(step)
-    assert ramp["max_sustained_rate"] == {"bare": max(SMOKE.rates), "ec112": max(SMOKE.rates)}
-    assert ramp["ratio_ec112_to_bare"] == 1.0
+    assert ramp["max_sustained_rate"] == {variant: max(SMOKE.rates) for variant in ramp["steps"]}
+    assert ramp["ratio_ec112_to_bare"] == {"sqlite": 1.0, "postgresql": 1.0}
 
     surge = report["surge"]
     assert surge["none_lost"], surge
     assert surge["tickets"]["created"] == SMOKE.surge_callers
     assert surge["tickets"]["lost"] == 0
     assert surge["peak_waiting_asterisk"] >= SMOKE.surge_callers // 3, "the queue never filled"
+    assert surge["peak_calls_asterisk"] >= surge["peak_waiting_asterisk"]
     # Free takers get waiting callers in parallel (queues.conf autofill), not one caller per second.
     assert surge["seconds"] < 0.8 * SMOKE.surge_callers, surge["seconds"]
-    assert surge["api_queues"]["errors"] == 0
-    assert surge["api_queues"]["p99_ms"] is not None
+    lag = surge["sse_lag"]
+    # Every caller's join and answer seen by Asterisk, each shown to all three SSE clients.
+    assert lag["asterisk_moments"] == {"joined": SMOKE.surge_callers, "answered": SMOKE.surge_callers}, lag
+    assert lag["unseen"] == 0, lag
+    assert lag["samples"] + lag["join_not_shown_waiting"] == 2 * SMOKE.surge_callers * SMOKE.sse_clients, lag
+    assert lag["p50_ms"] is not None and lag["p50_ms"] > 0, lag
+
+    # The CI ceilings (plan SMOKE): marginal CPU per call, ratio, intake p99, API p99, SSE lag, RSS.
+    failed = [row for row in report["goals"] if not row["met"]]
+    assert not failed, "\n".join(goals_table(report["goals"]))
+    assert len(report["goals"]) == 2 * (len(SMOKE.cpu_goal_rates) + 2) + 4
 
     markdown = (SMOKE_RESULTS / "smoke.md").read_text()
-    assert "| (b) ec112 | 5 |" in markdown
-    assert "ratio (b)/(a) = 1.00" in markdown
+    assert "| (b) ec112 SQLite | 5 |" in markdown
+    assert "| (c) ec112 PostgreSQL | 5 |" in markdown
+    assert "ratio ec112/bare: SQLite 1.00, PostgreSQL 1.00" in markdown
+    assert "## Goals" in markdown and "All goals met." in markdown
     assert "## Surge" in markdown
+    assert "## The committed report" in markdown
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_committed_report_names_a_commit_and_warns_when_the_code_moved_on() -> None:
+    """Not a CI failure when stale (a report cannot name the commit that adds it, and CI cannot rerun the full
+    benchmark), but a WARNING in the test summary whenever the code changed after the measured commit."""
+    state = staleness()
+    assert state["measured"], f"{COMMITTED} names no measured commit: {state}"
+    assert state.get("reason") != "the measured commit is not in this repository's history", state
+    note = warning(state)
+    if note:
+        print(note)
+        warnings.warn(note, UserWarning, stacklevel=1)
+
+
+def test_staleness_tells_a_report_of_the_code_from_an_older_one(tmp_path: Path) -> None:
+    last_code = _git("log", "-1", "--format=%H", "--", "src", "asterisk-conf", "bench", ":!bench/results/")
+    for commit, stale in ((_git("rev-parse", "--short", "HEAD"), False), (last_code[:7], False),
+                          (_git("rev-parse", "--short", f"{last_code}~1"), True)):
+        report = tmp_path / f"{commit}.json"
+        report.write_text(json.dumps({"versions": {"git_commit": commit, "git_dirty": False}}))
+        state = staleness(report)
+        assert state["stale"] is stale, (commit, state)
+        assert (warning(state) is not None) is stale
+    dirty = tmp_path / "dirty.json"
+    dirty.write_text(json.dumps({"versions": {"git_commit": last_code[:7], "git_dirty": True}}))
+    assert staleness(dirty)["stale"], "a report measured with uncommitted code changes is not of any commit"
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(json.dumps({"versions": {"git_commit": "0000000"}}))
+    assert staleness(unknown)["stale"]
 
 
 @pytest.mark.slow
@@ -90,9 +146,7 @@ def test_full_benchmark(flavor: AsteriskFlavor, tmp_path: Path) -> None:
     report = run_benchmark(FULL, flavor, tmp_path, out_dir=RESULTS, stem="latest", progress=print)
 
     ramp = report["ramp"]
-    for variant in ("bare", "ec112"):
-        assert ramp["steps"][variant][0]["sustained"], f"{variant} failed already at {FULL.rates[0]}/s"
-    assert ramp["ratio_ec112_to_bare"] is not None
-    surge = report["surge"]
-    assert surge["none_lost"], surge
-    assert surge["api_responsive"], f"GET /api/queues p99 {surge['api_queues']} (limit {FULL.api_p99_limit_ms} ms)"
+    for variant, steps in ramp["steps"].items():
+        assert steps[0]["sustained"], f"{variant} failed already at {FULL.rates[0]}/s"
+    # `make bench` passes only when every goal of issue 16 is met (the table is in latest.md).
+    assert all(row["met"] for row in report["goals"]), "\n".join(goals_table(report["goals"]))
