@@ -58,8 +58,11 @@ def goals(report: dict[str, Any], plan: Plan) -> list[dict[str, Any]]:
                          lag["p99_ms"] if lag["unseen"] == 0 and lag["samples"] else None,
                          plan.sse_lag_p99_limit_ms, unit=" ms"))
         rss = surge["rss_peak_mib"].get("ec112") if surge["peak_calls_asterisk"] >= plan.rss_calls else None
-        rows.append(_row(f"ec112 RSS with ≥ {plan.rss_calls} concurrent calls (peak {surge['peak_calls_asterisk']})",
-                         rss, plan.rss_limit_mib, strict=True, unit=" MiB"))
+        supervisor = surge["rss_peak_mib"].get("ec112_supervisor")  # shown beside the worker's, not counted
+        peak = surge["peak_calls_asterisk"]
+        rows.append(_row(f"ec112 worker peak RSS with ≥ {plan.rss_calls} calls up (peak {peak}; "
+                         f"supervisor process besides: {supervisor} MiB)", rss, plan.rss_limit_mib, strict=True,
+                         unit=" MiB"))
     return rows
 
 

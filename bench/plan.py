@@ -67,8 +67,10 @@ FULL = Plan(name="full", rates=(5, 20, 50, 100), step_seconds=10)
 SMOKE = Plan(name="smoke", rates=(2, 5), step_seconds=3, ramp_ring_ms=50, ramp_talk_ms=500, drain_seconds=15,
              warmup_calls=2, idle_seconds=3, settle_seconds=5, surge_callers=30, surge_takers=3, surge_rate=10,
              surge_ring_ms=50, surge_talk_ms=500,
-             # CI ceilings, not the goals: see the README ("Benchmark") for the smoke runs they rest on.
-             cpu_goal_rates=(2, 5), cpu_ms_per_call_limit=40.0, ratio_limit=1.0, intake_goal_rate=5,
-             intake_p99_limit_ms=300.0, api_p99_limit_ms=300.0, sse_lag_p99_limit_ms=1000.0, rss_calls=20,
+             # CI ceilings, not the goals: ~2-3x what smoke runs measured on the shared 2-core machine
+             # (2026-12-03, Asterisk 16: ec112 marginal CPU 35-46 ms/call, intake p99 15-29 ms, GET /api/queues
+             # p99 11-12 ms, SSE lag p99 77-80 ms, worker RSS 144 MiB), so that a regression fails `make test`.
+             cpu_goal_rates=(2, 5), cpu_ms_per_call_limit=100.0, ratio_limit=1.0, intake_goal_rate=5,
+             intake_p99_limit_ms=100.0, api_p99_limit_ms=50.0, sse_lag_p99_limit_ms=250.0, rss_calls=20,
              rss_limit_mib=250.0)
 PLANS = {"full": FULL, "smoke": SMOKE}
