@@ -40,6 +40,11 @@ def goals(report: dict[str, Any], plan: Plan) -> list[dict[str, Any]]:
                                  plan.cpu_ms_per_call_limit, unit=" ms"))
             rows.append(_row(f"ratio of highest sustained rates ec112/bare ({label})",
                              ramp["ratio_sustained"][engine], plan.ratio_limit, at_most=False))
+            # "Overload never costs a call": up to every rate where bare Asterisk completed every call, ec112 in the
+            # path completed every call too (one ticket each; fail-open tickets allowed here).
+            rows.append(_row(f"highest rate with 0 failed calls, ec112 ({label}) vs bare",
+                             ramp["max_zero_failed_rate"][engine], ramp["max_zero_failed_rate"]["bare"],
+                             at_most=False, unit="/s"))
             step = _step(ramp, engine, plan.intake_goal_rate)
             value = step["intake_ms"]["p99"] if step else None
             rows.append(_row(f"intake p99 at {plan.intake_goal_rate:g}/s ({label})", value,
