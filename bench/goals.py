@@ -20,7 +20,7 @@ def _row(goal: str, value: float | None, limit: float, *, at_most: bool = True, 
     else:
         met = value >= limit
     sign = ("<" if strict else "≤") if at_most else "≥"
-    return {"goal": goal, "value": value, "limit": f"{sign} {limit:g}{unit}", "met": met}
+    return {"goal": goal, "value": value, "unit": unit, "limit": f"{sign} {limit:g}{unit}", "met": met}
 
 
 def _step(ramp: dict[str, Any], variant: str, rate: float) -> dict[str, Any] | None:
@@ -75,6 +75,7 @@ def markdown(rows: list[dict[str, Any]]) -> list[str]:
     lines = ["| goal | measured | goal | met |", "|---|--:|--:|:-:|"]
     for row in rows:
         value = row["value"]
-        shown = "not measured" if value is None else (f"{value:g}" if isinstance(value, float | int) else value)
+        number = isinstance(value, float | int)
+        shown = "not measured" if value is None else f"{value:g}{row.get('unit', '')}" if number else value
         lines.append(f"| {row['goal']} | {shown} | {row['limit']} | {'yes' if row['met'] else '**NO**'} |")
     return lines
