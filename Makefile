@@ -50,7 +50,7 @@ e2e:                ## browser tests: real headless Chromium (screenshots in art
 	$(PYTEST) --durations=10 tests/e2e
 	EC112_TEST_DATABASE=postgresql $(PYTEST) tests/e2e/test_dispatch_story.py
 
-bench:              ## the full load benchmark, bare Asterisk vs Asterisk + ec112 on SQLite and PostgreSQL (~12 min): bench/results/latest.{json,md}; fails unless every goal is met
+bench:              ## the full load benchmark, bare Asterisk vs Asterisk + ec112 on SQLite and PostgreSQL (~10 min): bench/results/latest.{json,md}; fails unless every goal is met
 	EC112_BENCH_ASTERISK=$(ASTERISK) $(PYTEST) -m slow bench -s
 
 bench-smoke:        ## the same benchmark, bounded (< 2 min; CI ceilings; warns when bench/results/latest.json is older than the code): artifacts/bench/smoke.{json,md}

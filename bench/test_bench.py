@@ -1,5 +1,5 @@
 """The benchmark as tests: the bounded smoke run (`make bench-smoke`, part of `make test`, under 2 min), whether
-the committed report is older than the code, and the full run (`make bench`, marked slow: about 12 minutes,
+the committed report is older than the code, and the full run (`make bench`, marked slow: about 10 minutes,
 writes bench/results/latest.{json,md}; it passes only when every goal of the plan is met).
 
 EC112_BENCH_ASTERISK (or EC112_TEST_ASTERISK) picks the Asterisk flavor ("16" default, "22"). A flavor or SIPp
