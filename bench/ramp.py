@@ -44,11 +44,8 @@ def run_ramp(plan: Plan, flavor: AsteriskFlavor, workdir: Path, dbs: Databases,
         cleanup.callback(asterisk.stop)
         pids["asterisk"] = asterisk.pid
         version = asterisk.rx("core show version").strip()
-        desks = TakerDesks(asterisk, asterisk.bench_takers, workdir / "takers", ring_ms=plan.ramp_ring_ms,
-                           talk_ms=plan.ramp_talk_ms)
-        cleanup.callback(desks.stop)
-        pids["sipp_takers"] = desks.uas.pid
-        desks.register()
+        desks = [_desks(plan, asterisk, workdir / "takers", pids)]
+        cleanup.callback(lambda: desks[-1].stop())
         progress(f"ramp: Asterisk {flavor.name} with {len(asterisk.bench_takers)} call takers ready")
         sampler.start()
         cleanup.callback(sampler.stop)
@@ -61,17 +58,33 @@ def run_ramp(plan: Plan, flavor: AsteriskFlavor, workdir: Path, dbs: Databases,
                             calls=plan.calls_per_step(rate), caller_prefix=f"+628{index:02d}{variants.index(variant)}",
                             bye_timeout_ms=int((plan.step_seconds + plan.drain_seconds) * 1000))
                 bound = plan.step_seconds + plan.drain_seconds + 15
+                if not desks[-1].uas.running():  # the one SIPp answering every taker died in an overload
+                    progress("ramp: the call takers' SIPp had died: restarted and registered again")
+                    desks.append(_desks(plan, asterisk, workdir / f"takers{len(desks) + 1}", pids))
                 if variant == "bare":
                     baseline = measure_idle(sampler, plan.idle_seconds)
                     step = run_step(asterisk, load, step_dir, sampler, time_bound=bound, baseline=baseline,
                                     settle_seconds=plan.settle_seconds)
                 else:
                     step = _ec112_step(plan, asterisk, dbs, variant, load, step_dir, sampler, pids, bound)
+                # Failures while the takers' SIPp was dead are the bench's, not the variant's: said so in the report.
+                step["takers_sipp_died"] = not desks[-1].uas.running()
                 steps[variant].append(step)
                 progress(_line(variant, step))
     return {"asterisk_version": version, "takers": len(asterisk.bench_takers), "ring_ms": plan.ramp_ring_ms,
             "talk_ms": plan.ramp_talk_ms, "step_seconds": plan.step_seconds, "engines": list(plan.engines),
             "steps": steps, **summary(steps, plan.engines)}
+
+
+def _desks(plan: Plan, asterisk: BenchAsterisk, workdir: Path, pids: dict[str, int]) -> TakerDesks:
+    desks = TakerDesks(asterisk, asterisk.bench_takers, workdir, ring_ms=plan.ramp_ring_ms, talk_ms=plan.ramp_talk_ms)
+    pids["sipp_takers"] = desks.uas.pid
+    try:
+        desks.register()
+    except Exception:  # not left running when its takers cannot register
+        desks.stop()
+        raise
+    return desks
 
 
 def _ec112_step(plan: Plan, asterisk: BenchAsterisk, dbs: Databases, engine: str, load: Load, step_dir: Path,
@@ -149,6 +162,8 @@ def _line(variant: str, step: dict[str, Any]) -> str:
                  f"intake p50/p99={step['intake_ms']['p50']}/{step['intake_ms']['p99']} ms")
     marginal = step["marginal_cpu_ms_per_call"]
     extra += " marginal CPU ms/call " + ", ".join(f"{k}={v}" for k, v in marginal.items())
+    if step.get("takers_sipp_died"):
+        extra += " [the call takers' SIPp DIED during this step: its failures are the bench's]"
     return (f"ramp {variant:10} {step['rate']:>5g}/s: {step['completed']}/{step['target_calls']} completed, "
             f"{step['failed']} failed, INVITE->200 p99={step['invite_200_ms']['p99']} ms, cpu={step['cpu_pct']}"
             f"{extra} -> {'sustained' if step['sustained'] else 'NOT sustained'}"

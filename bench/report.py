@@ -102,6 +102,8 @@ def _ramp_rows(ramp: dict[str, Any]) -> list[str]:
 
 
 def _verdict(step: dict[str, Any]) -> str:
+    if step.get("takers_sipp_died"):
+        return "**no: the takers' SIPp died (bench)**"
     if step["sustained"]:
         return "yes"
     return "no (fail-open)" if step["zero_failed"] else "**no**"
