@@ -65,7 +65,7 @@ class Plan:
 # took a minute); when bare sustains 100/s the report says its limit lies above the ramp.
 FULL = Plan(name="full", rates=(5, 20, 50, 100), step_seconds=10)
 SMOKE = Plan(name="smoke", rates=(2, 5), step_seconds=3, ramp_ring_ms=50, ramp_talk_ms=500, drain_seconds=15,
-             warmup_calls=2, idle_seconds=3, settle_seconds=5, surge_callers=30, surge_takers=3, surge_rate=10,
+             warmup_calls=2, idle_seconds=2, settle_seconds=5, surge_callers=30, surge_takers=3, surge_rate=10,
              surge_ring_ms=50, surge_talk_ms=500,
              # CI ceilings, not the goals: ~2-3x what smoke runs measured on the shared 2-core machine
              # (2026-12-03, Asterisk 16: ec112 marginal CPU 35-46 ms/call, intake p99 15-29 ms, GET /api/queues
