@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ec112.lab.asterisk import AsteriskFlavor
 
-from .plan import PLANS
+from .plan import ENGINES, PLANS
 from .run import RESULTS, SMOKE_RESULTS, run_benchmark
 
 
@@ -28,6 +28,8 @@ def main() -> int:
     parser.add_argument("--rates", help="comma-separated calls/s, overrides the plan's ramp")
     parser.add_argument("--step-seconds", type=float)
     parser.add_argument("--surge-callers", type=int)
+    parser.add_argument("--engines", help=f"comma-separated ramp engines ({','.join(ENGINES)}: the default)")
+    parser.add_argument("--surge-engine", choices=ENGINES)
     parser.add_argument("--no-ramp", action="store_true")
     parser.add_argument("--no-surge", action="store_true")
     parser.add_argument("--out", type=Path, help="directory for the report (default by plan)")
@@ -42,6 +44,10 @@ def main() -> int:
         plan = dataclasses.replace(plan, step_seconds=args.step_seconds)
     if args.surge_callers:
         plan = dataclasses.replace(plan, surge_callers=args.surge_callers)
+    if args.engines:
+        plan = dataclasses.replace(plan, engines=tuple(e for e in args.engines.split(",") if e in ENGINES))
+    if args.surge_engine:
+        plan = dataclasses.replace(plan, surge_engine=args.surge_engine)
     out = args.out or (RESULTS if plan.name == "full" else SMOKE_RESULTS)
     workdir = Path(tempfile.mkdtemp(prefix="ec112-bench-"))
     try:

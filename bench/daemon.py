@@ -1,4 +1,5 @@
-"""The real ``ec112 serve`` (supervisor + worker, SQLite) attached to the benchmark's Asterisk.
+"""The real ``ec112 serve`` (supervisor + worker; SQLite, or a PostgreSQL database) attached to the benchmark's
+Asterisk.
 
 Like the integration harness' Ec112Daemon, but with production logging (INFO, not DEBUG: the benchmark
 measures ec112 as it runs in a call centre) and the bench's wrap-up time.
@@ -22,7 +23,7 @@ from ec112.lab.render import LabConfig
 
 
 class BenchDaemon:
-    def __init__(self, lab: LabConfig, workdir: Path, *, records: bool = True) -> None:
+    def __init__(self, lab: LabConfig, workdir: Path, *, records: bool = True, database_url: str | None = None) -> None:
         self.workdir = workdir
         self.var_dir = workdir / "var"
         self.log_path = workdir / "ec112.log"
@@ -43,6 +44,9 @@ class BenchDaemon:
             "EC112_RECORDS__CDR_CSV": str(lab.cdr_csv if records else workdir / "no-records" / "cdr.csv"),
             "EC112_RECORDS__QUEUE_LOG": str(lab.queue_log if records else workdir / "no-records" / "queue_log"),
         }
+        if database_url:  # else SQLite under var/
+            self.env["EC112_DATABASE__URL"] = database_url
+        self.engine = "postgresql" if database_url else "sqlite"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> None:

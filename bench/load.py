@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .daemon import BenchDaemon
+from .marginal import Baseline, marginal_ms_per_call, settle
 from .observers import Observer, probe_summary, sse_counts
 from .procstat import Sampler
 from .sipp import Sipp, SippResult, free_udp_port, read_result, scenario
@@ -122,16 +123,25 @@ class Ec112Probe:
         self._since = datetime.now(UTC)
         self._sse_before: list[int] = []
         self._wall = time.time()
+        self._lag: float | None = None
+        self._caught_up = False
 
     def mark(self) -> None:
         self._histogram = Histogram.parse(self.daemon.metrics(), INTAKE_METRIC)
         self._since = datetime.now(UTC)
         self._wall = time.time()
         self._sse_before = sse_counts(self.sse.read()) if self.sse else []
+        self._caught_up = False
+
+    def catch_up(self) -> None:
+        """Call after Asterisk has drained: waits (bounded) until ec112's live view has no call left either."""
+        self._lag = self.daemon.catch_up()
+        self._caught_up = True
 
     def figures(self, load: Load) -> dict[str, Any]:
-        """Call after Asterisk has drained: waits (bounded) until ec112's live view has no call left either."""
-        lag = self.daemon.catch_up()
+        if not self._caught_up:
+            self.catch_up()
+        lag = self._lag
         intake = Histogram.parse(self.daemon.metrics(), INTAKE_METRIC).minus(self._histogram)
         tickets = ticket_figures(self.daemon.tickets_since(self._since), load.caller_prefix, load.calls)
         out: dict[str, Any] = {
@@ -150,17 +160,24 @@ class Ec112Probe:
 
 
 def run_step(asterisk: BenchAsterisk, load: Load, workdir: Path, sampler: Sampler, *, time_bound: float,
-             ec112: Ec112Probe | None = None) -> dict[str, Any]:
-    """Place the calls, wait (at most ``time_bound`` s), and gather every figure of the step."""
+             baseline: Baseline, settle_seconds: float, ec112: Ec112Probe | None = None) -> dict[str, Any]:
+    """Place the calls, wait (at most ``time_bound`` s), and gather every figure of the step.
+
+    ``cpu_pct`` and RSS cover the calls (first INVITE until SIPp ended); the marginal CPU per call covers the
+    window until everything settled again (marginal.py), against ``baseline``, the idle rate just before."""
     if ec112 is not None:
         ec112.mark()
     first = sampler.sample()
     started = time.monotonic()
     result = finish_calls(start_calls(asterisk, load, workdir), timeout=time_bound)
-    last = sampler.sample()
+    calls_end = sampler.sample()
     seconds = time.monotonic() - started
     left = wait_drained(asterisk)
-    usage = sampler.usage(first, last)
+    if ec112 is not None:
+        ec112.catch_up()
+    watched = [name for name in ("asterisk", "ec112") if name in baseline.rate]
+    settled = settle(sampler, baseline, watched, settle_seconds)
+    usage = sampler.usage(first, calls_end)
     figures = call_figures(load, result)
     step: dict[str, Any] = {
         "rate": load.rate,
@@ -173,6 +190,9 @@ def run_step(asterisk: BenchAsterisk, load: Load, workdir: Path, sampler: Sample
                             for name, pct in usage.cpu_pct.items()},
         "rss_peak_mib": usage.rss_peak_mib,
         "machine_busy_pct": usage.machine_busy_pct,
+        "idle": baseline.as_dict(),
+        "cpu_window_seconds": round(settled.at - first.at, 1),
+        "marginal_cpu_ms_per_call": marginal_ms_per_call(sampler, first, settled, baseline, load.calls),
     }
     if ec112 is not None:
         step.update(ec112.figures(load))

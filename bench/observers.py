@@ -18,10 +18,11 @@ REPO = Path(__file__).resolve().parents[1]
 class Observer:
     """``python -m bench.<module> ...`` in its own process; ``read()`` gives its latest JSON file."""
 
-    def __init__(self, module: str, args: list[str], out: Path) -> None:
+    def __init__(self, module: str, args: list[str], out: Path, extra_env: dict[str, str] | None = None) -> None:
         self.out = out
         out.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+        path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, **(extra_env or {}), "PYTHONPATH": path}
         self._log = out.with_suffix(".log").open("wb")
         self.process = subprocess.Popen([sys.executable, "-m", f"bench.{module}", *args, str(out)], env=env,
                                         stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -52,8 +53,13 @@ def api_probe(base_url: str, token_file: Path, out: Path, interval: float = 0.1)
     return Observer("probe", [base_url, str(token_file), "--interval", str(interval)], out)
 
 
-def sse_clients(base_url: str, token_file: Path, out: Path, count: int) -> Observer:
-    return Observer("sse", [base_url, str(token_file), "--clients", str(count)], out)
+def sse_clients(base_url: str, token_file: Path, out: Path, count: int, track: str | None = None) -> Observer:
+    return Observer("sse", [base_url, str(token_file), "--clients", str(count),
+                            *(["--track", track] if track else [])], out)
+
+
+def ami_watch(port: int, user: str, secret: str, out: Path, track: str) -> Observer:
+    return Observer("amiwatch", [str(port), user, "--track", track], out, {"EC112_BENCH_AMI_SECRET": secret})
 
 
 def probe_summary(samples: list[list[float]], since: float, until: float) -> dict[str, Any]:

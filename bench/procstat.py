@@ -104,16 +104,21 @@ class Sampler:
             except (OSError, ValueError, RuntimeError):
                 continue  # a process between restarts: the next sample will do
 
+    @staticmethod
+    def cpu_seconds(first: Sample, last: Sample) -> dict[str, float]:
+        """CPU seconds per process name between two samples (a process started in between counts from 0)."""
+        out: dict[str, float] = {}
+        for key, end in last.ticks.items():
+            name = key.split(":", 1)[0]
+            out[name] = out.get(name, 0.0) + (end - first.ticks.get(key, 0)) / CLK_TCK
+        return out
+
     def usage(self, first: Sample, last: Sample) -> Usage:
         """Usage between two samples (take them with ``sample()`` at the window's edges)."""
         with self._lock:
             window = [s for s in self._samples if first.at <= s.at <= last.at]
         seconds = max(last.at - first.at, 1e-6)
-        cpu: dict[str, float] = {}
-        for key, end in last.ticks.items():
-            name = key.split(":", 1)[0]
-            start = first.ticks.get(key, 0)  # not in the first sample: started within the window
-            cpu[name] = cpu.get(name, 0.0) + (end - start) / CLK_TCK / seconds * 100
+        cpu = {name: used / seconds * 100 for name, used in self.cpu_seconds(first, last).items()}
         peak: dict[str, float] = {}
         for s in window:
             for name, kib in s.rss.items():

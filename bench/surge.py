@@ -3,7 +3,9 @@
 A fresh private Asterisk rendered from the production templates (taker01..taker17), ec112 in the path, the
 takers logged in through ec112's API, SSE clients connected and ``GET /api/queues`` polled throughout.
 Nobody may be lost: every call is answered by a taker and ends normally, every call has exactly one ticket,
-and once the queue is empty again ec112's presence says so too.
+and once the queue is empty again ec112's presence says so too. Measured besides: GET /api/queues latency,
+the SSE lag behind Asterisk (lag.py; Asterisk's moments from a separate AMI listener, amiwatch.py), and
+ec112's peak RSS with Asterisk's peak count of calls up at once (the RSS goal's "300 concurrent calls").
 """
 
 from __future__ import annotations
@@ -17,25 +19,31 @@ from pathlib import Path
 from typing import Any
 
 from ec112.lab.asterisk import AsteriskFlavor
-from ec112.lab.render import TAKER_NAMES
+from ec112.lab.render import AMI_USERNAME, TAKER_NAMES
 
 from .daemon import BenchDaemon
+from .engines import Databases
+from .lag import sse_lag
 from .load import Ec112Probe, Load, call_figures, finish_calls, start_calls, wait_drained, warm_up
-from .observers import api_probe, sse_clients
+from .observers import ami_watch, api_probe, sse_clients
 from .plan import Plan
 from .procstat import Sampler
 from .stack import EMERGENCY_EXTEN, BenchAsterisk, TakerDesks
 
 log = logging.getLogger("bench")
 _QUEUE_CALLS = re.compile(r"has (\d+) calls?")
+_ACTIVE_CALLS = re.compile(r"(\d+) active calls?")
+CALLER_PREFIX = "+62877"
 
 
-def run_surge(plan: Plan, flavor: AsteriskFlavor, workdir: Path,
+def run_surge(plan: Plan, flavor: AsteriskFlavor, workdir: Path, dbs: Databases,
               progress: Callable[[str], None] = log.info) -> dict[str, Any]:
     asterisk = BenchAsterisk(flavor, workdir / "lab", wrapup_seconds=0)
-    daemon = BenchDaemon(asterisk.config, workdir / "ec112")
     takers = list(TAKER_NAMES[:plan.surge_takers])
+    track = "".join(ch for ch in CALLER_PREFIX if ch.isdigit())
     with contextlib.ExitStack() as cleanup:  # every process is stopped by PID, whatever fails
+        url = cleanup.enter_context(dbs.fresh(plan.surge_engine))  # entered first: dropped last
+        daemon = BenchDaemon(asterisk.config, workdir / "ec112", database_url=url)
         asterisk.start()
         cleanup.callback(asterisk.stop)
         desks = TakerDesks(asterisk, takers, workdir / "takers", ring_ms=plan.surge_ring_ms,
@@ -46,29 +54,40 @@ def run_surge(plan: Plan, flavor: AsteriskFlavor, workdir: Path,
         daemon.start()
         _log_in(daemon, takers)
         token = daemon.var_dir / "cli-token"
-        sse = sse_clients(daemon.base_url, token, workdir / "sse.json", plan.sse_clients)
+        sse = sse_clients(daemon.base_url, token, workdir / "sse.json", plan.sse_clients, track=track)
         cleanup.callback(sse.stop)
         probe = api_probe(daemon.base_url, token, workdir / "probe.json", plan.probe_interval)
         cleanup.callback(probe.stop)
+        ami = ami_watch(asterisk.config.ports.ami, AMI_USERNAME, asterisk.config.ami_secret, workdir / "ami.json",
+                        track=track)
+        cleanup.callback(ami.stop)
         pids = {"asterisk": asterisk.pid, "ec112": daemon.worker_pid(), "ec112_supervisor": daemon.supervisor_pid,
-                "sipp_takers": desks.uas.pid, "sse_clients": sse.pid, "api_probe": probe.pid}
+                "sipp_takers": desks.uas.pid, "sse_clients": sse.pid, "api_probe": probe.pid, "ami_watch": ami.pid}
         sampler = Sampler(lambda: pids)
         sampler.start()
         cleanup.callback(sampler.stop)
         warm_up(asterisk, plan.warmup_calls, workdir / "warmup")
         progress(f"surge: {plan.surge_callers} callers at {plan.surge_rate:g}/s for {len(takers)} call takers")
-        return _surge(plan, asterisk, daemon, Ec112Probe(daemon, sse, probe), sampler, workdir, len(takers), progress)
+        surge = _surge(plan, asterisk, daemon, Ec112Probe(daemon, sse, probe), sampler, workdir, len(takers), progress)
+        sse.stop()
+        ami.stop()  # both write their final file at SIGTERM
+        surge["engine"] = daemon.engine
+        surge["sse_lag"] = lag = sse_lag(ami.read(), sse.read())
+        progress(f"surge: SSE lag behind Asterisk p50/p99/max {lag['p50_ms']}/{lag['p99_ms']}/{lag['max_ms']} ms "
+                 f"({lag['samples']} samples, {lag['unseen']} unseen); ec112 RSS peak "
+                 f"{surge['rss_peak_mib'].get('ec112')} MiB with {surge['peak_calls_asterisk']} calls up at once")
+        return surge
 
 
 def _surge(plan: Plan, asterisk: BenchAsterisk, daemon: BenchDaemon, ec112: Ec112Probe, sampler: Sampler,
            workdir: Path, takers: int, progress: Callable[[str], None]) -> dict[str, Any]:
-    load = Load(exten=EMERGENCY_EXTEN, rate=plan.surge_rate, calls=plan.surge_callers, caller_prefix="+62877",
+    load = Load(exten=EMERGENCY_EXTEN, rate=plan.surge_rate, calls=plan.surge_callers, caller_prefix=CALLER_PREFIX,
                 bye_timeout_ms=int(plan.surge_time_bound() * 1000))
     ec112.mark()
     first = sampler.sample()
     started = time.monotonic()
     citizens = start_calls(asterisk, load, workdir / "citizens")
-    peak_asterisk = _watch_queue(asterisk, citizens.running, plan.surge_time_bound())
+    peak_asterisk, peak_calls = _watch_queue(asterisk, citizens.running, plan.surge_time_bound())
     result = finish_calls(citizens, timeout=plan.surge_time_bound())
     last = sampler.sample()
     seconds = time.monotonic() - started
@@ -81,6 +100,7 @@ def _surge(plan: Plan, asterisk: BenchAsterisk, daemon: BenchDaemon, ec112: Ec11
         "ring_ms": plan.surge_ring_ms, "talk_ms": plan.surge_talk_ms,
         **call_figures(load, result), **ec112_figures,
         "seconds": round(seconds, 1), "channels_left": left, "peak_waiting_asterisk": peak_asterisk,
+        "peak_calls_asterisk": peak_calls,
         "presence_after": presence, "cpu_pct": usage.cpu_pct, "rss_peak_mib": usage.rss_peak_mib,
         "machine_busy_pct": usage.machine_busy_pct, "api_p99_limit_ms": plan.api_p99_limit_ms,
     }
@@ -117,20 +137,24 @@ def _log_in(daemon: BenchDaemon, takers: list[str], timeout: float = 15.0) -> No
             time.sleep(0.2)
 
 
-def _watch_queue(asterisk: BenchAsterisk, running: Callable[[], bool], timeout: float) -> int:
-    """Asterisk's own count of waiting callers, polled until the citizens' SIPp ends; returns the peak."""
-    peak = 0
+def _watch_queue(asterisk: BenchAsterisk, running: Callable[[], bool], timeout: float) -> tuple[int, int]:
+    """Asterisk's own counts of waiting callers and of calls up (waiting or talking), polled until the
+    citizens' SIPp ends; returns both peaks."""
+    peak = peak_calls = 0
     deadline = time.monotonic() + timeout
     while running() and time.monotonic() < deadline:
         time.sleep(1.0)
         try:
             shown = asterisk.rx(f"queue show {asterisk.config.queue}")
+            calls = asterisk.rx("core show channels count")
         except RuntimeError:
             continue
-        found = _QUEUE_CALLS.search(shown)
+        found, active = _QUEUE_CALLS.search(shown), _ACTIVE_CALLS.search(calls)
         if found:
             peak = max(peak, int(found.group(1)))
-    return peak
+        if active:
+            peak_calls = max(peak_calls, int(active.group(1)))
+    return peak, peak_calls
 
 
 def _presence_after(daemon: BenchDaemon, timeout: float = 15.0) -> dict[str, int]:
