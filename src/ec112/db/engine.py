@@ -24,6 +24,11 @@ def create_engine(url: str, *, busy_timeout: float = 1.5) -> AsyncEngine:
     kwargs: dict[str, Any] = {"pool_pre_ping": not is_sqlite}
     if is_sqlite:
         kwargs["connect_args"] = {"timeout": busy_timeout}
+        # ONE connection: SQLite has one writer at a time anyway, and connections of the same process that contend
+        # for it wait in SQLite's busy handler (sleeps of up to 100 ms, "database is locked" after busy_timeout):
+        # under a surge that stalled the ordered AMI stream for seconds (bench, issue 16). With one connection they
+        # queue in the pool, first come first served, without sleeping. Other processes still meet busy_timeout.
+        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
         path = url.split("///", 1)[-1]
         if path and ":memory:" not in path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
