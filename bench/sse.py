@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-_NUMBER = re.compile(r'"caller_number": "([^"]*)"')
+_NUMBER = re.compile(r'"caller_number":\s*"([^"]*)"')  # json.dumps or compact (orjson)
 
 
 def digits(number: str) -> str:
