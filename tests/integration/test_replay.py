@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
@@ -86,8 +87,15 @@ def test_replay_of_a_real_located_call_dispatched_and_handled(
                                                       "lon": ON_THE_WAY[1]}))
     _ok(budi.post(f"{url}/advance", headers=bh, json={"to": "processing", "lat": ON_SCENE[0], "lon": ON_SCENE[1]}))
 
-    replay = _ok(admin.get(f"/api/tickets/{number}/replay"))
-    assert isinstance(replay, dict)
+    # The seal follows the call's end once MixMonitor's file has been quiet for [recording] quiet_seconds, in the
+    # recordings worker: wait for it as a supervisor would reload the page, then check the whole replay.
+    deadline = time.monotonic() + 30
+    while True:
+        replay = _ok(admin.get(f"/api/tickets/{number}/replay"))
+        assert isinstance(replay, dict)
+        if any(s["kind"] == "recording.sealed" for s in replay["steps"]) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     # The recording's steps (recordings part A: the dialplan records every 112 call) are checked apart: their
     # place among the others depends on when the seal was written.
     steps = [s for s in replay["steps"] if not s["kind"].startswith("recording.")]
