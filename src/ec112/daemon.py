@@ -140,8 +140,7 @@ async def run(settings: Settings) -> None:
                                          max_bytes=settings.location.reference_max_bytes)
     resources.push_async_callback(reference_fetcher.aclose)
     loc = settings.location
-    # Every location of a ticket, fused; AML matched to its call; references fetched, civic addresses placed and
-    # points located (kecamatan, desa, nearest posts) on the regency's own map.
+    # Every location of a ticket, fused; AML matched; references fetched; civic addresses and points placed on the map.
     locations = LocationService(stores.locations, tickets, default_region=cc.default_region,
                                 match_window=timedelta(seconds=loc.aml_match_window_seconds),
                                 reference_timeout=loc.reference_timeout_seconds, bus=bus,

@@ -55,8 +55,7 @@ class AgiSettings(BaseModel):
     header_timeout: float = 2.0  # time for Asterisk to send the agi_* block
     command_timeout: float = 2.0  # per AGI command round trip
     intake_deadline: float = 3.0  # whole intake route; past it we return and the dialplan falls back
-    # Under load (this many intakes at once: the worker is behind), the next ones get the short deadline.
-    busy_intakes: int = Field(20, ge=1)
+    busy_intakes: int = Field(20, ge=1)  # this many intakes at once (worker behind): the next get busy_deadline
     busy_deadline: float = Field(0.5, gt=0)
     max_header_bytes: int = 16384
 
@@ -221,10 +220,8 @@ class Settings(BaseSettings):
     # UU 27/2022: caller numbers and locations are personal data: never logged at INFO or above unless this is
     # on (DEBUG, a troubleshooting level, also shows the raw AGI environment).
     log_personal_data: bool = False
-    # The worker's event loop: uvloop when installed ("auto"; about a fifth less CPU per call, issue 16), or the
-    # standard library's ("asyncio") if a site meets a problem with it.
+    # The worker's loop (uvloop when installed; "asyncio": the standard one) and niceness (Asterisk runs at 0).
     event_loop: Literal["auto", "uvloop", "asyncio"] = "auto"
-    # The worker's niceness (Asterisk runs at 0): under CPU pressure Asterisk, which carries the calls, goes first.
     nice: int = Field(5, ge=0, le=19)
     log: LogSettings = Field(default_factory=LogSettings)
     var_dir: Path = Path("var")
