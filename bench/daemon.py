@@ -31,6 +31,7 @@ class BenchDaemon:
         self.env = {
             **os.environ,
             "EC112_LAB_MODE": "1",
+            "EC112_CONFIG": "",  # never a developer's var/ec112.toml (ec112.config.settings_file)
             "EC112_LOG_LEVEL": "INFO",
             "EC112_VAR_DIR": str(self.var_dir),
             "EC112_AMI__PORT": str(lab.ports.ami),

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import Lab
 from harness import CitizenCall, TakerPhone
 from harness.daemon import Ec112Daemon
+
+from conftest import Lab
 
 pytestmark = pytest.mark.integration
 

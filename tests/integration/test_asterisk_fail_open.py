@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
-from conftest import Lab
 from harness import (
     ByReference,
     CitizenCall,
@@ -28,6 +27,7 @@ from harness import (
 )
 from harness.citizen import GEOSHAPE_NS_URN
 
+from conftest import Lab
 from ec112.lab.render import AMI_USERNAME
 
 pytestmark = pytest.mark.integration

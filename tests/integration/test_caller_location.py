@@ -30,7 +30,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from conftest import Lab
 from harness import (
     ByReference,
     CitizenCall,
@@ -44,6 +43,7 @@ from harness import (
 from harness.citizen import pidf_lo
 from harness.daemon import Ec112Daemon
 
+from conftest import Lab
 from ec112.lab.render import AMI_USERNAME
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Lab
 from harness import TakerPhone
 from harness.daemon import Ec112Daemon
 
+from conftest import Lab
 from ec112.config.local_token import read_cli_token
 
 pytestmark = pytest.mark.integration

@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Lab
 from harness.audio import make_tone_wav
 from harness.daemon import Ec112Daemon
 from harness.softphone import Softphone
+
+from conftest import Lab
 
 pytestmark = pytest.mark.integration
 

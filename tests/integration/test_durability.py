@@ -21,9 +21,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Lab
 from harness import CitizenCall, MiniAmi, TakerPhone, parse_channels_concise
 from harness.daemon import Ec112Daemon
+
+from conftest import Lab
 
 pytestmark = pytest.mark.integration
 INTAKE_DEADLINE = 3.0  # settings.agi.intake_deadline (default)

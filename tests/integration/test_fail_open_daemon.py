@@ -12,9 +12,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import Lab
 from harness import CitizenCall, TakerPhone
 from harness.daemon import Ec112Daemon
+
+from conftest import Lab
 
 pytestmark = pytest.mark.integration
 

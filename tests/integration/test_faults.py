@@ -31,7 +31,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Lab
 from harness import TakerPhone
 from harness.asterisk_view import wait_presence_matches_asterisk
 from harness.daemon import Ec112Daemon
@@ -39,6 +38,8 @@ from harness.fault_check import Settled, assert_every_call_accounted_for
 from harness.flood import CitizenFlood
 from harness.sse import agent_of
 from harness.tcp_proxy import TcpProxy
+
+from conftest import Lab
 
 pytestmark = [pytest.mark.integration, pytest.mark.ec112_not_started]
 TAKERS = ("taker01", "taker02", "taker03", "taker04")

@@ -7,8 +7,9 @@ import time
 
 import httpx
 import pytest
-from conftest import Lab
 from harness.daemon import Ec112Daemon
+
+from conftest import Lab
 
 pytestmark = pytest.mark.integration
 

@@ -23,9 +23,10 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import Lab
 from harness import CitizenCall, PidfPoint, TakerPhone
 from harness.daemon import Ec112Daemon
+
+from conftest import Lab
 
 pytestmark = [pytest.mark.integration, pytest.mark.ec112_not_started]
 CALLER = "+6281298765431"

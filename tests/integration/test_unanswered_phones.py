@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Lab
 from harness import CitizenCall, TakerPhone
 from harness.asterisk_view import assert_presence_matches_asterisk
 from harness.daemon import Ec112Daemon
 from harness.sse import SseRecorder, agent_of
+
+from conftest import Lab
 
 pytestmark = pytest.mark.integration
 

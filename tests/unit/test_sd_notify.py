@@ -107,7 +107,7 @@ def test_supervisor_tells_systemd(tmp_path: Path, listener: tuple[str, socket.so
     worker = tmp_path / "worker.py"
     worker.write_text(FAKE_WORKER)
     seen = tmp_path / "worker-saw"
-    driver = ("import sys; from pathlib import Path; from ec112.config.settings import WatchdogSettings; "
+    driver = ("import sys; from pathlib import Path; from ec112.config.ops_settings import WatchdogSettings; "
               "from ec112.watchdog.supervisor import run_supervised; "
               f"sys.exit(run_supervised(WatchdogSettings(timeout=1.0), [sys.executable, {str(worker)!r}, "
               f"{str(seen)!r}], Path({str(tmp_path / 'worker.pid')!r})))")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from ec112.logs import LogFormat
+
 
 class AuditSettings(BaseModel):
     # The MAC key of the audit log: a file outside the database (mode 0600), created at the first start when
@@ -29,3 +31,19 @@ class BackupSettings(BaseModel):
 class OperationsSettings(BaseModel):
     # `ec112 doctor` fails when the disk holding the recordings or the SQLite database has less free space.
     min_free_disk_mb: int = Field(2048, ge=0)
+
+
+class WatchdogSettings(BaseModel):
+    """The supervisor that restarts a frozen or crashed worker (see README, "Fail open")."""
+
+    enabled: bool = True
+    heartbeat_interval: float = 0.5
+    timeout: float = 3.0  # no heartbeat for this long: the worker is killed and restarted
+    restart_delay: float = 0.2
+
+
+class LogSettings(BaseModel):
+    """``[log]``: how the log is written (its level stays the top-level ``log_level``, see README)."""
+
+    # text: "time LEVEL logger: message [linkedid=… ticket=…]"; json: one object per line (log collectors).
+    format: LogFormat = "text"

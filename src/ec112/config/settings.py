@@ -25,10 +25,17 @@ from ec112.config.caller_settings import (
     SilentCallSettings,
     TextSettings,
 )
-from ec112.config.ops_settings import AuditSettings, BackupSettings, OperationsSettings
+from ec112.config.ops_settings import (
+    AuditSettings,
+    BackupSettings,
+    LogSettings,
+    OperationsSettings,
+    WatchdogSettings,
+)
 from ec112.config.room_settings import RecordingSettings, ReportSettings, SpySettings
+from ec112.config.settings_file import discover_settings_file
+from ec112.config.site_settings import SiteSettings, SoftphoneSettings
 from ec112.domain.kpi_ratings import KpiThresholds, higher_pct, lower_pct, lower_seconds
-from ec112.logs import LogFormat
 from ec112.routing.queue_plan import DEFAULT_PLAN, QueuePlan
 
 # Secrets shipped in the repository for the lab. A real centre must set its own.
@@ -173,15 +180,6 @@ class WallboardSettings(BaseModel):
         )
 
 
-class WatchdogSettings(BaseModel):
-    """The supervisor that restarts a frozen or crashed worker (see README, "Fail open")."""
-
-    enabled: bool = True
-    heartbeat_interval: float = 0.5
-    timeout: float = 3.0  # no heartbeat for this long: the worker is killed and restarted
-    restart_delay: float = 0.2
-
-
 class WebhookSettings(BaseModel):
     """Signed notifications to agencies' webhooks (``webhook_url`` in the agencies file; see README, "Webhooks")."""
 
@@ -199,13 +197,6 @@ class WebhookSettings(BaseModel):
             raise ValueError("webhooks: backoff_min must not exceed backoff_max")
         self.secrets = {code.lower(): secret for code, secret in self.secrets.items()}
         return self
-
-
-class LogSettings(BaseModel):
-    """``[log]``: how the log is written (its level stays the top-level ``log_level``, see README)."""
-
-    # text: "time LEVEL logger: message [linkedid=… ticket=…]"; json: one object per line (log collectors).
-    format: LogFormat = "text"
 
 
 class Settings(BaseSettings):
@@ -247,6 +238,8 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
     operations: OperationsSettings = Field(default_factory=OperationsSettings)
+    softphones: SoftphoneSettings = Field(default_factory=SoftphoneSettings)
+    site: SiteSettings = Field(default_factory=SiteSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -289,10 +282,9 @@ class Settings(BaseSettings):
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Build the settings once. ``config_file`` (or ``EC112_CONFIG``) names an optional TOML file."""
-    import os
-
-    path = config_file or (Path(os.environ["EC112_CONFIG"]) if os.environ.get("EC112_CONFIG") else None)
+    """Build the settings once from ``config_file``, else the file ``discover_settings_file`` finds (EC112_CONFIG,
+    ./var/ec112.toml written by the lab, /etc/ec112/ec112.toml), else defaults and the environment alone."""
+    path = config_file or discover_settings_file()
     if path is not None and not path.is_file():
         raise FileNotFoundError(f"config file not found: {path}")
     # A subclass per call keeps the TOML path out of any shared class state.

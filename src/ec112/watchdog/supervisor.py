@@ -30,7 +30,7 @@ from pathlib import Path
 from types import FrameType
 
 from ec112.config.exit_codes import EX_CONFIG
-from ec112.config.settings import WatchdogSettings
+from ec112.config.ops_settings import WatchdogSettings
 from ec112.watchdog.heartbeat import READY, WATCHDOG_FD_ENV
 from ec112.watchdog.sd_notify import SystemdNotifier, without_systemd
 
