@@ -101,17 +101,28 @@ Suites: bullseye
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
+    # Only Asterisk's own packages are preferred from bullseye; every library it needs comes from bookworm when
+    # bookworm has it (priority 100 < 500), and from bullseye only when bookworm has none (libldap-2.4-2…).
+    # Not `apt-get install asterisk/bullseye`: that release selection also pulls bullseye versions of libraries
+    # a minimal bookworm has not installed yet (libasound2, libsasl2-2), which bookworm's own packages then
+    # break ("held broken packages" on a debootstrap --variant=minbase bookworm; checked 2026-12-03).
     cat > /etc/apt/preferences.d/ec112-bullseye <<'EOF'
-# ec112: never upgrade anything to bullseye; only explicitly requested packages come from it.
+# ec112: never upgrade anything to bullseye; only Asterisk's own packages come from it.
 Package: *
 Pin: release n=bullseye
 Pin-Priority: 100
+
+Package: asterisk asterisk-modules asterisk-config asterisk-core-sounds-* asterisk-moh-opsound-*
+Pin: release n=bullseye
+Pin-Priority: 500
 EOF
     APT_UPDATED=0
     apt_update_once
     say "installing asterisk/bullseye (service start denied)"
     deny_service_starts
-    apt_install asterisk/bullseye asterisk-modules/bullseye asterisk-config/bullseye
+    apt_install asterisk asterisk-modules asterisk-config
+    # Debian 12 has no asterisk package: what was installed must be bullseye's 16.
+    asterisk -V | grep -q "^Asterisk 16\." || die "expected Asterisk 16 from bullseye, got: $(asterisk -V)"
     restore_service_starts
     mkdir -p "$STATE_DIR"
     touch "$STATE_DIR/system-asterisk-installed-by-ec112"
