@@ -203,3 +203,31 @@ def test_the_cli_links_with_the_same_checks(tmp_path: Path, monkeypatch: pytest.
     assert (code, "taker04" in out) == (0, True)
     code, out = ec112("user", "link", "sari", "--unlink")
     assert (code, "needs her SIP endpoint" in out) == (5, True)
+    code, out = ec112("user", "role", "sari", "supervisor")
+    assert (code, "peran supervisor" in out) == (0, True)
+    code, out = ec112("user", "role", "sari", "pilot")
+    assert code == 2  # typer refuses an unknown role
+
+
+async def test_an_admin_changes_a_role_checked_as_a_new_account_would_be(stack: WebStack) -> None:
+    admin, headers = await logged_in(stack, "admin")
+    spv, spv_headers = await logged_in(stack, "spv")
+    async with aclosing(admin), aclosing(spv):
+        assert 'id="change-role"' not in (await spv.get("/admin/users/taker02")).text  # call takers only: no choice
+        assert (await spv.post("/admin/users/taker02/role", data={"role": "admin"},
+                               headers=spv_headers)).status_code == 403
+        promoted = await admin.post("/admin/users/taker02/role", data={"role": "supervisor"}, headers=headers)
+        assert promoted.status_code == 200
+        assert "Peran disimpan." in promoted.text
+        no_phone = await admin.post("/admin/users/officer/role", data={"role": "call_taker"}, headers=headers)
+        assert (no_phone.status_code, "needs her SIP endpoint" in _text(no_phone.text)) == (422, True)
+        field = await admin.post("/admin/users/officer/role", data={"role": "responder", "agency": "damkar"},
+                                 headers=headers)
+        assert field.status_code == 200
+        itself = await admin.post("/admin/users/admin/role", data={"role": "supervisor"}, headers=headers)
+        assert (itself.status_code, "cannot change your own role" in _text(itself.text)) == (422, True)
+    roles = {u.username: (u.role.value, u.agency) for u in await stack.users.list()}
+    assert roles["taker02"] == ("supervisor", None)
+    assert roles["officer"] == ("responder", "damkar")
+    assert roles["admin"] == ("admin", None)
+    assert ("admin", "user.role", "taker02") in await _audit(stack)

@@ -1,4 +1,4 @@
-"""`ec112 user add|list|passwd|disable|enable|link|token`: web panel accounts, straight in the database.
+"""`ec112 user add|list|passwd|disable|enable|link|role|token`: web panel accounts, straight in the database.
 
 A server admin tool (like Django's ``createsuperuser``): it needs the settings (database URL) and works
 whether the daemon runs or not, on the stores of the daemon's own factory (``ec112.wiring``), through the same
@@ -157,6 +157,18 @@ def link(
         raise typer.Exit(EXIT_REFUSED)
     user = run(load(config), lambda admin: admin.link_endpoint(ACTOR, username, endpoint))
     typer.echo(f"akun {user.username}: endpoint {user.sip_endpoint or '-'} / account linked")
+
+
+@app.command()
+def role(
+    username: Username,
+    new_role: Annotated[Role, typer.Argument(metavar="ROLE", help="admin|supervisor|call_taker|agency_officer|…")],
+    agency: Annotated[str | None, typer.Option("--agency", help="Agency code (agency officers, responders)")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Ganti peran / change the account's role (checked as a new account would be)."""
+    user = run(load(config), lambda admin: admin.set_role(ACTOR, username, new_role, agency))
+    typer.echo(f"akun {user.username}: peran {user.role.value} / role changed")
 
 
 @app.command()

@@ -93,6 +93,7 @@ class NewUser:
     language: Language = Language.ID
 
 
+AGENCY_ROLES = frozenset({Role.AGENCY_OFFICER, Role.RESPONDER})  # the roles whose account names an agency
 CLI_PRINCIPAL = User(id=0, username="cli", display_name="ec112 CLI", role=Role.ADMIN, internal=True)
 
 

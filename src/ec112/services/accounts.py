@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from ec112.domain.accounts import (
+    AGENCY_ROLES,
     Language,
     NewUser,
     Role,
@@ -119,6 +120,16 @@ class UserAdmin:
         await self._check_link(name, user.username)
         await self._store.set_sip_endpoint(user.id, name)
         await self._audit.record(actor, "user.endpoint", user.username, sip_endpoint=name, previous=user.sip_endpoint)
+        return await self.get(username)
+
+    async def set_role(self, actor: str, username: str, role: Role, agency: str | None) -> User:
+        """Change her role (and agency, for the agency roles), checked as a new account would be."""
+        user = await self.get(username)
+        changed = validate_new_user(NewUser(user.username, user.display_name, role, user.sip_endpoint,
+                                            agency if role in AGENCY_ROLES else None, user.language))
+        await self._store.set_role(user.id, changed.role.value, changed.agency)
+        await self._audit.record(actor, "user.role", user.username, role=changed.role.value, agency=changed.agency,
+                                 previous=user.role.value)
         return await self.get(username)
 
     async def set_language(self, actor: str, user: User, language: str) -> None:

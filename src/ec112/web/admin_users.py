@@ -1,4 +1,5 @@
-"""The users admin pages (``/admin/users``): list, add, disable/enable, reset a password, link a SIP endpoint.
+"""The users admin pages (``/admin/users``): list, add, disable/enable, reset a password, link a SIP endpoint, change
+a role.
 
 Admins manage every account, supervisors their call takers (``domain.accounts.may_manage``); any other role gets
 the panel's 403 page on every page and action. Plain HTML forms (the CSRF field is checked by ``AuthMiddleware``);
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ec112.domain.accounts import Language, NewUser, Role, User, may_administer, may_manage
+from ec112.domain.accounts import AGENCY_ROLES, Language, NewUser, Role, User, may_administer, may_manage
 from ec112.domain.errors import DomainError, Forbidden, InvalidRequest
 from ec112.routing.agencies import AgencyDirectory
 from ec112.web.auth import Auth, WebAuth
@@ -21,7 +22,6 @@ from ec112.web.pages import _page, _translator
 from ec112.web.ticket_pages import error_page
 
 _STATUS = {"invalid_request": 422, "conflict": 409, "not_found": 404, "forbidden": 403}
-_AGENCY_ROLES = (Role.AGENCY_OFFICER, Role.RESPONDER)
 Field = Annotated[str, Form(max_length=256)]
 
 
@@ -51,7 +51,7 @@ def admin_users_router(web: WebAuth, directory: AgencyDirectory) -> APIRouter:
     async def detail(request: Request, actor: User, username: str, status: int = 200, **extra: Any) -> Response:
         target = await users.get(username)
         return _page(web, request, "admin_user.html", _translator(web, request), status, account=target,
-                     can_manage=may_manage(actor, target.role), **extra)
+                     can_manage=may_manage(actor, target.role), roles=roles_for(actor), agencies=agencies, **extra)
 
     async def managed(actor: User, username: str) -> User:
         target = await users.get(username)
@@ -93,7 +93,7 @@ def admin_users_router(web: WebAuth, directory: AgencyDirectory) -> APIRouter:
                 raise Forbidden(f"your role ({who.user.role.value}) may not add a {chosen.value} account")
             typed = _typed_password(password, password2)
             new = NewUser(username, display_name, chosen, sip_endpoint or None,
-                          agency if chosen in _AGENCY_ROLES else None, lang)
+                          agency if chosen in AGENCY_ROLES else None, lang)
             given = typed if typed is not None else users.new_password()
             user = await users.add(who.user.username, new, given)
         except DomainError as exc:
@@ -156,5 +156,19 @@ def admin_users_router(web: WebAuth, directory: AgencyDirectory) -> APIRouter:
         async def work(target: User) -> None:
             await users.link_endpoint(who.user.username, target.username, sip_endpoint or None)
         return await act(request, who, username, work, done="endpoint")
+
+    @router.post("/admin/users/{username}/role", response_class=HTMLResponse)
+    async def change_role(request: Request, who: Auth, username: str, role: Field = "", agency: Field = "") -> Response:
+        async def work(target: User) -> None:
+            try:
+                chosen = Role(role)
+            except ValueError as exc:
+                raise InvalidRequest(f"unknown role {role!r}") from exc
+            if not may_manage(who.user, chosen):
+                raise Forbidden(f"your role ({who.user.role.value}) may not make a {chosen.value} account")
+            if target.username == who.user.username:
+                raise InvalidRequest("you cannot change your own role / peran sendiri tidak dapat diubah")
+            await users.set_role(who.user.username, target.username, chosen, agency or None)
+        return await act(request, who, username, work, done="role")
 
     return router
