@@ -64,7 +64,7 @@ from ec112.web.app import WebDeps, create_app
 from ec112.web.console import ConsoleOptions
 from ec112.web.live_feed import LiveFeed
 from ec112.web.photos import PhotoStore
-from ec112.web_wiring import web_auth, web_server
+from ec112.web_wiring import softphone_desk, web_auth, web_server
 from ec112.webhooks import RetryPolicy, WebhookConfigError, WebhookNotifier, check_webhooks
 from ec112.wiring import KeyFileError, open_stores
 
@@ -227,8 +227,8 @@ async def run(settings: Settings) -> None:
                 thresholds=settings.wallboard.thresholds(),
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
                 directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
-                photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer,
-                locations=locations, aml=aml, geography=geography, spy=spy, recordings=recordings,
+                photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer, locations=locations, aml=aml,
+                geography=geography, spy=spy, recordings=recordings, softphones=softphone_desk(settings, audit),
                 room_reports=report_service(settings, engine),
                 replay=ReplayService(desk, tickets, stores.locations, recordings=recordings), **caller.web(),
                 drills=build_drills(engine, tickets, dispatch_store, audit, bus))

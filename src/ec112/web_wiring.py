@@ -14,12 +14,15 @@ from fastapi import FastAPI
 
 from ec112.config.local_token import write_cli_token
 from ec112.config.settings import Settings
+from ec112.config.softphone_accounts import endpoint_secrets_reader, site_endpoints_reader
 from ec112.db.accounts import SqlAccountStore
+from ec112.domain.softphones import SoftphoneSite
 from ec112.services.accounts import UserAdmin
 from ec112.services.audit import AuditService
 from ec112.services.passwords import Passwords
 from ec112.services.ratelimit import Limit, LoginRateLimiter
 from ec112.services.sessions import AuthService, SessionPolicy
+from ec112.services.softphones import SoftphoneDesk
 from ec112.web.auth import WebAuth
 from ec112.web.i18n import I18n
 
@@ -40,8 +43,14 @@ def web_auth(settings: Settings, accounts: SqlAccountStore, audit: AuditService)
                                Limit(w.login_failures_per_address, w.login_window_seconds))
     policy = SessionPolicy(timedelta(minutes=w.session_idle_minutes), timedelta(hours=w.session_lifetime_hours))
     auth = AuthService(accounts, passwords, audit, limiter, policy=policy, cli_token=write_cli_token(settings.var_dir))
-    users = UserAdmin(accounts, accounts, passwords, audit)
+    users = UserAdmin(accounts, accounts, passwords, audit, site_endpoints=site_endpoints_reader(settings.softphones))
     return WebAuth(auth, users, audit, I18n(settings.callcenter.timezone), w.secure_cookies)
+
+
+def softphone_desk(settings: Settings, audit: AuditService) -> SoftphoneDesk:
+    """The admin pages' softphone provisioning: ``[softphones]`` and its accounts file (read on each use)."""
+    s = settings.softphones
+    return SoftphoneDesk(SoftphoneSite(s.server, s.transport, s.srtp), endpoint_secrets_reader(s), audit)
 
 
 def web_server(app: FastAPI, settings: Settings) -> EmbeddedUvicorn:

@@ -43,7 +43,7 @@ from ec112.db.ticket_cache import TicketCache
 from ec112.db.tickets import SqlTicketRepository
 from ec112.db.webhooks import SqlWebhookLog
 from ec112.domain.audit_seal import KeyFileError
-from ec112.services.accounts import UserAdmin
+from ec112.services.accounts import SiteEndpoints, UserAdmin
 from ec112.services.audit import AuditService
 from ec112.services.passwords import Passwords
 
@@ -63,9 +63,11 @@ class Stores:
     webhooks: SqlWebhookLog  # the deliveries to agencies
     locations: SqlLocationRepository  # every location of a ticket, references, AML messages
 
-    def user_admin(self, passwords: Passwords | None = None) -> UserAdmin:
-        """Account administration (``ec112 user …``; the panel's admin pages get theirs with the web auth)."""
-        return UserAdmin(self.accounts, self.accounts, passwords or Passwords(), self.audit)
+    def user_admin(self, passwords: Passwords | None = None, site_endpoints: SiteEndpoints = lambda: None) -> UserAdmin:
+        """Account administration (``ec112 user …``; the panel's admin pages get theirs with the web auth).
+        ``site_endpoints``: the SIP endpoints an account may be linked to (``config.softphone_accounts``)."""
+        return UserAdmin(self.accounts, self.accounts, passwords or Passwords(), self.audit,
+                         site_endpoints=site_endpoints)
 
     def anchoring(self, settings: Settings) -> AbstractAsyncContextManager[Anchoring]:
         """The daemon's anchors of the audit chain's head (at start, periodically, at a clean stop)."""

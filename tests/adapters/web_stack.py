@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ec112.config.agencies_file import Agencies, load_agencies
 from ec112.config.boundaries_file import load_geography
 from ec112.config.caller_settings import LocationSettings
+from ec112.config.site_settings import SoftphoneSettings
+from ec112.config.softphone_accounts import endpoint_secrets_reader, site_endpoints_reader
 from ec112.db.accounts import SqlAccountStore
 from ec112.db.audit import SqlAuditStore
 from ec112.db.callbacks import SqlCallbackStore
@@ -42,6 +44,7 @@ from ec112.domain.call_events import ChannelRow, QueueSnapshot
 from ec112.domain.events import CallChanged, CallEnded, DomainEvent, TicketChanged, TicketOpened
 from ec112.domain.kpi_ratings import KpiThresholds
 from ec112.domain.kpis import Shifts
+from ec112.domain.softphones import SoftphoneSite
 from ec112.domain.spy import SpyMode, SpySession
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.records.recording_files import DiskRecordings
@@ -68,6 +71,7 @@ from ec112.services.replay import ReplayService
 from ec112.services.reports import ReportHeader, ReportService
 from ec112.services.sessions import AuthService, SessionPolicy
 from ec112.services.silent_calls import SilentCallService
+from ec112.services.softphones import SoftphoneDesk
 from ec112.services.spy import SpyService
 from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
@@ -204,17 +208,23 @@ class WebStack:
     recordings: RecordingService | None = None  # issue 14: files under <tmp>/recordings (seal_call() by hand)
     spy: SpyService | None = None  # listen, whisper, barge (issue 14; feed it ChanSpyStart/Stop)
     spy_dialer: RecordingSpyDialer | None = None
+    softphones: SoftphoneDesk | None = None  # issue 17: the softphone pages' desk (its link_ttl may be shortened)
 
 
 async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
                       thresholds: KpiThresholds | None = None,
-                      agencies: Agencies | None = None) -> AsyncIterator[WebStack]:
+                      agencies: Agencies | None = None,
+                      softphones: SoftphoneSettings | None = None) -> AsyncIterator[WebStack]:
+    """``softphones``: ``[softphones]`` as web_wiring uses it (default: none set, no accounts file)."""
     categories, directory = agencies or load_agencies()  # default: the shipped agencies file
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'ec112.sqlite3'}")
     await migrate(engine)
     accounts, audit = SqlAccountStore(engine), AuditService(SqlAuditStore(engine))
     passwords = Passwords.fast_for_tests()
-    users = UserAdmin(accounts, accounts, passwords, audit)
+    phones = softphones or SoftphoneSettings()
+    users = UserAdmin(accounts, accounts, passwords, audit, site_endpoints=site_endpoints_reader(phones))
+    phone_desk = SoftphoneDesk(SoftphoneSite(phones.server, phones.transport, phones.srtp),
+                               endpoint_secrets_reader(phones), audit)
     auth = AuthService(accounts, passwords, audit, LoginRateLimiter(Limit(3, 300), Limit(20, 300)),
                        policy=SessionPolicy(timedelta(hours=4), timedelta(hours=12)), cli_token=CLI_TOKEN)
     for name, role, endpoint in [("admin", Role.ADMIN, None), ("spv", Role.SUPERVISOR, None),
@@ -283,7 +293,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
         geography=geography, silent=silent, callbacks=callbacks, junk=(junk, junk_watch), incidents=incidents,
         texts=texts, recordings=recordings,
-        spy=spy, replay=ReplayService(desk, tickets, SqlLocationRepository(engine)),
+        spy=spy, replay=ReplayService(desk, tickets, SqlLocationRepository(engine)), softphones=phone_desk,
         room_reports=ReportService(SqlReportQueries(engine), shifts,
                                    ReportHeader("Kabupaten Penajam Paser Utara", "Call Center 112", "Diskominfo PPU")),
     ))
@@ -298,7 +308,7 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer,
                        locations, feed, silent=silent, prompter=prompter, callbacks=callbacks, dialer=dialer,
                        junk=junk, junk_watch=junk_watch, incidents=incidents, room=room, texts=texts, sender=sender,
-                       recordings=recordings, spy=spy, spy_dialer=spy_dialer)
+                       recordings=recordings, spy=spy, spy_dialer=spy_dialer, softphones=phone_desk)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)

@@ -11,11 +11,14 @@ from ec112.domain.accounts import (
     Role,
     User,
     can_act_on_endpoint,
+    check_endpoint_link,
     has_permission,
+    may_administer,
+    may_manage,
     validate_new_user,
     validate_password,
 )
-from ec112.domain.errors import InvalidRequest
+from ec112.domain.errors import Conflict, InvalidRequest
 
 
 def _user(role: Role, endpoint: str | None = None, *, disabled: bool = False) -> User:
@@ -50,6 +53,30 @@ def test_room_roles_read_the_live_view_and_tickets() -> None:
     assert not has_permission(_user(Role.CALL_TAKER, "taker01"), Permission.VIEW_METRICS)
     assert not has_permission(_user(Role.SUPERVISOR), Permission.MANAGE_USERS)
     assert has_permission(_user(Role.ADMIN), Permission.MANAGE_USERS)
+
+
+def test_admins_manage_every_account_and_supervisors_their_call_takers_only() -> None:
+    admin, spv = _user(Role.ADMIN), _user(Role.SUPERVISOR)
+    assert all(may_manage(admin, role) for role in Role)
+    assert [role for role in Role if may_manage(spv, role)] == [Role.CALL_TAKER]
+    assert may_administer(spv)
+    for role in (Role.CALL_TAKER, Role.AGENCY_OFFICER, Role.RESPONDER):
+        assert not may_administer(_user(role, "taker01"))
+        assert not any(may_manage(_user(role, "taker01"), r) for r in Role)
+    assert not may_manage(_user(Role.SUPERVISOR, disabled=True), Role.CALL_TAKER)
+
+
+def test_an_endpoint_is_the_sites_and_no_other_active_accounts() -> None:
+    site = frozenset({"taker01", "taker05"})
+    siti = User(2, "siti", "Siti", Role.CALL_TAKER, "taker05")
+    check_endpoint_link("taker05", "siti", site, [siti])  # her own: fine
+    check_endpoint_link("taker07", "wulan", None, [siti])  # the site's endpoints unknown: no site check
+    with pytest.raises(InvalidRequest, match="not one of this site's SIP endpoints"):
+        check_endpoint_link("taker07", "wulan", site, [siti])
+    with pytest.raises(Conflict, match="linked to the active account 'siti'"):
+        check_endpoint_link("taker05", "wulan", site, [siti])
+    gone = User(2, "siti", "Siti", Role.CALL_TAKER, "taker05", disabled=True)
+    check_endpoint_link("taker05", "wulan", site, [gone])  # a disabled account's desk may be given on
 
 
 def test_a_disabled_user_may_do_nothing() -> None:

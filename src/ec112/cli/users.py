@@ -1,8 +1,10 @@
-"""`ec112 user add|list|passwd|disable|enable|token`: web panel accounts, straight in the database.
+"""`ec112 user add|list|passwd|disable|enable|link|role|token`: web panel accounts, straight in the database.
 
 A server admin tool (like Django's ``createsuperuser``): it needs the settings (database URL) and works
-whether the daemon runs or not, on the stores of the daemon's own factory (``ec112.wiring``). Every
-change is audited with actor ``cli``.
+whether the daemon runs or not, on the stores of the daemon's own factory (``ec112.wiring``), through the same
+``UserAdmin`` as the panel's admin pages (same validation: a SIP endpoint must be one of the site's when
+``[softphones] accounts_file`` lists them, and not another active account's). Every change is audited with actor
+``cli``.
 """
 
 from __future__ import annotations
@@ -49,10 +51,11 @@ def load(config: Path | None) -> Settings:
 async def with_admin(settings: Settings, work: Callable[[UserAdmin], Awaitable[T]],
                      passwords: Passwords | None = None) -> T:
     """Run ``work`` with a UserAdmin on the configured database (migrated first: it may be a fresh one)."""
+    from ec112.config.softphone_accounts import site_endpoints_reader
     from ec112.wiring import open_stores
 
     async with open_stores(settings) as stores:
-        return await work(stores.user_admin(passwords))
+        return await work(stores.user_admin(passwords, site_endpoints_reader(settings.softphones)))
 
 
 def run(settings: Settings, work: Callable[[UserAdmin], Awaitable[T]]) -> T:
@@ -139,6 +142,33 @@ def enable(username: Username, config: ConfigOption = None) -> None:
     """Aktifkan kembali / enable a disabled account."""
     run(load(config), lambda admin: admin.set_disabled(ACTOR, username, False))
     typer.echo(f"akun {username} aktif kembali / enabled")
+
+
+@app.command()
+def link(
+    username: Username,
+    endpoint: Annotated[str | None, typer.Argument(help="SIP endpoint, e.g. taker05; omit with --unlink")] = None,
+    unlink: Annotated[bool, typer.Option("--unlink", help="Remove the account's SIP endpoint")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Tautkan endpoint SIP / link (or --unlink) the account's SIP endpoint (her desk phone)."""
+    if (endpoint is None) != unlink:
+        err.print("ec112 user link: give an ENDPOINT or --unlink / beri ENDPOINT atau --unlink")
+        raise typer.Exit(EXIT_REFUSED)
+    user = run(load(config), lambda admin: admin.link_endpoint(ACTOR, username, endpoint))
+    typer.echo(f"akun {user.username}: endpoint {user.sip_endpoint or '-'} / account linked")
+
+
+@app.command()
+def role(
+    username: Username,
+    new_role: Annotated[Role, typer.Argument(metavar="ROLE", help="admin|supervisor|call_taker|agency_officer|…")],
+    agency: Annotated[str | None, typer.Option("--agency", help="Agency code (agency officers, responders)")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Ganti peran / change the account's role (checked as a new account would be)."""
+    user = run(load(config), lambda admin: admin.set_role(ACTOR, username, new_role, agency))
+    typer.echo(f"akun {user.username}: peran {user.role.value} / role changed")
 
 
 @app.command()

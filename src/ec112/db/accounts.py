@@ -64,6 +64,14 @@ class SqlAccountStore:
         async with self._sessions.begin() as session:
             await session.execute(update(UserRow).where(UserRow.id == user_id).values(language=language))
 
+    async def set_sip_endpoint(self, user_id: int, endpoint: str | None) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(UserRow).where(UserRow.id == user_id).values(sip_endpoint=endpoint))
+
+    async def set_role(self, user_id: int, role: str, agency: str | None) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(UserRow).where(UserRow.id == user_id).values(role=role, agency=agency))
+
     # --- web sessions -------------------------------------------------------------------------------------
     async def add_session(self, token_hash: str, session: WebSession, client_ip: str | None) -> WebSession:
         row = WebSessionRow(

@@ -10,10 +10,11 @@ and their own filtered live stream), never the room; both see the service-level 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ec112.domain.errors import InvalidRequest
+from ec112.domain.errors import Conflict, InvalidRequest
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256  # argon2 takes any length; a cap keeps a megabyte "password" from costing CPU
@@ -44,7 +45,9 @@ class Permission(StrEnum):
     AGENT_SELF = "agent_self"  # log in/out, pause/unpause one's own SIP endpoint
     AGENT_ANY = "agent_any"  # the same for any call taker
     VIEW_METRICS = "view_metrics"  # Prometheus /metrics
-    MANAGE_USERS = "manage_users"
+    MANAGE_USERS = "manage_users"  # every account, any role
+    # Call takers' accounts and the centre's softphones (the admin pages): a supervisor runs her room's desks.
+    MANAGE_TAKERS = "manage_takers"
     VIEW_AUDIT = "view_audit"
     VIEW_AGENCIES = "view_agencies"  # agencies, their categories, posts and responders (every staff role)
     AGENCY_WORK = "agency_work"  # the agency page: acknowledge and assign her own agency's dispatches
@@ -56,7 +59,7 @@ _ROOM = frozenset({Permission.VIEW_LIVE, Permission.VIEW_TICKETS, Permission.WOR
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.SUPERVISOR: _ROOM | {Permission.AGENT_SELF, Permission.AGENT_ANY, Permission.VIEW_METRICS,
-                              Permission.VIEW_AUDIT, Permission.VIEW_WALLBOARD},
+                              Permission.VIEW_AUDIT, Permission.VIEW_WALLBOARD, Permission.MANAGE_TAKERS},
     Role.CALL_TAKER: _ROOM | {Permission.AGENT_SELF},
     Role.AGENCY_OFFICER: frozenset({Permission.VIEW_KPIS, Permission.VIEW_AGENCIES, Permission.AGENCY_WORK}),
     Role.RESPONDER: frozenset({Permission.VIEW_KPIS, Permission.VIEW_AGENCIES, Permission.FIELD_WORK}),
@@ -90,6 +93,7 @@ class NewUser:
     language: Language = Language.ID
 
 
+AGENCY_ROLES = frozenset({Role.AGENCY_OFFICER, Role.RESPONDER})  # the roles whose account names an agency
 CLI_PRINCIPAL = User(id=0, username="cli", display_name="ec112 CLI", role=Role.ADMIN, internal=True)
 
 
@@ -105,6 +109,38 @@ def can_act_on_endpoint(user: User, endpoint: str) -> bool:
         and user.sip_endpoint == endpoint
 
 
+def may_administer(user: User) -> bool:
+    """May open the admin pages (users, softphones): admins, and supervisors for their call takers."""
+    return has_permission(user, Permission.MANAGE_USERS) or has_permission(user, Permission.MANAGE_TAKERS)
+
+
+def may_manage(actor: User, role: Role) -> bool:
+    """May add or change an account of ``role``: an admin any, a supervisor call takers only."""
+    if has_permission(actor, Permission.MANAGE_USERS):
+        return True
+    return role is Role.CALL_TAKER and has_permission(actor, Permission.MANAGE_TAKERS)
+
+
+def validate_endpoint_name(endpoint: str | None) -> str | None:
+    """The endpoint name stripped (None when empty), or InvalidRequest."""
+    name = (endpoint or "").strip() or None
+    if name is not None and not _ENDPOINT.fullmatch(name):
+        raise InvalidRequest(f"not a SIP endpoint name: {name!r}")
+    return name
+
+
+def check_endpoint_link(endpoint: str, username: str, site_endpoints: frozenset[str] | None,
+                        users: Sequence[User]) -> None:
+    """Linking ``endpoint`` to ``username``: one of the site's endpoints (when they are known) and no other active
+    account's (two takers on one phone would each log the other into the queue). InvalidRequest/Conflict."""
+    if site_endpoints is not None and endpoint not in site_endpoints:
+        known = ", ".join(sorted(site_endpoints))
+        raise InvalidRequest(f"{endpoint!r} is not one of this site's SIP endpoints ({known})")
+    for other in users:
+        if other.sip_endpoint == endpoint and other.username != username and not other.disabled:
+            raise Conflict(f"SIP endpoint {endpoint} is linked to the active account {other.username!r}")
+
+
 def validate_new_user(new: NewUser) -> NewUser:
     """The same user, normalised, or InvalidRequest with the reason."""
     username = new.username.strip().lower()
@@ -115,9 +151,7 @@ def validate_new_user(new: NewUser) -> NewUser:
     display_name = new.display_name.strip() or username
     if len(display_name) > 120:
         raise InvalidRequest("display name longer than 120 characters")
-    endpoint = (new.sip_endpoint or "").strip() or None
-    if endpoint is not None and not _ENDPOINT.fullmatch(endpoint):
-        raise InvalidRequest(f"not a SIP endpoint name: {endpoint!r}")
+    endpoint = validate_endpoint_name(new.sip_endpoint)
     if new.role is Role.CALL_TAKER and endpoint is None:
         raise InvalidRequest("a call taker needs her SIP endpoint (e.g. --endpoint taker03)")
     agency = (new.agency or "").strip() or None

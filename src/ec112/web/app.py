@@ -44,10 +44,12 @@ from ec112.services.recordings import RecordingService
 from ec112.services.replay import ReplayService
 from ec112.services.reports import ReportService
 from ec112.services.silent_calls import SilentCallService
+from ec112.services.softphones import SoftphoneDesk
 from ec112.services.spy import SpyService
 from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.admin_api import admin_router
+from ec112.web.admin_users import admin_users_router
 from ec112.web.agencies_api import agencies_router
 from ec112.web.aml_api import AmlOptions, aml_router
 from ec112.web.auth import AuthMiddleware, CurrentUser, KpiViewer, WebAuth, require
@@ -72,6 +74,7 @@ from ec112.web.report_pages import report_pages_router
 from ec112.web.reports_api import reports_router
 from ec112.web.schemas import ComponentOut, ErrorOut, KpiOut, MembershipOut, PauseIn, ReadyOut
 from ec112.web.silent_api import silent_router
+from ec112.web.softphone_pages import softphone_router
 from ec112.web.spy_api import spy_router
 from ec112.web.spy_panel import spy_panel_router
 from ec112.web.text_api import text_router
@@ -118,6 +121,7 @@ class WebDeps:
     room_reports: ReportService | None = None  # reports by day/shift/taker/agency, CSV, monthly (web/report_pages.py)
     replay: ReplayService | None = None  # the replayable incident timeline (issue 14 E, web/replay_api.py)
     drills: DrillService | None = None  # drill runs and their report (web/drills_api.py, issue 14 part C)
+    softphones: SoftphoneDesk | None = None  # softphone provisioning pages (web/softphone_pages.py, issue 17)
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -129,6 +133,9 @@ def create_app(deps: WebDeps) -> FastAPI:
                                       prefix=deps.ticket_prefix, options=deps.console, directory=deps.directory,
                                       dispatcher=deps.dispatcher))
     app.include_router(admin_router(deps.web))
+    app.include_router(admin_users_router(deps.web, deps.directory))
+    if deps.softphones is not None:
+        app.include_router(softphone_router(deps.web, deps.softphones))
     app.include_router(tickets_router(deps.desk, prefix=deps.ticket_prefix, tz=deps.web.i18n.tz,
                                       directory=deps.directory))
     app.include_router(agencies_router(deps.directory, deps.desk.categories))

@@ -38,7 +38,8 @@ SESSION_COOKIE = "ec112_session"
 SCOPE_KEY = "ec112.auth"
 # The AML intakes are machine clients with their own credential (an HMAC, the SMS gateway's token: aml_api.py).
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/login", "/api/aml", "/api/aml/sms"})
-OPEN_PREFIXES = ("/static/",)
+# A softphone fetching its provisioning file has no session: its one-time token is the credential (softphone_pages).
+OPEN_PREFIXES = ("/static/", "/provision/")
 API_PREFIXES = ("/api/", "/metrics", "/openapi.json")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_FORM_BYTES = 1 << 20
