@@ -19,11 +19,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ec112.config.agencies_file import AgenciesFileError, alternate_warnings, parse_agencies, read_agencies_text
-from ec112.config.settings import Settings
+from ec112.config.agencies_file import (
+    BUILT_IN,
+    AgenciesFileError,
+    alternate_warnings,
+    parse_agencies,
+    read_agencies_text,
+)
 from ec112.db.agency_versions import SqlAgencyVersions
 from ec112.domain.audit import AuditDraft
 from ec112.routing.agencies import Agencies, DirectoryError
@@ -45,9 +51,8 @@ class AgenciesAtStart:
     source: str  # what the log says the agencies came from
 
 
-def checker(settings: Settings, secrets: Mapping[str, str]) -> ParseAgencies:
+def checker(default_ack: int, secrets: Mapping[str, str]) -> ParseAgencies:
     """The one check of a document as the admin service uses it: problems as ``DirectoryError``."""
-    default_ack = settings.callcenter.ack_timeout_seconds
 
     def parse(text: str) -> tuple[Agencies, list[str]]:
         try:
@@ -67,30 +72,30 @@ def webhook_secret_set(secrets: Mapping[str, str]) -> Callable[[str], bool]:
     return lambda code: secret_for(secrets, code) is not None
 
 
-async def start_agencies(settings: Settings, engine: AsyncEngine, secrets: Mapping[str, str],
-                         bus: EventBus) -> AgenciesAtStart:
-    """The agencies in force (exit 78 via ``AgenciesFileError``/``WebhookConfigError`` when unusable)."""
-    cc = settings.callcenter
+async def start_agencies(agencies_file: Path | None, default_ack: int, engine: AsyncEngine,
+                         secrets: Mapping[str, str], bus: EventBus) -> AgenciesAtStart:
+    """The agencies in force (exit 78 via ``AgenciesFileError``/``WebhookConfigError`` when unusable).
+    ``agencies_file``/``default_ack``: ``[callcenter] agencies_file`` and ``ack_timeout_seconds``."""
     store = SqlAgencyVersions(engine)
-    file_source = str(cc.agencies_file) if cc.agencies_file else "built-in default"
-    file_text = read_agencies_text(cc.agencies_file)
+    file_source = str(agencies_file) if agencies_file else "built-in default"
+    file_text = read_agencies_text(agencies_file)
     latest = await store.latest()
     if latest is not None and not (latest.action == "agencies.file" and latest.text != file_text):
-        agencies = _usable(latest.text, f"agencies version {latest.id} (database)", cc.ack_timeout_seconds, secrets)
+        agencies = _usable(latest.text, f"agencies version {latest.id} (database)", default_ack, secrets)
         if latest.text != file_text:
             log.warning("agencies: the file %s differs from version %d made by %s (%s); that version is used: "
                         "`ec112 agencies import FILE` makes the file current", file_source, latest.id,
                         latest.author, latest.action)
         version: AgencyVersion = latest
     else:
-        agencies = _usable(file_text, str(cc.agencies_file or "ec112/data/agencies.toml (built-in)"),
-                           cc.ack_timeout_seconds, secrets)
-        previous = None if latest is None else _previous(latest.text, cc.ack_timeout_seconds)
+        agencies = _usable(file_text, str(agencies_file) if agencies_file else BUILT_IN,
+                           default_ack, secrets)
+        previous = None if latest is None else _previous(latest.text, default_ack)
         detail = changes(previous, agencies) if previous is not None else {}
         version = await store.add(file_text, author=STARTER, action="agencies.file", at=utcnow(),
                                   audit=AuditDraft(STARTER, "agencies.file", file_source[:128], detail))
     current = CurrentAgencies(agencies)
-    admin = AgencyAdmin(store, current, checker(settings, secrets), version=version, bus=bus)
+    admin = AgencyAdmin(store, current, checker(default_ack, secrets), version=version, bus=bus)
     return AgenciesAtStart(current, admin, f"version {version.id}, {version.action} by {version.author}")
 
 

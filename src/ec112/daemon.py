@@ -95,7 +95,7 @@ async def run(settings: Settings) -> None:
     # The one event bus: services publish typed events; the subscribers are wired below, in this order.
     bus = LocalEventBus()
     # The agencies in force (agencies_wiring: the database's newest version, else the file); unusable: exit 78.
-    agencies = await start_agencies(settings, stores.engine, webhook_secrets, bus)
+    agencies = await start_agencies(cc.agencies_file, cc.ack_timeout_seconds, stores.engine, webhook_secrets, bus)
     directory = agencies.current.directory
     log.info("agencies: %d agencies (%s)", len(directory.agencies), agencies.source)
     # Boundaries, landmarks and the posts' coordinates (nearest posts: as at the start): a bad file is exit 78 too.

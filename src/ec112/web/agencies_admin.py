@@ -109,7 +109,11 @@ def agencies_admin_router(web: WebAuth, admin: AgencyAdmin, secret_set: Callable
         names, lats, lons = post_name or [], post_lat or [], post_lon or []
         posts = tuple(PostInput(n, lats[i] if i < len(lats) else "", lons[i] if i < len(lons) else "")
                       for i, n in enumerate(names))
-        form = replace(form_of(table), name=name, short_name=short_name, categories=tuple(categories or ()),
+        before = form_of(table)
+        # The boxes come in the catalogue's order: the agency's own order is kept, new ones follow.
+        ticked = categories or []
+        ordered = (*(c for c in before.categories if c in ticked), *(c for c in ticked if c not in before.categories))
+        form = replace(before, name=name, short_name=short_name, categories=ordered,
                        phone=phone, posts=posts, ack_timeout_seconds=ack_timeout_seconds, webhook_url=webhook_url,
                        alt_name=alt_name, alt_phone=alt_phone, alt_webhook_url=alt_webhook_url,
                        alt_sms_gateway_url=alt_sms_gateway_url)
