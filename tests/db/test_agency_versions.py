@@ -17,7 +17,7 @@ from ec112.config.agencies_file import AgenciesFileError
 from ec112.db.agency_versions import SqlAgencyVersions
 from ec112.db.audit import SqlAuditStore
 from ec112.domain.accounts import Role, User
-from ec112.domain.errors import Forbidden
+from ec112.domain.errors import Conflict, Forbidden
 from ec112.domain.events import AgenciesChanged, DomainEvent
 from ec112.services.agency_admin import AgenciesRejected
 from ec112.services.audit import AuditService
@@ -67,6 +67,8 @@ async def test_versions_audit_and_what_a_start_uses(engine: AsyncEngine, tmp_pat
     assert any("agency code is 2-32" in p for p in rejected.value.problems)
     with pytest.raises(Forbidden):
         await first.admin.save(SHIPPED, TAKER)
+    with pytest.raises(Conflict):  # made from version 1 while version 2 is in force: not a silent loss of 2
+        await first.admin.save(_with_ack(SHIPPED, "Dinkes / PSC 119", 30), SPV, base=1)
     assert (await SqlAgencyVersions(engine).latest()).id == 2  # type: ignore[union-attr]
 
     # The next start: the panel's version wins over the unchanged file, with a warning.

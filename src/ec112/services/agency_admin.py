@@ -17,6 +17,7 @@ the document in force at any time can be read back.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +25,7 @@ from typing import Any, Protocol
 
 from ec112.domain.accounts import Permission, User, has_permission
 from ec112.domain.audit import AuditDraft
-from ec112.domain.errors import Forbidden, InvalidRequest
+from ec112.domain.errors import Conflict, Forbidden, InvalidRequest
 from ec112.domain.events import AgenciesChanged
 from ec112.routing.agencies import Agencies, DirectoryError
 from ec112.routing.current_agencies import CurrentAgencies
@@ -79,6 +80,7 @@ class AgencyAdmin:
         self._version = version
         self._bus: EventBus = bus or NullEventBus()
         self._clock = clock
+        self._lock = asyncio.Lock()
 
     @property
     def current(self) -> Agencies:
@@ -96,10 +98,20 @@ class AgencyAdmin:
         except DirectoryError as exc:
             raise AgenciesRejected(exc.problems) from exc
 
-    async def save(self, text: str, by: User, *, action: str = "agencies.edit", target: str | None = None) -> Saved:
-        """Validate, store as a new version with its audit entry, swap, publish; nothing changes on a mistake."""
+    async def save(self, text: str, by: User, *, action: str = "agencies.edit", target: str | None = None,
+                   base: int | None = None) -> Saved:
+        """Validate, store as a new version with its audit entry, swap, publish; nothing changes on a mistake.
+        ``base``: the version ``text`` was made from (the page's edit); another save in between is a Conflict
+        rather than a silent loss of its change."""
         if not has_permission(by, Permission.MANAGE_AGENCIES):
             raise Forbidden("only a supervisor or an admin changes the agencies / hanya supervisor atau admin")
+        async with self._lock:  # one save at a time: each version is made from the one before it
+            if base is not None and base != self._version.id:
+                raise Conflict("the agencies were changed meanwhile: reload the page / instansi sudah diubah, "
+                               "muat ulang halaman")
+            return await self._save(text, by, action, target)
+
+    async def _save(self, text: str, by: User, action: str, target: str | None) -> Saved:
         agencies, warnings = self.check(text)
         detail = changes(self.current, agencies)
         at = self._clock()

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from ec112.domain.accounts import Permission, User, has_permission
+from ec112.domain.errors import Conflict
 from ec112.services.agency_admin import AgenciesRejected, AgencyAdmin
 from ec112.web.agencies_form import AgencyForm, PostInput, agency_table, edited_document, field_errors, form_of
 from ec112.web.auth import Auth, WebAuth, require
@@ -102,7 +103,8 @@ def agencies_admin_router(web: WebAuth, admin: AgencyAdmin, secret_set: Callable
         tr = _translator(web, request)
         if not may(who):
             return error_page(web, request, tr, 403)
-        text = admin.version.text
+        base = admin.version
+        text = base.text
         table = agency_table(text, code)
         if table is None:
             return error_page(web, request, tr, 404)
@@ -119,10 +121,12 @@ def agencies_admin_router(web: WebAuth, admin: AgencyAdmin, secret_set: Callable
                        alt_sms_gateway_url=alt_sms_gateway_url)
         document = edited_document(text, form)
         try:
-            saved = await admin.save(document, who.user, action="agencies.edit", target=code)
+            saved = await admin.save(document, who.user, action="agencies.edit", target=code, base=base.id)
         except AgenciesRejected as exc:
             errors, problems = field_errors(exc.problems, document, code)
             return agency_page(request, form, 422, errors=errors, problems=problems)
+        except Conflict as exc:  # another save between reading the document and storing this one
+            return agency_page(request, form, 409, problems=[exc.message])
         return RedirectResponse(f"/admin/agencies/{code}?saved={saved.version.id}", status_code=303)
 
     @router.get("/api/agencies/document", tags=["agencies"], response_class=PlainTextResponse)
