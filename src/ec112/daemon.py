@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from ec112 import __version__
+from ec112.agencies_wiring import start_agencies, webhook_secret_set
 from ec112.agi.intake_route import BusyIntake, IntakeRoute
 from ec112.agi.ping_route import ping_route
 from ec112.agi.server import AgiServer
@@ -25,7 +26,7 @@ from ec112.ami.client import AmiAuthError, AmiClient
 from ec112.ami.events import TypedEvents
 from ec112.ami.telephony import AmiTelephony
 from ec112.caller_wiring import build_caller_side
-from ec112.config.agencies_file import AgenciesFileError, load_agencies
+from ec112.config.agencies_file import AgenciesFileError
 from ec112.config.boundaries_file import BoundariesFileError, load_geography
 from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.settings import Settings
@@ -65,7 +66,7 @@ from ec112.web.console import ConsoleOptions
 from ec112.web.live_feed import LiveFeed
 from ec112.web.photos import PhotoStore
 from ec112.web_wiring import softphone_desk, web_auth, web_server
-from ec112.webhooks import RetryPolicy, WebhookConfigError, WebhookNotifier, check_webhooks
+from ec112.webhooks import RetryPolicy, WebhookConfigError, WebhookNotifier
 from ec112.wiring import KeyFileError, open_stores
 
 log = logging.getLogger(__name__)
@@ -86,20 +87,20 @@ async def run(settings: Settings) -> None:
     intake_seconds = Histogram("ec112_intake_seconds", "FastAGI intake: call read, ticket opened, EC112_TICKET set",
                                buckets=INTAKE_BUCKETS, registry=registry)
     cc = settings.callcenter
-    # A bad agencies file stops the start here, before any port opens (main() → exit 78).
-    categories, directory = load_agencies(cc.agencies_file, default_ack_timeout_seconds=cc.ack_timeout_seconds)
-    log.info("agencies: %d agencies, %d categories (%s)", len(directory.agencies), len(categories.all()),
-             cc.agencies_file or "built-in default")
     wh = settings.webhooks
     webhook_secrets = {code: secret.get_secret_value() for code, secret in wh.secrets.items()}
-    check_webhooks(directory.agencies, webhook_secrets)  # a webhook_url without its secret: exit 78
-    # Boundaries, landmarks and the posts' coordinates: a bad boundary/landmarks file is exit 78 too.
-    geography = load_geography(settings.location, directory.agencies)
-    log.info("boundaries: %d areas (%s)", len(geography.boundaries), geography.source)
-
     # The engine (migrated) and the stores, from the factory `ec112 user|audit` use too; closed in the finally below.
     resources = contextlib.AsyncExitStack()
     stores = await resources.enter_async_context(open_stores(settings))
+    # The one event bus: services publish typed events; the subscribers are wired below, in this order.
+    bus = LocalEventBus()
+    # The agencies in force (agencies_wiring: the database's newest version, else the file); unusable: exit 78.
+    agencies = await start_agencies(cc.agencies_file, cc.ack_timeout_seconds, stores.engine, webhook_secrets, bus)
+    directory = agencies.current.directory
+    log.info("agencies: %d agencies (%s)", len(directory.agencies), agencies.source)
+    # Boundaries, landmarks and the posts' coordinates (nearest posts: as at the start): a bad file is exit 78 too.
+    geography = load_geography(settings.location, directory.agencies)
+    log.info("boundaries: %d areas (%s)", len(geography.boundaries), geography.source)
     anchoring = await resources.enter_async_context(stores.anchoring(settings))  # the audit head, outside the db
     engine, tickets, deliveries = stores.engine, stores.tickets, stores.webhooks
     # Signed webhooks to agencies; pending deliveries of an earlier run are resumed by notifier.run().
@@ -117,8 +118,6 @@ async def run(settings: Settings) -> None:
         reconnect_min=settings.ami.reconnect_min, reconnect_max=settings.ami.reconnect_max,
     )
     telephony = AmiTelephony(ami)
-    # The one event bus: services publish typed events; the subscribers are wired below, in this order.
-    bus = LocalEventBus()
     intake = IntakeService(
         tickets,
         default_region=cc.default_region,
@@ -146,7 +145,7 @@ async def run(settings: Settings) -> None:
                                 reference_timeout=loc.reference_timeout_seconds, bus=bus,
                                 fetch_reference=reference_fetcher.fetch,
                                 place_civic=geography.gazetteer.find_civic, locate=geography.jurisdiction.locate)
-    desk = TicketDesk(tickets, categories=categories, ticket_prefix=cc.ticket_prefix, bus=bus)
+    desk = TicketDesk(tickets, categories=agencies.current, ticket_prefix=cc.ticket_prefix, bus=bus)
     # The caller's side (issue 13, caller_wiring.py): junk-call measures and known incidents (what a caller hears
     # before the queue, decided in memory), silent calls, callbacks, text to 112. A known incident is announced
     # only while no call taker is free: presence (built below) answers from its in-memory snapshot.
@@ -203,7 +202,7 @@ async def run(settings: Settings) -> None:
     # The one translator: the pipeline gets ec112's typed events; every AMI event read is counted by its name.
     call_events = TypedEvents(ami.events, utcnow, on_read=lambda name: applied.labels(name).inc())
     dispatch_store = stores.dispatches
-    dispatcher = DispatchService(dispatch_store, desk, directory, bus=bus, audit=audit,
+    dispatcher = DispatchService(dispatch_store, desk, agencies.current, bus=bus, audit=audit,
                                  ack_timeout=timedelta(seconds=cc.ack_timeout_seconds))
     feed = LiveFeed(ticket_prefix=cc.ticket_prefix)
     aml = AmlOptions(parse_https=lambda body, at: parse_aml_https(body, received_at=at),
@@ -216,17 +215,18 @@ async def run(settings: Settings) -> None:
     bus.subscribe(TicketOpened, locations.on_ticket_opened)  # an AML that came before its call
     caller.subscribe(bus)  # then the recordings (issue 14): a ticket's end is stored by the tracker before its seal
     recordings = build_recordings(settings, engine=engine, tickets=tickets, desk=desk, audit=audit, bus=bus)
-    bus.subscribe(DispatchChanged, AgencyNotifications(directory, notifier, ticket_prefix=cc.ticket_prefix,
+    bus.subscribe(DispatchChanged, AgencyNotifications(agencies.current, notifier, ticket_prefix=cc.ticket_prefix,
                                                        category_label=desk.category_label).on_dispatch_changed)
     bus.subscribe(DomainEvent, feed.on_event)
-    reports = DispatchReports(dispatch_store, tickets, desk, directory, Shifts(tuple(cc.shift_hours),
+    reports = DispatchReports(dispatch_store, tickets, desk, agencies.current, Shifts(tuple(cc.shift_hours),
                               ZoneInfo(cc.timezone)), version=__version__)
     app = create_app(
         WebDeps(desk, agents, readiness, cc.ticket_prefix, registry, kpis, presence, feed,
                 web_auth(settings, stores.accounts, audit),
                 thresholds=settings.wallboard.thresholds(),
                 console=ConsoleOptions(cc.wrapup_seconds, settings.web.map_tile_url, settings.web.map_attribution),
-                directory=directory, deliveries=deliveries, dispatcher=dispatcher, reports=reports,
+                directory=agencies.current, agency_admin=(agencies.admin, webhook_secret_set(webhook_secrets)),
+                deliveries=deliveries, dispatcher=dispatcher, reports=reports,
                 photos=PhotoStore(settings.var_dir / "photos"), no_answer=no_answer, locations=locations, aml=aml,
                 geography=geography, spy=spy, recordings=recordings, softphones=softphone_desk(settings, audit),
                 room_reports=report_service(settings, engine),

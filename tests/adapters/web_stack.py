@@ -20,7 +20,8 @@ import uvicorn
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ec112.config.agencies_file import Agencies, load_agencies
+from ec112.agencies_wiring import AgenciesAtStart, start_agencies
+from ec112.config.agencies_file import Agencies
 from ec112.config.boundaries_file import load_geography
 from ec112.config.caller_settings import LocationSettings
 from ec112.config.site_settings import SoftphoneSettings
@@ -48,7 +49,10 @@ from ec112.domain.softphones import SoftphoneSite
 from ec112.domain.spy import SpyMode, SpySession
 from ec112.location.aml import parse_aml_https, parse_aml_sms
 from ec112.records.recording_files import DiskRecordings
+from ec112.routing.agencies import AgencyDirectory
+from ec112.routing.current_agencies import CurrentAgencies
 from ec112.services.accounts import UserAdmin
+from ec112.services.agency_admin import AgencyAdmin
 from ec112.services.agents import AgentService
 from ec112.services.audit import AuditService
 from ec112.services.callbacks import CallbackService
@@ -209,16 +213,28 @@ class WebStack:
     spy: SpyService | None = None  # listen, whisper, barge (issue 14; feed it ChanSpyStart/Stop)
     spy_dialer: RecordingSpyDialer | None = None
     softphones: SoftphoneDesk | None = None  # issue 17: the softphone pages' desk (its link_ttl may be shortened)
+    agency_admin: AgencyAdmin | None = None  # issue 17: the agencies admin (None with a fixed ``agencies``)
 
 
 async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
                       thresholds: KpiThresholds | None = None,
-                      agencies: Agencies | None = None,
+                      agencies: Agencies | None = None, agencies_file: Path | None = None,
+                      webhook_secrets: dict[str, str] | None = None,
                       softphones: SoftphoneSettings | None = None) -> AsyncIterator[WebStack]:
-    """``softphones``: ``[softphones]`` as web_wiring uses it (default: none set, no accounts file)."""
-    categories, directory = agencies or load_agencies()  # default: the shipped agencies file
+    """``agencies``: a fixed directory (no admin pages); else the agencies as the daemon starts them
+    (``agencies_wiring``: the database's newest version, else ``agencies_file`` or the shipped one) with the
+    agencies admin pages. ``softphones``: ``[softphones]`` as web_wiring uses it (default: none set)."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'ec112.sqlite3'}")
     await migrate(engine)
+    bus = LocalEventBus()  # wired as the daemon wires it (no webhook subscriber here)
+    live: AgencyDirectory | CurrentAgencies  # what dispatch reads at use (the admin page replaces it)
+    if agencies is None:
+        at_start: AgenciesAtStart | None = await start_agencies(agencies_file, 60, engine, webhook_secrets or {}, bus)
+        assert at_start is not None
+        live, categories, directory = at_start.current, at_start.current.categories, at_start.current.directory
+    else:
+        at_start, (categories, directory) = None, agencies
+        live = directory
     accounts, audit = SqlAccountStore(engine), AuditService(SqlAuditStore(engine))
     passwords = Passwords.fast_for_tests()
     phones = softphones or SoftphoneSettings()
@@ -240,13 +256,13 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
     agents = AgentService(telephony, queue="112", member_interface="PJSIP/{endpoint}", pause_reasons=["sholat"],
                           audit=audit)
     web = WebAuth(auth, users, audit, I18n("Asia/Jakarta"), revalidate_seconds=revalidate_seconds)
-    bus = LocalEventBus()  # wired as the daemon wires it (no webhook subscriber here)
     feed = LiveFeed(ticket_prefix="112")
     presence = PresenceService(queue="112", wrapup_seconds=5, bus=bus)
-    desk = TicketDesk(tickets, categories=categories, ticket_prefix="112", bus=bus)
+    desk = TicketDesk(tickets, categories=at_start.current if at_start else categories, ticket_prefix="112",
+                      bus=bus)
     shifts = Shifts((7, 15, 23), I18n("Asia/Jakarta").tz)
     dispatches = SqlDispatchStore(engine)
-    dispatcher = DispatchService(dispatches, desk, directory, ack_timeout=timedelta(seconds=60), bus=bus, audit=audit)
+    dispatcher = DispatchService(dispatches, desk, live, ack_timeout=timedelta(seconds=60), bus=bus, audit=audit)
     no_answer = NoAnswerGuard(telephony, lambda: presence.snapshot().agents, audit, bus, queue="112")
     locations = LocationService(SqlLocationRepository(engine), tickets, default_region="ID",
                                 match_window=timedelta(seconds=600), reference_timeout=1.0, bus=bus)
@@ -287,9 +303,10 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         desk, agents, readiness, "112",
         CollectorRegistry(),
         KpiService(tickets, shifts),
-        presence, feed, web, thresholds=thresholds or KpiThresholds(), directory=directory,
+        presence, feed, web, thresholds=thresholds or KpiThresholds(), directory=live,
+        agency_admin=(at_start.admin, lambda code: code in (webhook_secrets or {})) if at_start else None,
         deliveries=SqlWebhookLog(engine), dispatcher=dispatcher,
-        reports=DispatchReports(dispatches, tickets, desk, directory, shifts, version="test"),
+        reports=DispatchReports(dispatches, tickets, desk, live, shifts, version="test"),
         photos=PhotoStore(tmp_path / "photos"), no_answer=no_answer, locations=locations, aml=aml,
         geography=geography, silent=silent, callbacks=callbacks, junk=(junk, junk_watch), incidents=incidents,
         texts=texts, recordings=recordings,
@@ -308,7 +325,8 @@ async def start_stack(tmp_path: Path, *, revalidate_seconds: float = 30.0,
         yield WebStack(f"http://127.0.0.1:{port}", engine, users, audit, telephony, presence, dispatcher, no_answer,
                        locations, feed, silent=silent, prompter=prompter, callbacks=callbacks, dialer=dialer,
                        junk=junk, junk_watch=junk_watch, incidents=incidents, room=room, texts=texts, sender=sender,
-                       recordings=recordings, spy=spy, spy_dialer=spy_dialer, softphones=phone_desk)
+                       recordings=recordings, spy=spy, spy_dialer=spy_dialer, softphones=phone_desk,
+                       agency_admin=at_start.admin if at_start else None)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)

@@ -107,3 +107,35 @@ def check(file: FileArgument = None, config: ConfigOption = None) -> None:
     out.print(f"OK: {len(directory.agencies)} instansi, {len(categories.all())} kategori, "
               f"{len(directory.responders)} petugas lapangan / {len(directory.agencies)} agencies, "
               f"{len(categories.all())} categories, {len(directory.responders)} responders", markup=False)
+
+
+@app.command("export")
+def export(out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout")] = None,
+           api: ApiOption = None) -> None:
+    """Unduh dokumen instansi yang berlaku / the agencies document in force, as TOML (from the running daemon)."""
+    from ec112.cli.api_client import call_text
+
+    text = call_text("GET", api_url(api), "/api/agencies/document")
+    if out_file is None:
+        typer.echo(text, nl=False)
+        return
+    out_file.write_text(text, encoding="utf-8")
+    err.print(f"{out_file}: {len(text.encode())} bytes", markup=False)
+
+
+@app.command("import")
+def import_(file: Annotated[Path, typer.Argument(help="Agencies file (TOML) to put in force")],
+            api: ApiOption = None) -> None:
+    """Pakai berkas instansi tanpa mulai ulang / put an agencies file in force in the running daemon.
+
+    Checked exactly as `ec112 agencies check`; on a mistake nothing changes (exit 1, every mistake listed)."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        err.print(f"[red]cannot read {file}:[/red] {exc.strerror or exc}")
+        raise typer.Exit(EXIT_BAD_FILE) from exc
+    answer = call("PUT", api_url(api), "/api/agencies/document", content=data, exit_on_invalid=EXIT_BAD_FILE,
+                  headers={"Content-Type": "application/toml", "X-Ec112-Filename": file.name[:128]})
+    for warning in answer.get("warnings", []):
+        err.print(f"PERINGATAN / WARNING: {warning}", markup=False)
+    out.print(f"OK: versi {answer['version']} berlaku / version {answer['version']} in force", markup=False)

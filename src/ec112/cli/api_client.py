@@ -35,8 +35,19 @@ def api_token() -> str | None:
     return read_cli_token(var_dir)
 
 
-def call(method: str, base: str, path: str, **kwargs: Any) -> Any:
-    """One API request; exits with a clear message and a distinct code on every failure."""
+def call(method: str, base: str, path: str, *, exit_on_invalid: int | None = None, **kwargs: Any) -> Any:
+    """One API request; exits with a clear message and a distinct code on every failure (``exit_on_invalid``: the
+    code of a 422, e.g. 1 for a document with mistakes, each printed)."""
+    response = _request(method, base, path, exit_on_invalid, **kwargs)
+    return response.json() if response.content else None
+
+
+def call_text(method: str, base: str, path: str, **kwargs: Any) -> str:
+    """``call`` for an answer that is text (a TOML document)."""
+    return _request(method, base, path, None, **kwargs).text
+
+
+def _request(method: str, base: str, path: str, exit_on_invalid: int | None, **kwargs: Any) -> httpx.Response:
     token = api_token()
     if token:
         kwargs["headers"] = {"Authorization": f"Bearer {token}", **kwargs.get("headers", {})}
@@ -55,10 +66,14 @@ def call(method: str, base: str, path: str, **kwargs: Any) -> Any:
     if response.status_code == 403:
         err.print(f"[red]not allowed:[/red] {_message(response)}")
         raise typer.Exit(EXIT_FORBIDDEN)
+    if response.status_code == 422 and exit_on_invalid is not None:
+        err.print("[red]ditolak / refused:[/red]")
+        err.print(_message(response), markup=False)
+        raise typer.Exit(exit_on_invalid)
     if response.status_code >= 400:
         err.print(f"[red]ec112 refused the request ({response.status_code}):[/red] {_message(response)}")
         raise typer.Exit(EXIT_REFUSED)
-    return response.json() if response.content else None
+    return response
 
 
 def _message(response: httpx.Response) -> str:

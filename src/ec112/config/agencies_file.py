@@ -31,7 +31,8 @@ from ec112.domain.agencies import Agency, AlternateContact, Post, Responder
 from ec112.domain.categories import Category
 from ec112.routing.agencies import Agencies, DirectoryError, build_agencies, did_you_mean
 
-__all__ = ["BUILT_IN", "Agencies", "AgenciesFile", "AgenciesFileError", "alternate_warnings", "load_agencies"]
+__all__ = ["BUILT_IN", "Agencies", "AgenciesFile", "AgenciesFileError", "alternate_warnings", "load_agencies",
+           "parse_agencies", "read_agencies_text"]
 BUILT_IN = "ec112/data/agencies.toml (built-in)"
 
 
@@ -156,14 +157,27 @@ _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
 def load_agencies(path: Path | None = None, *, default_ack_timeout_seconds: int = 60) -> Agencies:
     """Read ``path`` (None: the built-in default) or raise ``AgenciesFileError`` listing every mistake."""
     source = str(path) if path is not None else BUILT_IN
+    return parse_agencies(read_agencies_text(path), source, default_ack_timeout_seconds=default_ack_timeout_seconds)
+
+
+def read_agencies_text(path: Path | None = None) -> str:
+    """The file's text (None: the built-in default), or ``AgenciesFileError`` when it cannot be read as UTF-8."""
+    source = str(path) if path is not None else BUILT_IN
     try:
         raw_bytes = (path if path is not None else files("ec112").joinpath("data", "agencies.toml")).read_bytes()
     except OSError as exc:
         raise AgenciesFileError(source, [f"cannot read it: {exc.strerror or exc}"]) from exc
     try:
-        raw = tomllib.loads(raw_bytes.decode("utf-8"))
+        return raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise AgenciesFileError(source, [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
+
+
+def parse_agencies(text: str, source: str, *, default_ack_timeout_seconds: int = 60) -> Agencies:
+    """The one validation of an agencies document, wherever it comes from (a file, the database, the admin page,
+    ``ec112 agencies import``): ``AgenciesFileError`` naming ``source`` and listing every mistake."""
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise AgenciesFileError(source, [f"not valid TOML: {exc}"]) from exc
     try:

@@ -289,12 +289,10 @@ class AmlMessageRow(Base):
     )
 
 
-# Issue 13's parts keep their rows in their own modules on this Base; imported here so that the metadata (Alembic,
-# the schema checks) always has every table, whichever module was imported first.
-from ec112.db import callback_rows as _callback_rows  # noqa: E402,F401  (after Base: it imports it)
-
-# Issue 14, part C (drills): the drill runs and their placed calls (db/drill_rows.py).
-from ec112.db import drill_rows as _drill_rows  # noqa: E402,F401  (after Base: it imports it)
-
-# Issue 14, part A (recordings): one row per recorded 112 call (db/recording_rows.py).
-from ec112.db import recording_rows as _recording_rows  # noqa: E402,F401  (after Base: it imports it)
+# Issue 13's parts, issue 14 (drills, recordings) and issue 17 (the agencies' versions) keep their rows in
+# their own modules on this Base; imported here so that the metadata (Alembic, the schema checks) always has every
+# table, whichever module was imported first (after Base: they import it).
+from ec112.db import agency_versions as _agency_versions  # noqa: E402,F401
+from ec112.db import callback_rows as _callback_rows  # noqa: E402,F401
+from ec112.db import drill_rows as _drill_rows  # noqa: E402,F401
+from ec112.db import recording_rows as _recording_rows  # noqa: E402,F401

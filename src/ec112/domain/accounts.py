@@ -52,6 +52,7 @@ class Permission(StrEnum):
     VIEW_AGENCIES = "view_agencies"  # agencies, their categories, posts and responders (every staff role)
     AGENCY_WORK = "agency_work"  # the agency page: acknowledge and assign her own agency's dispatches
     FIELD_WORK = "field_work"  # the responder page: move her own assignments along
+    MANAGE_AGENCIES = "manage_agencies"  # the centre's agencies document: /admin/agencies, agencies import
 
 
 _ROOM = frozenset({Permission.VIEW_LIVE, Permission.VIEW_TICKETS, Permission.WORK_TICKETS, Permission.VIEW_KPIS,
@@ -59,7 +60,8 @@ _ROOM = frozenset({Permission.VIEW_LIVE, Permission.VIEW_TICKETS, Permission.WOR
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.SUPERVISOR: _ROOM | {Permission.AGENT_SELF, Permission.AGENT_ANY, Permission.VIEW_METRICS,
-                              Permission.VIEW_AUDIT, Permission.VIEW_WALLBOARD, Permission.MANAGE_TAKERS},
+                              Permission.VIEW_AUDIT, Permission.VIEW_WALLBOARD, Permission.MANAGE_TAKERS,
+                              Permission.MANAGE_AGENCIES},
     Role.CALL_TAKER: _ROOM | {Permission.AGENT_SELF},
     Role.AGENCY_OFFICER: frozenset({Permission.VIEW_KPIS, Permission.VIEW_AGENCIES, Permission.AGENCY_WORK}),
     Role.RESPONDER: frozenset({Permission.VIEW_KPIS, Permission.VIEW_AGENCIES, Permission.FIELD_WORK}),

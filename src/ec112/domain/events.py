@@ -113,3 +113,12 @@ class TicketLocated(DomainEvent):
     report: LocationReport | None = None
     unlocated: UnlocatedReport | None = None
     count: int = 0  # how many located reports the ticket has now (the console's "n sources")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgenciesChanged(DomainEvent):
+    """A new version of the agencies document is in force (the admin page, ``ec112 agencies import``, a start
+    that imported the configured file); the next dispatch uses it."""
+
+    version: int
+    action: str  # agencies.edit, agencies.import, agencies.file

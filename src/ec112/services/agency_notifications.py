@@ -19,6 +19,7 @@ from ec112.domain.dispatch import Dispatch
 from ec112.domain.events import DispatchChanged
 from ec112.domain.tickets import Ticket
 from ec112.routing.agencies import AgencyDirectory
+from ec112.routing.current_agencies import CurrentAgencies
 from ec112.services.notifications import AgencyNotifier, Channel
 
 ALTERNATE_EVENT = "dispatch.escalated.alternate"
@@ -26,9 +27,9 @@ SMS_MAX = 160  # one SMS
 
 
 class AgencyNotifications:
-    def __init__(self, directory: AgencyDirectory, notifier: AgencyNotifier, *, ticket_prefix: str,
+    def __init__(self, directory: AgencyDirectory | CurrentAgencies, notifier: AgencyNotifier, *, ticket_prefix: str,
                  category_label: Callable[[str | None], str | None]) -> None:
-        self._directory = directory
+        self._agencies = CurrentAgencies.of(directory)  # read at use: the admin page may replace it
         self._notifier = notifier
         self._prefix = ticket_prefix
         self._category_label = category_label
@@ -36,7 +37,7 @@ class AgencyNotifications:
     async def on_dispatch_changed(self, event: DispatchChanged) -> None:
         if event.ticket is None:
             return
-        agency = self._directory.get(event.dispatch.agency)
+        agency = self._agencies.directory.get(event.dispatch.agency)
         if agency is None:
             return
         payload = self.payload(event.ticket, event.dispatch)

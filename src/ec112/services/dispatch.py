@@ -38,6 +38,7 @@ from ec112.domain.events import DispatchChanged
 from ec112.domain.ticket_work import close
 from ec112.domain.tickets import Ticket
 from ec112.routing.agencies import AgencyDirectory, ack_timeout_of, agencies_to_dispatch, dispatchable
+from ec112.routing.current_agencies import CurrentAgencies
 from ec112.services.event_bus import EventBus, NullEventBus
 from ec112.services.intake import utcnow
 from ec112.services.ports import AuditLog
@@ -79,7 +80,7 @@ class DispatchService:
         self,
         store: DispatchStore,
         desk: TicketDesk,
-        directory: AgencyDirectory,
+        directory: AgencyDirectory | CurrentAgencies,
         *,
         ack_timeout: timedelta,
         bus: EventBus | None = None,
@@ -89,10 +90,15 @@ class DispatchService:
         self._store = store
         self._audit = audit
         self._desk = desk
-        self.directory = directory
+        self._agencies = CurrentAgencies.of(directory)  # read at each use: the admin page may replace it
         self._ack_timeout = ack_timeout
         self._bus: EventBus = bus or NullEventBus()
         self._clock = clock
+
+    @property
+    def directory(self) -> AgencyDirectory:
+        """The agencies in force now (a dispatch takes its acknowledgement time from them when it is made)."""
+        return self._agencies.directory
 
     # --- the call taker / supervisor ---------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from ec112.domain.dispatch_kpis import CallProcessing, ChainKpis, call_processin
 from ec112.domain.eido import export_ticket
 from ec112.domain.kpis import Shifts
 from ec112.routing.agencies import AgencyDirectory
+from ec112.routing.current_agencies import CurrentAgencies
 from ec112.services.dispatch import DispatchStore
 from ec112.services.intake import utcnow
 from ec112.services.ports import TicketRepository
@@ -28,12 +29,13 @@ class DispatchPeriod:
 
 
 class DispatchReports:
-    def __init__(self, store: DispatchStore, tickets: TicketRepository, desk: TicketDesk, directory: AgencyDirectory,
+    def __init__(self, store: DispatchStore, tickets: TicketRepository, desk: TicketDesk,
+                 directory: AgencyDirectory | CurrentAgencies,
                  shifts: Shifts, *, version: str, clock: Callable[[], datetime] = utcnow) -> None:
         self._store = store
         self._tickets = tickets
         self._desk = desk
-        self._directory = directory
+        self._agencies = CurrentAgencies.of(directory)
         self._shifts = shifts
         self._version = version
         self._clock = clock
@@ -60,6 +62,6 @@ class DispatchReports:
                     for e in await self._desk.timeline(ticket)]
         return export_ticket(
             ticket, number=self._desk.number(ticket), dispatches=await self._store.for_ticket(ticket.id),
-            timeline=timeline, agency_names={a.code: a.name for a in self._directory.agencies},
+            timeline=timeline, agency_names={a.code: a.name for a in self._agencies.directory.agencies},
             category_label=self._desk.category_label(ticket.category), exported_at=self._clock(),
             system_version=self._version)

@@ -20,6 +20,7 @@ from ec112.domain.events import TicketChanged
 from ec112.domain.ticket_query import TicketQuery
 from ec112.domain.ticket_work import ClassificationInput, TicketEvent, classify
 from ec112.domain.tickets import Ticket, parse_ticket_number
+from ec112.routing.current_agencies import CurrentAgencies
 from ec112.services.event_bus import EventBus, NullEventBus
 from ec112.services.intake import utcnow
 from ec112.services.ports import TicketRepository
@@ -41,16 +42,22 @@ class TicketDesk:
         self,
         tickets: TicketRepository,
         *,
-        categories: CategoryCatalogue,
+        categories: CategoryCatalogue | CurrentAgencies,
         ticket_prefix: str,
         bus: EventBus | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._tickets = tickets
-        self.categories = categories
+        # The admin page may replace the catalogue at run time: read at use (routing.current_agencies).
+        self._categories = categories
         self._prefix = ticket_prefix
         self._bus: EventBus = bus or NullEventBus()
         self._clock = clock
+
+    @property
+    def categories(self) -> CategoryCatalogue:
+        found = self._categories
+        return found.categories if isinstance(found, CurrentAgencies) else found
 
     async def find(self, ref: str) -> Ticket:
         """A ticket by id (``42``) or number (``112-261128-00042``); ``NotFound`` otherwise."""

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ec112.domain.accounts import AGENCY_ROLES, Language, NewUser, Role, User, may_administer, may_manage
 from ec112.domain.errors import DomainError, Forbidden, InvalidRequest
 from ec112.routing.agencies import AgencyDirectory
+from ec112.routing.current_agencies import CurrentAgencies
 from ec112.web.auth import Auth, WebAuth
 from ec112.web.pages import _page, _translator
 from ec112.web.ticket_pages import error_page
@@ -34,10 +35,13 @@ def _typed_password(password: str, password2: str) -> str | None:
     return password
 
 
-def admin_users_router(web: WebAuth, directory: AgencyDirectory) -> APIRouter:
+def admin_users_router(web: WebAuth, directory: AgencyDirectory | CurrentAgencies) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     users = web.users
-    agencies = [(a.code, a.name) for a in directory.agencies]
+    current = CurrentAgencies.of(directory)  # read at use: the agencies admin page may change them
+
+    def agency_choices() -> list[tuple[str, str]]:
+        return [(a.code, a.name) for a in current.directory.agencies]
 
     def roles_for(actor: User) -> list[str]:
         return [r.value for r in Role if may_manage(actor, r)]
@@ -46,12 +50,13 @@ def admin_users_router(web: WebAuth, directory: AgencyDirectory) -> APIRouter:
         everyone = await users.list()
         return _page(web, request, "admin_users.html", _translator(web, request), status, accounts=everyone,
                      manageable={u.username for u in everyone if may_manage(actor, u.role)},
-                     roles=roles_for(actor), agencies=agencies, languages=[x.value for x in Language], **extra)
+                     roles=roles_for(actor), agencies=agency_choices(), languages=[x.value for x in Language], **extra)
 
     async def detail(request: Request, actor: User, username: str, status: int = 200, **extra: Any) -> Response:
         target = await users.get(username)
         return _page(web, request, "admin_user.html", _translator(web, request), status, account=target,
-                     can_manage=may_manage(actor, target.role), roles=roles_for(actor), agencies=agencies, **extra)
+                     can_manage=may_manage(actor, target.role), roles=roles_for(actor), agencies=agency_choices(),
+                     **extra)
 
     async def managed(actor: User, username: str) -> User:
         target = await users.get(username)

@@ -13,6 +13,7 @@ from ec112.domain.accounts import Permission
 from ec112.domain.agencies import Agency
 from ec112.domain.categories import CategoryCatalogue
 from ec112.routing.agencies import AgencyDirectory
+from ec112.routing.current_agencies import CurrentAgencies
 from ec112.web.auth import require
 
 
@@ -77,12 +78,14 @@ def agency_out(agency: Agency, directory: AgencyDirectory, categories: CategoryC
     )
 
 
-def agencies_router(directory: AgencyDirectory, categories: CategoryCatalogue) -> APIRouter:
+def agencies_router(directory: AgencyDirectory | CurrentAgencies, categories: CategoryCatalogue) -> APIRouter:
+    current = CurrentAgencies.of(directory, categories)
     router = APIRouter(prefix="/api", tags=["agencies"], dependencies=[Depends(require(Permission.VIEW_AGENCIES))])
 
     @router.get("/agencies", response_model=list[AgencyOut])
     async def list_agencies() -> list[AgencyOut]:
         """Agencies in the centre's order (the agencies file), with their categories, posts and responders."""
-        return [agency_out(a, directory, categories) for a in directory.agencies]
+        now = current.value  # one version for the whole answer
+        return [agency_out(a, now.directory, now.categories) for a in now.directory.agencies]
 
     return router

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import Depends, FastAPI, Request
@@ -25,7 +26,9 @@ from ec112.domain.errors import (
 from ec112.domain.kpi_ratings import KpiThresholds
 from ec112.domain.presence import AgentState
 from ec112.routing.agencies import AgencyDirectory
+from ec112.routing.current_agencies import CurrentAgencies
 from ec112.routing.geography import Geography
+from ec112.services.agency_admin import AgencyAdmin
 from ec112.services.agents import AgentService
 from ec112.services.callbacks import CallbackService
 from ec112.services.dispatch import DispatchService
@@ -50,6 +53,7 @@ from ec112.services.text_to_112 import TextService
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.admin_api import admin_router
 from ec112.web.admin_users import admin_users_router
+from ec112.web.agencies_admin import agencies_admin_router
 from ec112.web.agencies_api import agencies_router
 from ec112.web.aml_api import AmlOptions, aml_router
 from ec112.web.auth import AuthMiddleware, CurrentUser, KpiViewer, WebAuth, require
@@ -102,7 +106,9 @@ class WebDeps:
     web: WebAuth  # accounts: sessions, tokens, audit, templates (web/auth.py)
     thresholds: KpiThresholds = field(default_factory=KpiThresholds)  # wallboard KPI colours ([wallboard])
     console: ConsoleOptions = field(default_factory=ConsoleOptions)  # the call taker's console: wrap-up, map
-    directory: AgencyDirectory = field(default_factory=lambda: AgencyDirectory(()))  # agencies file
+    directory: AgencyDirectory | CurrentAgencies = field(default_factory=lambda: AgencyDirectory(()))  # in force
+    # The agencies admin pages (web/agencies_admin.py): the service, and whether an agency's webhook secret is set.
+    agency_admin: tuple[AgencyAdmin, Callable[[str], bool]] | None = None
     deliveries: DeliveryLog | None = None  # the webhook delivery log (GET /api/webhook-deliveries)
     dispatcher: DispatchService | None = None  # dispatch to agencies (web/dispatch_api.py)
     reports: DispatchReports | None = None  # chain KPIs, EIDO-style export
@@ -138,6 +144,8 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(softphone_router(deps.web, deps.softphones))
     app.include_router(tickets_router(deps.desk, prefix=deps.ticket_prefix, tz=deps.web.i18n.tz,
                                       directory=deps.directory))
+    if deps.agency_admin is not None:  # before /api/agencies: its /api/agencies/document
+        app.include_router(agencies_admin_router(deps.web, *deps.agency_admin))
     app.include_router(agencies_router(deps.directory, deps.desk.categories))
     if deps.geography is not None:
         app.include_router(geo_router(deps.geography, deps.directory))
@@ -178,9 +186,10 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(incidents_pages_router(deps.web, deps.incidents, deps.desk, deps.geography))
     if deps.recordings is not None:
         app.include_router(recordings_router(deps.recordings, prefix=deps.ticket_prefix))
-    if deps.room_reports is not None:
+    if deps.room_reports is not None:  # agency names as at the start (a report names the agencies of its time)
+        in_force = CurrentAgencies.of(deps.directory).directory
         app.include_router(report_pages_router(deps.web, deps.room_reports, category_label=deps.desk.category_label,
-                                               agency_names={a.code: a.name for a in deps.directory.agencies}))
+                                               agency_names={a.code: a.name for a in in_force.agencies}))
     if deps.replay is not None:
         app.include_router(replay_router(deps.replay))
     if deps.drills is not None:

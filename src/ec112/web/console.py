@@ -29,6 +29,7 @@ from ec112.domain.ticket_query import MAX_PAGE, TicketQuery
 from ec112.domain.ticket_work import Classification
 from ec112.domain.tickets import Ticket, TicketStatus
 from ec112.routing.agencies import AgencyDirectory, dispatch_options
+from ec112.routing.current_agencies import CurrentAgencies
 from ec112.services.agents import AgentService
 from ec112.services.dispatch import DispatchService
 from ec112.services.intake import utcnow
@@ -85,10 +86,10 @@ def may_use_console(user: User) -> bool:
 
 
 def console_router(web: WebAuth, *, presence: PresenceService, agents: AgentService, desk: TicketDesk,
-                   prefix: str, options: ConsoleOptions, directory: AgencyDirectory | None = None,
+                   prefix: str, options: ConsoleOptions, directory: AgencyDirectory | CurrentAgencies | None = None,
                    dispatcher: DispatchService | None = None) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    agencies = directory or AgencyDirectory(())
+    agencies = CurrentAgencies.of(directory or AgencyDirectory(()))  # read at use: the admin page may replace it
 
     def own_endpoint(user: User) -> str:
         if not may_use_console(user):
@@ -106,8 +107,9 @@ def console_router(web: WebAuth, *, presence: PresenceService, agents: AgentServ
             "clock": lambda value: format_time(value.astimezone(tr.tz), "medium", locale=language),
             "categories": [(c.code, c.label(language)) for c in desk.categories.all()],
             "classifications": CLASSIFICATIONS,
-            "agency_of": agencies.get,
-            "responder_name": lambda username: (found.name if (found := agencies.responder(username)) else username),
+            "agency_of": agencies.directory.get,
+            "responder_name": lambda username: (
+                found.name if (found := agencies.directory.responder(username)) else username),
         }
 
     def state_context(endpoint: str) -> dict[str, Any]:
@@ -124,7 +126,7 @@ def console_router(web: WebAuth, *, presence: PresenceService, agents: AgentServ
         ticket = await desk.find(ref)
         return {"t": ticket, "previous": list(await desk.previous_calls(ticket)),
                 "tile_url": options.map_tile_url, "attribution": options.map_attribution,
-                **await dispatch_view(ticket, agencies, dispatcher)}
+                **await dispatch_view(ticket, agencies.directory, dispatcher)}
 
     @router.get("/console")
     async def console_page(request: Request, user: CurrentUser) -> Response:
@@ -173,7 +175,7 @@ def console_router(web: WebAuth, *, presence: PresenceService, agents: AgentServ
         except NotFound:
             return _page(web, request, "console_message.html", tr, 404, error="not_found")
         return _page(web, request, "console_dispatch.html", tr, t=ticket,
-                     **await dispatch_view(ticket, agencies, dispatcher), **helpers(tr))
+                     **await dispatch_view(ticket, agencies.directory, dispatcher), **helpers(tr))
 
     async def act(request: Request, user: User, action: str, reason: str | None = None) -> Response:
         """Log in/out of the queue or pause/unpause her own endpoint; the answer is a message fragment."""

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from ec112.domain.accounts import Permission
 from ec112.domain.geography import Area, Jurisdiction, NearestPost, Place
 from ec112.routing.agencies import AgencyDirectory
+from ec112.routing.current_agencies import CurrentAgencies
 from ec112.routing.geography import Geography
 from ec112.web.auth import require
 
@@ -87,7 +88,8 @@ def place_out(p: Place) -> PlaceOut:
                     code=p.code)
 
 
-def geo_router(geography: Geography, directory: AgencyDirectory) -> APIRouter:
+def geo_router(geography: Geography, directory: AgencyDirectory | CurrentAgencies) -> APIRouter:
+    agencies = CurrentAgencies.of(directory)
     router = APIRouter(prefix="/api/geo", tags=["geography"])
     viewer = [Depends(require(Permission.VIEW_TICKETS))]
     etag = '"' + hashlib.sha256(geography.geojson).hexdigest()[:32] + '"'
@@ -106,7 +108,7 @@ def geo_router(geography: Geography, directory: AgencyDirectory) -> APIRouter:
     async def posts() -> list[GeoPostOut]:
         """Every agency post with coordinates, in the agencies file's order."""
         return [GeoPostOut(agency=a.code, agency_name=a.short_name, post=p.name, lat=p.lat, lon=p.lon)
-                for a in directory.agencies for p in a.posts if p.lat is not None and p.lon is not None]
+                for a in agencies.directory.agencies for p in a.posts if p.lat is not None and p.lon is not None]
 
     @router.get("/places", response_model=list[PlaceOut], dependencies=viewer)
     async def places(q: Annotated[str, Query(min_length=1, max_length=100)],

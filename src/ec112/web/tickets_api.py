@@ -13,6 +13,7 @@ from ec112.domain.ticket_query import MAX_PAGE, TicketQuery
 from ec112.domain.ticket_work import Classification, ClassificationInput
 from ec112.domain.tickets import TicketStatus
 from ec112.routing.agencies import AgencyDirectory
+from ec112.routing.current_agencies import CurrentAgencies
 from ec112.services.ticket_desk import TicketDesk
 from ec112.web.auth import TicketViewer, TicketWorker
 from ec112.web.schemas import ErrorOut, TicketOut
@@ -41,7 +42,8 @@ class CategoryOut(BaseModel):
 
 
 def tickets_router(desk: TicketDesk, *, prefix: str, tz: tzinfo,
-                   directory: AgencyDirectory) -> APIRouter:
+                   directory: AgencyDirectory | CurrentAgencies) -> APIRouter:
+    agencies = CurrentAgencies.of(directory)
     router = APIRouter(prefix="/api", tags=["tickets"])
 
     def out(ticket: Any) -> TicketOut:
@@ -103,6 +105,7 @@ def tickets_router(desk: TicketDesk, *, prefix: str, tz: tzinfo,
     @router.get("/categories", response_model=list[CategoryOut])
     async def categories(_user: TicketViewer) -> list[CategoryOut]:
         """Emergency categories, in the centre's order, each with the agencies that have authority for it."""
+        directory = agencies.directory
         return [CategoryOut(code=c.code, label_id=c.label_id, label_en=c.label_en,
                             agencies=[a.code for a in directory.with_authority(c.code)]) for c in desk.categories.all()]
 

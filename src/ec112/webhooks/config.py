@@ -20,7 +20,12 @@ ALTERNATE_SUFFIX = "-alternate"
 
 
 class WebhookConfigError(ValueError):
-    """The webhook configuration cannot work; a restart will not fix it (the daemon exits with EX_CONFIG)."""
+    """The webhook configuration cannot work; a restart will not fix it (the daemon exits with EX_CONFIG).
+    ``problems``: one line each (the agencies admin page shows them)."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("webhooks: " + "; ".join(self.problems))
 
 
 def check_webhooks(agencies: Iterable[Agency], secrets: Mapping[str, str]) -> None:
@@ -45,7 +50,7 @@ def check_webhooks(agencies: Iterable[Agency], secrets: Mapping[str, str]) -> No
     for code in sorted(set(secrets) - hooked - {c.replace("-", "_") for c in hooked}):
         log.warning("a webhook secret is set for %s, which has no webhook_url", code)
     if problems:
-        raise WebhookConfigError("webhooks: " + "; ".join(problems))
+        raise WebhookConfigError(problems)
 
 
 def _check(code: str, channel: Channel, url: str, secrets: Mapping[str, str]) -> list[str]:
