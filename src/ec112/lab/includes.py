@@ -191,6 +191,7 @@ def _pjsip_blocks(plan: IncludePlan, base: Mapping[str, str], t: _Templates) -> 
                   "trunk_transport": base["trunk_transport"]}
         if trunk.kind == "register":
             values |= {"trunk_username": trunk.username, "trunk_password": trunk.password,
+                       "trunk_contact_user": trunk.numbers[0],
                        "trunk_server_uri": trunk.server_uri, "trunk_client_uri": trunk.client_uri}
         text += t(f"pjsip_trunk_{trunk.kind}.conf", values)
     for person in plan.people:

@@ -217,9 +217,9 @@ def new_lab_config(directory: Path, ports: LabPorts | None = None, *,
 
 def render(config: LabConfig, templates_dir: Path | None = None, *,
            appendices: Mapping[str, str] | None = None, sounds: Path | None = None) -> Path:
-    """Write etc/*.conf (whole files that #include etc/ec112/*_ec112.conf, ``ec112.lab.includes``), the runtime dirs, copy the prompts (``sounds``, default the project's sounds/) to
-    ``<lab>/sounds`` (``${sounds_dir}``, where musiconhold.conf and the intake find them); return asterisk.conf's
-    host path (for `-C`).
+    """Write etc/*.conf (whole files that #include etc/ec112/*_ec112.conf, ``ec112.lab.includes``), the runtime
+    dirs, copy the prompts (``sounds``, default the project's sounds/) to ``<lab>/sounds`` (``${sounds_dir}``,
+    where musiconhold.conf and the intake find them); return asterisk.conf's host path (for `-C`).
 
     ``appendices`` maps a rendered file name ("extensions.conf") to template text appended to it, with the
     same placeholders: bench-only contexts and endpoints (bench/) without touching the production templates.
