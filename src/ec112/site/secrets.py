@@ -60,7 +60,7 @@ def ensure_secrets(site: Site, path: Path) -> SiteSecrets:
             changed = True
     if changed or not path.exists():
         write_private_toml(path, {"ami": ami, "endpoints": endpoints, "trunks": trunks},
-                           header="ec112 site secrets (generated; keep private, mode 0600). [trunks] <name> = "
+                           header="ec112 site secrets (generated; keep private, mode 0600). Under trunks, <name> = "
                                   "the password a registering trunk's operator gave.")
     return SiteSecrets(ami_secret=str(ami["secret"]),
                        endpoints={name: str(endpoints[name]) for name in wanted},
