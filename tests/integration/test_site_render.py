@@ -112,7 +112,8 @@ def site_lab(asterisk_flavor: AsteriskFlavor, tmp_path: Path, request: pytest.Fi
                   "--recordings-dir", f"{config.asterisk_dir}/recordings")
     assert init.returncode == 0, init.stderr
     secrets_file = site_file.with_name("site.secrets.toml")
-    secrets_file.write_text(secrets_file.read_text().replace("\n[trunks]", f'\n[trunks]\nregop = "{OPERATOR_PASSWORD}"'))
+    text = secrets_file.read_text()
+    secrets_file.write_text(text.replace("\n[trunks]", f'\n[trunks]\nregop = "{OPERATOR_PASSWORD}"'))
     done = _ec112("site", "render", "--site", str(site_file), "--out", str(etc / "site"),
                   "--asterisk-dir", f"{config.asterisk_dir}/etc/site")
     assert done.returncode == 0, done.stderr

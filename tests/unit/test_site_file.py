@@ -46,11 +46,14 @@ def test_init_writes_17_takers_and_render_writes_include_files_and_the_lines_to_
     pjsip = (tmp_path / "out" / "pjsip_ec112.conf").read_text()
     assert all(f"[taker{n:02d}](ec112-taker-endpoint)" in pjsip for n in range(1, 18))
     assert "match = 10.1.1.1,10.1.2.0/24" in pjsip
-    assert "[opsel-reg]" in pjsip and "server_uri = sip:sip.opsel.example:5060" in pjsip
-    assert "local_net = 192.168.10.0/24" in pjsip and "external_media_address = 203.0.113.5" in pjsip
+    assert "[opsel-reg]" in pjsip
+    assert "server_uri = sip:sip.opsel.example:5060" in pjsip
+    assert "local_net = 192.168.10.0/24" in pjsip
+    assert "external_media_address = 203.0.113.5" in pjsip
     assert not re.search(r"^\[(global|system)\]", pjsip, re.M)  # the admin's sections stay the admin's
     extensions = (tmp_path / "out" / "extensions_ec112.conf").read_text()
-    assert "[from-telkom]" in extensions and "[from-opsel]" in extensions
+    assert "[from-telkom]" in extensions
+    assert "[from-opsel]" in extensions
     assert "exten => 0112,1,Goto(ec112-emergency,112,1)" in extensions
     assert 'REGEX("^PJSIP/(telkom|opsel)-[0-9a-f]{8}$"' in extensions  # the silent prompt: any trunk's caller
     for name in ("extensions", "queues", "manager", "musiconhold"):
@@ -64,7 +67,8 @@ def test_secrets_are_generated_private_kept_and_never_printed(tmp_path: Path) ->
     first = read_toml(secrets_file)
     output = _render(site, tmp_path / "out") + _render(site, tmp_path / "out")
     again = read_toml(secrets_file)
-    assert again["endpoints"] == first["endpoints"] and again["ami"] == first["ami"]  # re-rendering keeps them
+    assert again["endpoints"] == first["endpoints"]
+    assert again["ami"] == first["ami"]
     values = [first["ami"]["secret"], "operator-secret-123", *first["endpoints"].values()]
     assert not any(v in output for v in values)
     assert not any(v in site.read_text() for v in values)  # the site file holds no secret
@@ -158,7 +162,8 @@ def test_tls_makes_the_softphones_use_tls_and_srtp(tmp_path: Path) -> None:
     assert "[ec112-tls]\ntype = transport\nprotocol = tls\nbind = 0.0.0.0:5061" in pjsip
     assert "cert_file = /etc/asterisk/keys/ec112.crt" in pjsip
     taker = pjsip.split("[ec112-taker-endpoint](!)", 1)[1].split("\n[", 1)[0]
-    assert "transport = ec112-tls" in taker and "media_encryption = sdes" in taker
+    assert "transport = ec112-tls" in taker
+    assert "media_encryption = sdes" in taker
     settings = tomllib.loads((tmp_path / "out" / "ec112.toml").read_text())
     assert settings["softphones"] == {**settings["softphones"], "server": "192.168.10.5:5061", "transport": "tls",
                                       "srtp": True}
