@@ -136,7 +136,7 @@ def test_a_broken_or_missing_site_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SiteFileError, match="not found"):
         load_site(tmp_path / "absent.toml")
     (tmp_path / "bad.toml").write_text("[[trunks]\n")
-    with pytest.raises(SiteFileError, match="bad.toml"):
+    with pytest.raises(SiteFileError, match=r"bad\.toml"):
         load_site(tmp_path / "bad.toml")
 
 
