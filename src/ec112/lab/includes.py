@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from ec112.resources import shipped_dir
+from ec112.routing.dialplan import TRUNK_CONTEXT
 from ec112.routing.queue_plan import QueuePlan
 
 INCLUDE_FILES: tuple[str, ...] = ("pjsip_ec112.conf", "extensions_ec112.conf", "queues_ec112.conf",
@@ -166,10 +167,10 @@ def render_texts(plan: IncludePlan, templates_dir: Path | None = None) -> dict[s
     base = checked(plan.values())
     texts = {name: t(name, base) for name in INCLUDE_FILES}
     texts["pjsip_ec112.conf"] += _pjsip_blocks(plan, base, t)
-    for trunk in plan.trunks:
-        texts["extensions_ec112.conf"] += t("extensions_trunk.conf", {"trunk": trunk.name})
-        for number in trunk.numbers:
-            texts["extensions_ec112.conf"] += t("extensions_number.conf", {"number": number})
+    texts["extensions_ec112.conf"] += t("extensions_trunks.conf", {
+        "trunks": ",".join(trunk.name for trunk in plan.trunks), "trunk_context": TRUNK_CONTEXT})
+    for number in dict.fromkeys(n for trunk in plan.trunks for n in trunk.numbers):  # once each, in order
+        texts["extensions_ec112.conf"] += t("extensions_number.conf", {"number": number})
     return texts
 
 
@@ -187,7 +188,8 @@ def _pjsip_blocks(plan: IncludePlan, base: Mapping[str, str], t: _Templates) -> 
                                                "tls_key_file": plan.tls.key_file})
         text += _nat_lines(tr, t)
     for trunk in plan.trunks:
-        values = {"trunk": trunk.name, "trunk_match": ",".join(trunk.match), "trunk_contact": trunk.contact,
+        values = {"trunk": trunk.name, "trunk_context": TRUNK_CONTEXT, "trunk_match": ",".join(trunk.match),
+                  "trunk_contact": trunk.contact,
                   "trunk_transport": base["trunk_transport"]}
         if trunk.kind == "register":
             values |= {"trunk_username": trunk.username, "trunk_password": trunk.password,
