@@ -140,7 +140,8 @@ def test_the_wheel_carries_every_runtime_file(wheel: Path) -> None:
     for name in ("web/static/js/console.js", "web/static/vendor/htmx.min.js", "web/static/vendor/leaflet.js",
                  "web/static/vendor/images/marker-icon.png", "web/static/vendor/licenses/leaflet.LICENSE",
                  "web/static/vendor/licenses/htmx.org.LICENSE", "data/boundaries/LICENSE",
-                 "_shipped/asterisk-conf/extensions.conf", "_shipped/sounds/id/connected.wav",
+                 "_shipped/asterisk-conf/extensions.conf", "_shipped/asterisk-conf/ec112/pjsip_ec112.conf",
+                 "_shipped/sounds/id/connected.wav",
                  "_shipped/drills/penajam-house-fire.toml"):
         assert f"ec112/{name}" in names
 
