@@ -169,6 +169,6 @@ def render(
     typer.echo("Di bagian milik Anda / in your own sections (ec112 writes none of them):")
     for target, need in general_needs(site):
         typer.echo(f"  {target:<18} {need}")
-    typer.echo(f"Pengaturan ec112 / ec112 settings: {done.settings_file} (ec112 --config, or EC112_CONFIG)")
+    typer.echo(f"Pengaturan ec112 / ec112 settings: {done.settings_file} (ec112 doctor --config FILE, or EC112_CONFIG)")
     typer.echo(f"Akun SIP / SIP accounts (0600): {done.accounts_file}")
     typer.echo("Lalu / then: asterisk -rx 'core reload' ; ec112 doctor")
