@@ -196,8 +196,12 @@ def test_a_site_with_two_trunks_fits_into_an_existing_asterisk(site_lab: SiteLab
                                  local_ip="127.0.0.3", caller_number="082222000222", request_uri=contact)
         assert registered.wait(timeout=30) == 0, registered.diagnostics()
         assert phone.wait(timeout=10) == 0
+        _tickets_office_and_doctor(site_lab, site_daemon)
     finally:
         phone.stop()
+
+
+def _tickets_office_and_doctor(site_lab: SiteLab, site_daemon: Ec112Daemon) -> None:
     tickets = site_daemon.wait_for_tickets(_ended(2))
     assert [t["caller_number_raw"] for t in tickets] == ["081111000111", "082222000222"]
     assert all(t["answered_by"] == "taker07" and t["outcome"] == "answered" for t in tickets), tickets
@@ -208,3 +212,7 @@ def test_a_site_with_two_trunks_fits_into_an_existing_asterisk(site_lab: SiteLab
                          caller_number="2001", exten="500", wait_for_bye_ms=30000)
     assert office.wait(timeout=40) == 0, office.diagnostics()
     assert len(site_daemon.get("/api/tickets")) == 2  # and it is no 112 call: no ticket
+
+    # `ec112 doctor` with the settings file `ec112 site render` wrote (taker07's phone still up): all is well
+    doctor = site_daemon.cli("doctor", check=False)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
