@@ -37,9 +37,9 @@ def _bench_appendices(takers: Sequence[str], queue: str) -> dict[str, str]:
     """Extra endpoints (the production taker templates) as static members of the queue, and the bare context."""
     pjsip = ["; ec112 bench: extra call takers (bench/stack.py), one shared generated password"]
     for name in takers:
-        pjsip += [f"[{name}](taker-endpoint)", f"auth = {name}", f"aors = {name}",
-                  f"[{name}](taker-auth)", f"username = {name}", "password = ${bench_taker_password}",
-                  f"[{name}](taker-aor)", ""]
+        pjsip += [f"[{name}](ec112-taker-endpoint)", f"auth = {name}", f"aors = {name}",
+                  f"[{name}](ec112-taker-auth)", f"username = {name}", "password = ${bench_taker_password}",
+                  f"[{name}](ec112-taker-aor)", ""]
     queues = ["; ec112 bench: the extra call takers, static members of the 112 queue", f"[{queue}](+)"]
     queues += [f"member => PJSIP/{name}" for name in takers]
     return {

@@ -32,12 +32,12 @@ while read -r endpoint password; do
     printf 's|@@SIP_PASSWORD_%s@@|%s|g\n' "$endpoint" "$value" >> "$script"
 done < "$PASSWORDS"
 rm -rf "$LAB/etc"
-mkdir -m 700 "$LAB/etc"
-for conf in "$LAB"/etc.in/*.conf; do
-    sed -f "$script" "$conf" > "$LAB/etc/$(basename "$conf")"
+mkdir -m 700 "$LAB/etc" "$LAB/etc/ec112"   # etc/ec112/: ec112's include files (asterisk-conf/ec112/, issue 17)
+for conf in "$LAB"/etc.in/*.conf "$LAB"/etc.in/ec112/*.conf; do
+    sed -f "$script" "$conf" > "$LAB/etc/${conf#"$LAB/etc.in/"}"
 done
 rm -f "$script"
-if grep -l '@@[A-Za-z0-9_]*@@' "$LAB"/etc/*.conf >&2; then
+if grep -l '@@[A-Za-z0-9_]*@@' "$LAB"/etc/*.conf "$LAB"/etc/ec112/*.conf >&2; then
     echo "asterisk-entrypoint: secrets left unfilled in the files above" >&2
     exit 78
 fi

@@ -140,7 +140,8 @@ def test_the_wheel_carries_every_runtime_file(wheel: Path) -> None:
     for name in ("web/static/js/console.js", "web/static/vendor/htmx.min.js", "web/static/vendor/leaflet.js",
                  "web/static/vendor/images/marker-icon.png", "web/static/vendor/licenses/leaflet.LICENSE",
                  "web/static/vendor/licenses/htmx.org.LICENSE", "data/boundaries/LICENSE",
-                 "_shipped/asterisk-conf/extensions.conf", "_shipped/sounds/id/connected.wav",
+                 "_shipped/asterisk-conf/extensions.conf", "_shipped/asterisk-conf/ec112/pjsip_ec112.conf",
+                 "_shipped/sounds/id/connected.wav",
                  "_shipped/drills/penajam-house-fire.toml"):
         assert f"ec112/{name}" in names
 
@@ -160,7 +161,7 @@ def test_the_venv_runs_the_installed_package_and_renders_asterisk_conf_from_it(f
     for name, where in seen["dirs"].items():
         assert Path(where).is_relative_to(fresh_venv.directory / "lib"), (name, where)
         assert Path(where).parts[-2:] == ("_shipped", name)
-    extensions = (lab / "etc" / "extensions.conf").read_text()
+    extensions = (lab / "etc" / "ec112" / "extensions_ec112.conf").read_text()
     assert f"AGI(agi://127.0.0.1:{seen['agi']}/" in extensions  # the template, with this lab's values in it
     assert Path(seen["conf"]) == lab / "etc" / "asterisk.conf"
     assert (lab / "sounds" / "id" / "connected.wav").stat().st_size > 10_000  # the prompts came along

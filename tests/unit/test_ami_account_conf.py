@@ -18,7 +18,7 @@ from ec112.lab.render import new_lab_config, render
 def test_the_account_can_neither_read_config_files_nor_run_cli_commands(tmp_path: Path) -> None:
     etc = render(new_lab_config(tmp_path / "lab")).parent
     conf = configparser.ConfigParser(strict=False, interpolation=None, inline_comment_prefixes=(";",))
-    conf.read_string((etc / "manager.conf").read_text())
+    conf.read_string((etc / "ec112" / "manager_ec112.conf").read_text())
     write = {c.strip() for c in conf["ec112"]["write"].split(",")}
     assert write == {"call", "agent", "reporting", "originate", "message"}  # message: MessageSend (text to 112)
     assert not write & {"system", "config", "command", "all"}
@@ -29,7 +29,7 @@ def test_asterisk_sends_exactly_the_events_ec112_reads(tmp_path: Path) -> None:
     translates, and none of the bulk of a call's events that ec112 would only drop."""
     etc = render(new_lab_config(tmp_path / "lab")).parent
     conf = configparser.ConfigParser(strict=False, interpolation=None, inline_comment_prefixes=(";",))
-    conf.read_string((etc / "manager.conf").read_text())
+    conf.read_string((etc / "ec112" / "manager_ec112.conf").read_text())
     pattern = re.compile(conf["ec112"]["eventfilter"].replace("[[:space:]]", r"\s"))
     read = set(ASTERISK_EVENTS)
     assert read, "events.py translates no Asterisk event?"

@@ -17,16 +17,19 @@ from ec112.routing import dialplan
 
 
 def _sections(text: str) -> dict[str, list[str]]:
-    """``[context]`` → its lines, comments and blank lines dropped (Asterisk's own ``;`` comments)."""
+    """``[context]`` → its lines, comments and blank lines dropped (Asterisk's own ``;`` comments); a section
+    ``[name](template)`` starts with its template's lines, as Asterisk reads it."""
     sections: dict[str, list[str]] = {}
     current: list[str] | None = None
     for raw in text.splitlines():
         line = raw.split(";", 1)[0].strip()
         if not line:
             continue
-        header = re.fullmatch(r"\[([^\]]+)\]", line)
+        header = re.fullmatch(r"\[([^\]]+)\](?:\(([^)]*)\))?", line)
         if header:
             current = sections.setdefault(header.group(1), [])
+            for template in filter(None, (header.group(2) or "").split(",")):
+                current.extend(sections.get(template.strip(), []))
         elif current is not None:
             current.append(line)
     return sections
@@ -40,7 +43,7 @@ def etc(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def extensions(etc: Path) -> dict[str, list[str]]:
-    return _sections((etc / "extensions.conf").read_text())
+    return _sections((etc / "ec112" / "extensions_ec112.conf").read_text())
 
 
 def _agi_routes(lines: list[str]) -> list[str]:
@@ -55,7 +58,7 @@ def test_every_context_of_the_contract_exists(extensions: dict[str, list[str]]) 
 
 def test_the_trunk_enters_the_emergency_context(etc: Path, extensions: dict[str, list[str]]) -> None:
     assert any(f"Goto({dialplan.EMERGENCY_CONTEXT},112,1)" in line for line in extensions[dialplan.TRUNK_CONTEXT])
-    pjsip = _sections((etc / "pjsip.conf").read_text())
+    pjsip = _sections((etc / "ec112" / "pjsip_ec112.conf").read_text())
     assert f"context = {dialplan.TRUNK_CONTEXT}" in pjsip["trunk"]
 
 
@@ -130,7 +133,7 @@ def test_no_other_python_module_restates_a_contract_name() -> None:
 
 def test_text_to_112_is_the_trunks_message_context_and_fails_open(etc: Path,
                                                                    extensions: dict[str, list[str]]) -> None:
-    pjsip = _sections((etc / "pjsip.conf").read_text())
+    pjsip = _sections((etc / "ec112" / "pjsip_ec112.conf").read_text())
     assert f"message_context = {dialplan.TEXT_CONTEXT}" in pjsip[dialplan.TRUNK_ENDPOINT]
     text = extensions[dialplan.TEXT_CONTEXT]
     assert _agi_routes(text) == [dialplan.TEXT_ROUTE]
@@ -140,7 +143,7 @@ def test_text_to_112_is_the_trunks_message_context_and_fails_open(etc: Path,
     assert f'GotoIf($["${{{dialplan.TEXT_TICKET_VARIABLE}}}" != ""]?done)' in joined
     assert f"Set(FILE(${{ASTSPOOLDIR}}/{dialplan.TEXT_SPOOL_FILE},,,a)=v1|" in joined
     assert f"MessageSend(pjsip:{dialplan.TRUNK_ENDPOINT}/sip:" in joined
-    manager = (etc / "manager.conf").read_text()
+    manager = (etc / "ec112" / "manager_ec112.conf").read_text()
     assert re.search(r"^write = .*\bmessage\b", manager, re.M)
 
 
@@ -160,6 +163,6 @@ def test_the_callback_context_checks_what_ec112_sends_and_reports_the_contract_e
                for line in callback if line.startswith("exten => h,"))
     assert any("/id/callback-greeting&" in line and "/en/callback-greeting" in line
                for line in extensions["ec112-callback-greeting"])
-    pjsip = _sections((etc / "pjsip.conf").read_text())
+    pjsip = _sections((etc / "ec112" / "pjsip_ec112.conf").read_text())
     assert "aors = trunk" in pjsip["trunk"]
     assert any(line.startswith("contact = sip:127.0.0.1:") for line in pjsip["trunk"])

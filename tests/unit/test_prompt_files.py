@@ -105,7 +105,7 @@ def test_the_lab_gets_the_prompts_and_its_waiting_music_names_only_files_it_has(
     etc = render(config).parent
     lab_sounds = config.directory / "sounds"
     assert (lab_sounds / "id" / "connected.ulaw").read_bytes() == (SOUNDS / "id" / "connected.ulaw").read_bytes()
-    moh = (etc / "musiconhold.conf").read_text()
+    moh = (etc / "ec112" / "musiconhold_ec112.conf").read_text()
     waiting = moh.split("[ec112-waiting]", 1)[1].split("\n[", 1)[0]
     entries = re.findall(r"^entry => (\S+)$", waiting, flags=re.MULTILINE)
     assert entries == [f"{lab_sounds}/{name}" for name in (

@@ -29,10 +29,10 @@ def test_the_lab_renders_queue_and_wrapuptime_from_the_plan(tmp_path: Path) -> N
     plan = QueuePlan(queue="q_112", wrapup_seconds=11)
     config = dataclasses.replace(new_lab_config(tmp_path / "lab"), plan=plan)
     etc = render(config).parent
-    queues = etc.joinpath("queues.conf").read_text().splitlines()
+    queues = etc.joinpath("ec112", "queues_ec112.conf").read_text().splitlines()
     assert "[q_112]" in queues
     assert "wrapuptime = 11" in queues
-    dialplan = etc.joinpath("extensions.conf").read_text().splitlines()
+    dialplan = etc.joinpath("ec112", "extensions_ec112.conf").read_text().splitlines()
     # no option r: the waiting caller hears the music class ec112-waiting (the prompts), not ringing
     queue_at = dialplan.index(" same => n,Queue(q_112,,,,,,,ec112-answered)")  # the gosub: 8th argument on 16
     assert dialplan[queue_at - 1] == " same => n,Set(CHANNEL(musicclass)=ec112-waiting)"

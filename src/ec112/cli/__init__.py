@@ -8,7 +8,21 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from ec112.cli import agencies, agents, audit, boundaries, doctor, drill, incidents, lab, live, spy, tickets, users
+from ec112.cli import (
+    agencies,
+    agents,
+    audit,
+    boundaries,
+    doctor,
+    drill,
+    incidents,
+    lab,
+    live,
+    site,
+    spy,
+    tickets,
+    users,
+)
 from ec112.cli.backup import register as register_backup
 from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.settings import Settings, load_settings
@@ -24,6 +38,7 @@ app.add_typer(agencies.app, name="agencies")
 app.add_typer(boundaries.app, name="boundaries")
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(drill.app, name="drill")
+app.add_typer(site.app, name="site")  # issue 17: a real site's Asterisk configuration
 live.register(app)
 doctor.register(app)
 spy.register(app)  # issue 14: listen, whisper, barge

@@ -14,16 +14,17 @@ import re
 import secrets
 import shutil
 import socket
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from ec112.lab.asterisk import AsteriskFlavor
+from ec112.lab.includes import IncludePlan, PersonPlan, TransportPlan, TrunkPlan, checked, substitute, write_includes
 from ec112.resources import shipped_dir
 from ec112.routing.queue_plan import DEFAULT_PLAN, QueuePlan
 
+INCLUDE_DIR = "ec112"  # <lab>/etc/ec112/: the include files, #included by the lab's whole files (relative path)
 TAKER_NAMES: tuple[str, ...] = tuple(f"taker{n:02d}" for n in range(1, 18))
 SUPERVISOR_NAMES: tuple[str, ...] = ("spv01",)
 DRILL_NAMES: tuple[str, ...] = ("drill",)  # issue 14: the drill callers' endpoint (accountcode ec112-exercise)
@@ -31,7 +32,6 @@ ENDPOINT_NAMES: tuple[str, ...] = TAKER_NAMES + SUPERVISOR_NAMES + DRILL_NAMES
 AMI_USERNAME = "ec112"  # the one [ec112] account in manager.conf
 TRUNK_ENDPOINT = "trunk"
 RUNTIME_DIRS = ("etc", "varlib/agi-bin", "varlib/cache", "db", "spool", "run", "log", "log/cdr-custom", "recordings")
-_SAFE_VALUE = re.compile(r"[^;\r\n\s]+")  # ';' starts an Asterisk comment
 _IF_INSTALLED = re.compile(r"^\s*load\s*=>\s*(\S+\.so)\s*;\s*if-installed\b")
 _MAX_UNIX_SOCKET_PATH = 107  # sun_path is 108 bytes with the NUL: astrundir/asterisk.ctl must fit
 
@@ -164,44 +164,39 @@ class LabConfig:
                 "EC112_RECORDING__DIRECTORY_IN_ASTERISK": f"{self.asterisk_dir}/recordings",
                 "EC112_RECORDING__START": self.recording_start}
 
-    def placeholders(self) -> dict[str, str]:
-        """Validated template values; raises ValueError for values that would corrupt a config."""
-        plan = self.plan.template_values()  # queue and wrapup_seconds; ValueError for a bad queue name
-        ctl = f"{self.asterisk_dir}/run/asterisk.ctl"
-        if len(ctl.encode()) > _MAX_UNIX_SOCKET_PATH:
-            raise ValueError(f"lab directory path too long for Asterisk's control socket: {ctl}")
+    def include_plan(self) -> IncludePlan:
+        """The lab as a site like any other: one loopback trunk by IP, 17 takers, spv01, drill, the lab's ports."""
         missing = [name for name in ENDPOINT_NAMES if name not in self.endpoint_passwords]
         if missing:
             raise ValueError(f"no password for endpoint(s) {', '.join(missing)}")
+        trunk = TrunkPlan(name=TRUNK_ENDPOINT, kind="ip", match=(self.trunk_match,), numbers=("112",),
+                          contact=f"sip:{self.carrier_host}:{self.ports.carrier}")
+        people = [PersonPlan(name, self.endpoint_passwords[name], name) for name in TAKER_NAMES + SUPERVISOR_NAMES]
+        return IncludePlan(
+            trunks=[trunk], people=people, ami_secret=self.ami_secret, agi_host=self.agi_host,
+            agi_port=self.ports.agi, plan=self.plan, sounds_dir=f"{self.asterisk_dir}/sounds",
+            recordings_dir=f"{self.asterisk_dir}/recordings", callback_trunk=TRUNK_ENDPOINT,
+            transport=TransportPlan(name="transport-udp", bind=f"127.0.0.1:{self.ports.sip}"),
+            drill_password=self.endpoint_passwords["drill"], recording_start=self.recording_start,
+            asterisk_major=self.asterisk_major)
+
+    def placeholders(self) -> dict[str, str]:
+        """Validated values of the lab's whole files; raises ValueError for values that would corrupt a config."""
+        ctl = f"{self.asterisk_dir}/run/asterisk.ctl"
+        if len(ctl.encode()) > _MAX_UNIX_SOCKET_PATH:
+            raise ValueError(f"lab directory path too long for Asterisk's control socket: {ctl}")
         values = {
+            **self.include_plan().values(),  # the include files' values (queue, agi, …) for appendices too
             "lab_dir": self.asterisk_dir,
-            "sounds_dir": f"{self.asterisk_dir}/sounds",  # the lab's copy of sounds/ (issue 13)
-            "recordings_dir": f"{self.asterisk_dir}/recordings",  # MixMonitor's files (issue 14)
-            "recording_start": self.recording_start,
-            # Queue()'s arguments after the queue name, up to its gosub (run on the call taker's channel once
-            # connected: "answer" recordings start there). 16: options,URL,announceoverride,timeout,AGI,macro,gosub;
-            # 21+: no macro.
-            "queue_gosub_args": ("," * (6 if self.asterisk_major >= 21 else 7)) + "ec112-answered",
             "modules_dir": self.modules_dir,
             "system_name": self.system_name,
             "sip_port": str(self.ports.sip),
             "ami_port": str(self.ports.ami),
-            "agi_port": str(self.ports.agi),
-            "agi_host": self.agi_host,
             "rtp_start": str(self.ports.rtp_start),
             "rtp_end": str(self.ports.rtp_end),
-            "trunk_match": self.trunk_match,
-            "carrier_host": self.carrier_host,
-            "carrier_port": str(self.ports.carrier),
-            **plan,
-            "ami_secret": self.ami_secret,
-            **{f"password_{name}": pw for name, pw in self.endpoint_passwords.items()},
             **self.extra,
         }
-        for key, value in values.items():
-            if not _SAFE_VALUE.fullmatch(value):
-                raise ValueError(f"value for {key} is empty or contains ';', whitespace or a newline")
-        return values
+        return checked(values)
 
 
 def new_lab_config(directory: Path, ports: LabPorts | None = None, *,
@@ -220,18 +215,11 @@ def new_lab_config(directory: Path, ports: LabPorts | None = None, *,
     )
 
 
-def _substitute(name: str, template: str, values: Mapping[str, str]) -> str:
-    try:
-        return string.Template(template).substitute(values)
-    except (KeyError, ValueError) as exc:
-        raise ValueError(f"{name}: {exc!r} (Asterisk's own ${{VAR}} must be written $${{VAR}})") from exc
-
-
 def render(config: LabConfig, templates_dir: Path | None = None, *,
            appendices: Mapping[str, str] | None = None, sounds: Path | None = None) -> Path:
-    """Write etc/*.conf and the runtime dirs, copy the prompts (``sounds``, default the project's sounds/) to
-    ``<lab>/sounds`` (``${sounds_dir}``, where musiconhold.conf and the intake find them); return asterisk.conf's
-    host path (for `-C`).
+    """Write etc/*.conf (whole files that #include etc/ec112/*_ec112.conf, ``ec112.lab.includes``), the runtime
+    dirs, copy the prompts (``sounds``, default the project's sounds/) to ``<lab>/sounds`` (``${sounds_dir}``,
+    where musiconhold.conf and the intake find them); return asterisk.conf's host path (for `-C`).
 
     ``appendices`` maps a rendered file name ("extensions.conf") to template text appended to it, with the
     same placeholders: bench-only contexts and endpoints (bench/) without touching the production templates.
@@ -249,10 +237,12 @@ def render(config: LabConfig, templates_dir: Path | None = None, *,
         (config.directory / sub).mkdir(parents=True, exist_ok=True)
     etc = config.directory / "etc"
     etc.chmod(0o700)  # holds the AMI secret and SIP passwords
+    # ec112's own objects: the include files a real site gets from `ec112 site render`, from the same templates
+    write_includes(config.include_plan(), etc / INCLUDE_DIR, source / INCLUDE_DIR)
     for template in templates:
-        text = _substitute(template.name, template.read_text(), values)
+        text = substitute(template.name, template.read_text(), values)
         if template.name in extra:
-            text += "\n" + _substitute(f"{template.name} (appendix)", extra[template.name], values)
+            text += "\n" + substitute(f"{template.name} (appendix)", extra[template.name], values)
         if template.name == "modules.conf":
             text = _drop_absent_modules(text, config.modules_host_dir)
         target = etc / template.name

@@ -191,7 +191,10 @@ class CitizenCall:
     def __init__(self, asterisk_sip_port: int, workdir: Path, *, caller_number: str = "+6281234567890",
                  caller_name: str = "Warga Test", location: Location | ByReference | None = None,
                  hang_up_after_ms: int | None = None, wait_for_bye_ms: int = 60000,
-                 name: str = "citizen", exten: str = "112", usage_rules: bool = True) -> None:
+                 name: str = "citizen", exten: str = "112", usage_rules: bool = True,
+                 local_ip: str = "127.0.0.1", request_uri: str | None = None) -> None:
+        """``local_ip``: the operator's address the call comes from (127.0.0.x: a second trunk); ``request_uri``: the
+        INVITE's Request-URI when not ``sip:<exten>@asterisk`` (an operator calling a registered contact)."""
         if not _NUMBER.fullmatch(caller_number):
             raise ValueError(f"caller number {caller_number!r}: digits with an optional leading +")
         if not caller_name.isascii() or any(ch in caller_name for ch in '"\\\r\n<>]'):
@@ -221,13 +224,18 @@ class CitizenCall:
                   "geolocation_headers": headers, "content_type": content_type, "body": body,
                   "ending": ending}
         template = (SIPP_DIR / "uac_112.xml").read_text()
+        if request_uri is not None:
+            if any(ch in request_uri for ch in " <>\r\n\"") or not request_uri.startswith("sip:"):
+                raise ValueError(f"request URI {request_uri!r} cannot go into an INVITE line")
+            template = template.replace("INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0",
+                                        f"INVITE {request_uri} SIP/2.0", 1)
         scenario = workdir / f"{name}.xml"
         scenario.write_text(fill(fill(template, values), values))  # twice: the ending has tokens
         self.process = SippProcess(name, [
             f"127.0.0.1:{asterisk_sip_port}", "-sf", str(scenario), "-s", exten, "-m", "1",
             "-p", str(free_udp_port()), "-mp", str(free_udp_port(span=4)),
             "-timeout", f"{lifetime_s}s", "-timeout_error", "-recv_timeout", str(wait_for_bye_ms),
-        ], workdir)
+        ], workdir, local_ip=local_ip)
 
     def wait(self, timeout: float) -> int:
         return self.process.wait(timeout)

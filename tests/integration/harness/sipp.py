@@ -73,14 +73,14 @@ def read_trace(message_file: Path) -> list[TracedMessage]:
 class SippProcess:
     """One SIPp instance; its files (scenario, messages, errors, screen) live in `workdir`."""
 
-    def __init__(self, name: str, args: list[str], workdir: Path) -> None:
+    def __init__(self, name: str, args: list[str], workdir: Path, *, local_ip: str = "127.0.0.1") -> None:
         self.name = name
         self.workdir = workdir
         self.argv_args = list(args)
         self.message_file = workdir / f"{name}.messages.log"
         self.error_file = workdir / f"{name}.errors.log"
         self.screen_file = workdir / f"{name}.screen.log"
-        self.argv = ["sipp", *args, "-nostdin", "-i", "127.0.0.1",
+        self.argv = ["sipp", *args, "-nostdin", "-i", local_ip,
                      "-trace_msg", "-message_file", str(self.message_file),
                      "-trace_err", "-error_file", str(self.error_file)]
         self._screen = self.screen_file.open("wb")
