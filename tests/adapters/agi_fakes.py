@@ -29,7 +29,7 @@ def agi_header(route: str = "incoming", **overrides: str) -> bytes:
         "agi_callingpres": "0",
         "agi_dnid": "112",
         "agi_rdnis": "unknown",
-        "agi_context": "from-trunk",
+        "agi_context": "ec112-from-trunk",
         "agi_extension": "112",
         "agi_priority": "3",
         "agi_enhanced": "0.0",

@@ -66,8 +66,8 @@ def test_connection_markers_of_the_client() -> None:
 
 
 def test_channels_created_and_hung_up() -> None:
-    created = translate(raw("Newchannel", Context="from-trunk", Exten="112", **CALLER), READ)
-    assert created == ChannelCreated(AT, CALL, CALL, "PJSIP/trunk-00000007", "from-trunk", "+62811000111")
+    created = translate(raw("Newchannel", Context="ec112-from-trunk", Exten="112", **CALLER), READ)
+    assert created == ChannelCreated(AT, CALL, CALL, "PJSIP/trunk-00000007", "ec112-from-trunk", "+62811000111")
     assert isinstance(created, ChannelCreated)
     assert created.is_origin
     leg = translate(raw("Hangup", Channel="PJSIP/taker01-0000000a", Uniqueid="ec112lab-1795820612.8",

@@ -145,7 +145,7 @@ async def test_state_follows_her_call_and_the_page_opens_on_its_ticket(stack: We
     assert "Tersedia" in _text((await taker.get("/console/state")).text)
 
     caller = {"Channel": "PJSIP/trunk-00000001", "CallerIDNum": CALLER, "Uniqueid": "l1", "Linkedid": "l1"}
-    await presence.apply(_ami("Newchannel", t0 + 1, Context="from-trunk", Exten="112", **caller))
+    await presence.apply(_ami("Newchannel", t0 + 1, Context="ec112-from-trunk", Exten="112", **caller))
     presence.on_ticket_opened(TicketOpened(at=datetime.now(UTC), actor="asterisk", ticket=ticket))  # the intake's event
     await presence.apply(_ami("AgentConnect", t0 + 3, Linkedid="l1", **member))
     on_call = _text((await taker.get("/console/state")).text)

@@ -140,7 +140,7 @@ async def test_the_console_shows_a_waiting_callers_score_before_she_answers(stac
     t0 = time.time() - 5
     caller = {"Channel": "PJSIP/trunk-00000009", "CallerIDNum": "081234567890", "CallerIDName": "",
               "Uniqueid": "c9", "Linkedid": "c9"}
-    await stack.presence.apply(_ami("Newchannel", t0, Context="from-trunk", Exten="112", **caller))
+    await stack.presence.apply(_ami("Newchannel", t0, Context="ec112-from-trunk", Exten="112", **caller))
     await stack.presence.apply(_ami("QueueCallerJoin", t0 + 1, Queue="112", Position="1", Count="1", **caller))
     taker, _ = await logged_in(stack, "taker01")
     assert 'hx-get="/console/callers"' in (await taker.get("/console")).text

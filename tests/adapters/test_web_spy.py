@@ -47,12 +47,12 @@ async def _busy_taker(stack: WebStack) -> None:
     """taker01 in the queue and on a call (linkedid l1), her channel live in Asterisk."""
     member = {"MemberName": "taker01", "Interface": "PJSIP/taker01", "StateInterface": "PJSIP/taker01"}
     await _ami(stack, "QueueMemberAdded", Status="1", Paused="0", InCall="0", CallsTaken="0", **member)
-    await _ami(stack, "Newchannel", Context="from-trunk", Exten="112", Channel="PJSIP/trunk-00000001",
+    await _ami(stack, "Newchannel", Context="ec112-from-trunk", Exten="112", Channel="PJSIP/trunk-00000001",
                CallerIDNum="+6281311112222", Uniqueid="l1", Linkedid="l1")
     await _ami(stack, "AgentConnect", Linkedid="l1", **member)
     stack.telephony.channels = [
         ChannelRow("PJSIP/trunk-00000001", "l1", "l1", "ec112-emergency", "112", None, None, "b1", timedelta(0)),
-        ChannelRow(TAKER_CHANNEL, "l1.2", "l1", "from-takers", None, None, None, "b1", timedelta(0))]
+        ChannelRow(TAKER_CHANNEL, "l1.2", "l1", "ec112-from-takers", None, None, None, "b1", timedelta(0))]
 
 
 def _spy_events(queue: asyncio.Queue[LiveMessage]) -> list[tuple[str, str, str]]:

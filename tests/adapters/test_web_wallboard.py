@@ -118,7 +118,7 @@ async def test_panels_show_the_queue_the_call_takers_ami_and_open_tickets(stack:
                               InCall="0", CallsTaken="0"))
     caller = {"Channel": "PJSIP/trunk-00000001", "CallerIDNum": "+6281211112222", "CallerIDName": "Warga",
               "Uniqueid": "c1", "Linkedid": "c1"}
-    await presence.apply(_ami("Newchannel", t0 + 10, Context="from-trunk", Exten="112", **caller))
+    await presence.apply(_ami("Newchannel", t0 + 10, Context="ec112-from-trunk", Exten="112", **caller))
     await presence.apply(_ami("QueueCallerJoin", t0 + 12, Queue="112", Position="1", Count="1", **caller))
     spv, _ = await logged_in(stack, "spv")
 

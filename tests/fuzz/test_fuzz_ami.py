@@ -49,7 +49,7 @@ EVENT = st.fixed_dictionaries(
         "Linkedid": _field(LINKEDIDS),
         "Uniqueid": _field(LINKEDIDS),
         "Channel": _field(CHANNELS),
-        "Context": _field(st.sampled_from(["from-trunk", "ec112-emergency", "takers"])),
+        "Context": _field(st.sampled_from(["ec112-from-trunk", "ec112-emergency", "takers"])),
         "Interface": _field(ENDPOINTS),
         "Location": _field(ENDPOINTS),
         "Position": _field(st.integers(0, 5).map(str)),
@@ -263,7 +263,7 @@ def test_presence_applies_any_event_sequence_and_keeps_its_invariants(steps: lis
         _check_invariants(presence)
 
 
-@given(st.lists(EVENT, max_size=10), st.sets(st.sampled_from(["from-trunk", "ec112-emergency", "x"])))
+@given(st.lists(EVENT, max_size=10), st.sets(st.sampled_from(["ec112-from-trunk", "ec112-emergency", "x"])))
 @budget()
 def test_channel_helpers_group_any_channels_consistently(raw: list[dict[str, str]], contexts: set[str]) -> None:
     ran("ami.channels(group_calls/emergency_calls)")

@@ -131,7 +131,7 @@ async def test_resync_opens_missed_calls_and_closes_stale_tickets(parts) -> None
         {"Channel": "PJSIP/trunk-00000009", "Uniqueid": "new.9", "Linkedid": "new.9", "Context": "ec112-emergency",
          "Exten": "112", "Application": "Queue", "ApplicationData": "112,r", "BridgeId": "b1", "Duration": "00:00:12",
          "CallerIDNum": "+6281111", "CallerIDName": "Siti"},
-        {"Channel": "PJSIP/taker02-0000000a", "Uniqueid": "new.10", "Linkedid": "new.9", "Context": "from-takers",
+        {"Channel": "PJSIP/taker02-0000000a", "Uniqueid": "new.10", "Linkedid": "new.9", "Context": "ec112-from-takers",
          "Application": "AppQueue", "BridgeId": "b1", "Duration": "00:00:09"},
         {"Channel": "PJSIP/other-1", "Uniqueid": "x.1", "Linkedid": "x.1", "Context": "default", "Application": "Dial"},
     ]

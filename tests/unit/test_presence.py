@@ -114,7 +114,7 @@ def test_during_the_call_taker_and_call_show_each_other() -> None:
     assert (snap.agents[0].call_linkedid, snap.agents[0].caller_number) == (CALLER, "+4915112345678")
     call = snap.calls[0]
     assert (call.state, call.taker, call.channel) == ("talking", "agent1", "PJSIP/trunk-00000007")
-    assert call.started_at == ts(events[0])  # Newchannel of the citizen (context from-trunk)
+    assert call.started_at == ts(events[0])  # Newchannel of the citizen (context ec112-from-trunk)
 
 
 def test_ticket_number_follows_the_call_from_queue_to_taker_and_goes_with_the_hangup() -> None:
@@ -235,7 +235,7 @@ def mid_call_from_events() -> tuple[Presence, datetime]:
         feed(presence, event, ts(event))
     t = ts(events[end])
     second = {"Event": "Newchannel", "Timestamp": f"{t.timestamp() + 1}", "Channel": "PJSIP/trunk-00000009",
-              "Context": "from-trunk", "Exten": "112", "Uniqueid": SECOND, "Linkedid": SECOND,
+              "Context": "ec112-from-trunk", "Exten": "112", "Uniqueid": SECOND, "Linkedid": SECOND,
               "CallerIDNum": "081299", "CallerIDName": "Siti"}
     feed(presence, second, t + timedelta(seconds=1))
     feed(presence, {**second, **join(SECOND, 1, t.timestamp() + 3), "Channel": "PJSIP/trunk-00000009",

@@ -50,7 +50,7 @@ def test_cdr_line_of_an_answered_call() -> None:
 
 
 def test_cdr_of_another_context_is_not_an_emergency_and_a_takers_leg_is_not_the_call() -> None:
-    other = ABANDONED_CDR.replace('"ec112-emergency"', '"from-takers"')
+    other = ABANDONED_CDR.replace('"ec112-emergency"', '"ec112-from-takers"')
     part = parse_cdr_line(other, CONTEXTS)
     assert part is not None
     assert part.emergency is False

@@ -52,9 +52,9 @@ def test_init_writes_17_takers_and_render_writes_include_files_and_the_lines_to_
     assert "external_media_address = 203.0.113.5" in pjsip
     assert not re.search(r"^\[(global|system)\]", pjsip, re.M)  # the admin's sections stay the admin's
     extensions = (tmp_path / "out" / "extensions_ec112.conf").read_text()
-    assert extensions.count("[from-trunk]") == 1  # both trunks enter ec112's trunk context (the contract's name)
-    assert "context = from-trunk" in pjsip.split("[opsel](ec112-trunk-endpoint)", 1)[1]
-    trunk_context = extensions.split("[from-trunk]\n", 1)[1].split("\n[", 1)[0]
+    assert extensions.count("[ec112-from-trunk]") == 1  # both trunks enter ec112's trunk context (the contract's name)
+    assert "context = ec112-from-trunk" in pjsip.split("[opsel](ec112-trunk-endpoint)", 1)[1]
+    trunk_context = extensions.split("[ec112-from-trunk]\n", 1)[1].split("\n[", 1)[0]
     assert trunk_context == ("exten => 112,1,Goto(ec112-emergency,112,1)\n"  # once, though both trunks list it
                              "exten => 0112,1,Goto(ec112-emergency,112,1)\n")
     assert "exten => 0112,1,Goto(ec112-emergency,112,1)" in extensions

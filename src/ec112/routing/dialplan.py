@@ -6,7 +6,7 @@ Python code imports these constants; the templates in asterisk-conf/ stay plain 
 telephony admin can read, and a unit test (tests/unit/test_dialplan_contract.py) checks that the rendered
 extensions.conf really contains every name below, so the two cannot drift apart silently.
 
-    from-trunk (pjsip.conf trunk endpoint) → ec112-emergency: AGI(agi://host:port/intake) sets EC112_TICKET;
+    ec112-from-trunk (pjsip.conf trunk endpoint) → ec112-emergency: AGI(agi://host:port/intake) sets EC112_TICKET;
         without it EC112_FALLBACK=1 and the call is queued anyway (fail open)
     ec112-doctor: AGI(agi://host:port/ping) sets EC112_PONG; UserEvent(EC112Doctor, Probe/AgiStatus/Pong)
     ec112-emergency, after the intake: Playback(EC112_ANNOUNCE) when ec112 set it, QUEUE_PRIO from EC112_PRIORITY
@@ -21,11 +21,11 @@ from __future__ import annotations
 from typing import Final
 
 # --- contexts -------------------------------------------------------------------------------------------
-TRUNK_CONTEXT: Final = "from-trunk"  # pjsip.conf: the carrier trunk's context; 112 → EMERGENCY_CONTEXT
+TRUNK_CONTEXT: Final = "ec112-from-trunk"  # pjsip.conf: the carrier trunk's context; 112 → EMERGENCY_CONTEXT
 EMERGENCY_CONTEXT: Final = "ec112-emergency"  # the 112 entry: AGI intake, then Queue() (fails open)
 DOCTOR_CONTEXT: Final = "ec112-doctor"  # `ec112 doctor`'s probe: AGI ping, then a UserEvent; never queued
 # Where a citizen's call lives before it reaches the queue (the live view counts it as "intake"). The channel
-# starts in from-trunk and jumps to ec112-emergency by Goto (no Newexten: ec112 does not read the dialplan
+# starts in ec112-from-trunk and jumps to ec112-emergency by Goto (no Newexten: ec112 does not read the dialplan
 # event class), so Newchannel shows the trunk's context.
 CALL_CONTEXTS: Final = (TRUNK_CONTEXT, EMERGENCY_CONTEXT)
 
