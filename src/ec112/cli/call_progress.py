@@ -57,8 +57,7 @@ class CallProgress:
             return self._say("→ dijawab Asterisk / answered by Asterisk")
         if word == "ended" and not self.ended:
             self.ended = True
-            by = f"petugas / the call taker {self.answered_by}" if self.answered_by else "Asterisk"
-            return self._say(f"→ selesai / ended (ditutup oleh / hung up by {by})")
+            return self._say(f"→ selesai / ended: {self.answered_by or 'Asterisk'} menutup / hung up")
         return []
 
     def on_ticket(self, ticket: dict[str, Any]) -> list[str]:
