@@ -25,6 +25,7 @@ class Col:
     header: str
     essential: bool = False  # never dropped (and never cut, unless it folds)
     fold: bool = False  # free text: wraps between words (from FOLD_MIN cells) instead of being dropped
+    min_width: int = 0  # a folding column's narrowest, when its words are longer than FOLD_MIN (phone numbers)
 
 
 Cell = str | Text
@@ -51,7 +52,7 @@ def fit_table(title: str, cols: Sequence[Col], rows: Sequence[Sequence[Cell]], w
               show_lines: bool = False) -> RenderableType:
     """``rows`` as a table no wider than ``width`` (see the module docstring)."""
     natural = [max([_header_width(c), *(_width(row[i]) for row in rows)]) for i, c in enumerate(cols)]
-    need = [min(natural[i], FOLD_MIN) if c.fold else natural[i] for i, c in enumerate(cols)]  # its narrowest
+    need = [min(natural[i], max(FOLD_MIN, c.min_width)) if c.fold else natural[i] for i, c in enumerate(cols)]
     chosen = [i for i, c in enumerate(cols) if c.essential]
     if sum(need[i] for i in chosen) + _frame(len(chosen)) > width:
         return stacked(title, cols, rows)
@@ -59,15 +60,21 @@ def fit_table(title: str, cols: Sequence[Col], rows: Sequence[Sequence[Cell]], w
         if not col.essential and sum(need[j] for j in (*chosen, i)) + _frame(len(chosen) + 1) <= width:
             chosen.append(i)
     chosen.sort()
+    # Fixed widths (rich's own shrinking overshoots with several folding columns): the room left goes to the
+    # folding columns, in order, up to what their text needs.
+    room = width - _frame(len(chosen)) - sum(need[i] for i in chosen)
+    widths = {}
+    for i in chosen:
+        extra = min(room, natural[i] - need[i]) if cols[i].fold else 0
+        widths[i], room = need[i] + extra, room - extra
     hidden = [c.header for i, c in enumerate(cols) if i not in chosen]
     caption = f"tidak tampil / not shown: {', '.join(hidden)} (--json)" if hidden else None
     table = Table(title=title, caption=caption, show_lines=show_lines)
     for i in chosen:
-        col = cols[i]
-        if not col.fold:  # short values (or essential ones): whole, on one line
-            table.add_column(col.header, no_wrap=True, min_width=natural[i])
-        else:
-            table.add_column(col.header, overflow="fold", min_width=need[i])
+        if cols[i].fold:
+            table.add_column(cols[i].header, overflow="fold", width=widths[i])
+        else:  # short values (or essential ones): whole, on one line
+            table.add_column(cols[i].header, no_wrap=True, width=widths[i])
     for row in rows:
         table.add_row(*(row[i] for i in chosen))
     return table
