@@ -9,6 +9,7 @@ the progress says so (fail open). How long the citizen stays on the line is boun
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -24,6 +25,7 @@ from ec112.config.local_token import read_cli_token
 POLL_SECONDS = 0.5
 API_TIMEOUT = 2.0  # one request to the lab's own daemon on the loopback
 SETTLE_SECONDS = 5.0  # after SIPp ends: how long to wait for the ticket to show who answered
+_SIPP_ERROR = re.compile(r"\d{4}-\d\d-\d\d\s")  # SIPp's error lines start with the date
 
 
 class _Api:
@@ -81,9 +83,9 @@ def place_call(argv: list[str], api_base: str, var_dir: Path, *, verbose: bool, 
         returncode = sipp.returncode
         _settle(progress, api, before)
         _echo(progress.on_exit(returncode, wait_seconds))
-        if returncode != 0:
-            tail = errors.read_text(errors="replace").strip().splitlines()[-5:]
-            _echo([f"  SIPp: {line}" for line in tail if "Resolving remote host" not in line])
+        if returncode != 0 and not progress.asterisk_answered:  # why SIPp gave up: its dated error lines
+            found = [line for line in errors.read_text(errors="replace").splitlines() if _SIPP_ERROR.match(line)]
+            _echo([f"  SIPp: {line[:200]}" for line in found[-3:]])
     api.close()
     return returncode
 
