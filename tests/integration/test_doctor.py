@@ -135,7 +135,7 @@ def test_wrong_ami_secret_and_stopped_asterisk_are_told_apart(ec112: Ec112Daemon
     ami = checks["ami"]
     assert ami["status"] == "fail"
     assert "refused the login" in ami["detail"]
-    assert "[ami] username/secret" in ami["fix"]
+    assert "make EC112_AMI__SECRET and the secret of the [ec112] account in" in ami["fix"]  # where it was set
     assert "manager.conf" in ami["fix"]
     assert [checks[n]["status"] for n in ("dialplan", "queue", "fastagi")] == ["skip"] * 3
     table = doctor_table(ec112)

@@ -226,3 +226,15 @@ def test_exit_code_and_json() -> None:
     assert exit_code([ok, rules.skipped("dialplan")]) == 1  # not verified is not passed
     assert warn.as_json() == {"name": "queue", "status": "warn", "ok": True, "required": True,
                               "detail": "nobody", "fix": "log in"}
+
+
+def test_a_refused_login_names_the_settings_key_and_manager_conf() -> None:
+    target = DoctorTarget(ami="127.0.0.1:5038", agi_host="127.0.0.1", agi_port=4573, queue="112", api_url="u",
+                          secret_source="[ami] secret di / in var/ec112.toml", manager_conf="/lab/etc/manager.conf")
+    check = rules.ami_check(target, AmiLogin("refused", "Authentication failed"))
+    assert check.status is Status.FAIL
+    assert check.fix.startswith("Samakan [ami] secret di / in var/ec112.toml dengan secret akun [ec112] di "
+                                "/lab/etc/manager.conf")
+    assert "make [ami] secret di / in var/ec112.toml and the secret of the [ec112] account in /lab/etc/manager.conf" \
+        in check.fix
+    assert exit_code([check]) == 1

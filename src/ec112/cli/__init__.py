@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,7 @@ from ec112.cli import (
 from ec112.cli.backup import register as register_backup
 from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.settings import Settings, load_settings
+from ec112.config.settings_file import CONFIG_ENV
 from ec112.logs import configure_logging
 
 app = typer.Typer(help="ec112 — layanan panggilan darurat 112 / 112 emergency call handling.", no_args_is_help=True)
@@ -44,6 +46,15 @@ doctor.register(app)
 spy.register(app)  # issue 14: listen, whisper, barge
 register_backup(app)  # issue 15: ec112 backup, ec112 restore
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file (env EC112_CONFIG)")]
+
+
+@app.callback()
+def _every_command(config: ConfigOption = None) -> None:
+    """ec112 — layanan panggilan darurat 112 / 112 emergency call handling."""
+    # `ec112 --config FILE <command>`: the settings file of every command of this process (and of a daemon it
+    # starts), e.g. a lab run with --var-dir other than ./var. Discovery reads EC112_CONFIG (settings_file).
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config)
 
 
 def _settings(config: Path | None) -> Settings:

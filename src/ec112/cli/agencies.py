@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from ec112.cli.api_client import api_url, call
+from ec112.cli.fit_table import Col, fit_table
 
 EXIT_BAD_FILE = 1
 app = typer.Typer(help="Instansi dan kategori daruratnya / agencies and their emergency categories.",
@@ -43,12 +44,13 @@ def _alternate(contact: dict[str, Any] | None) -> list[str]:
             f"  ({how})"]
 
 
-def agencies_table(agencies: list[dict[str, Any]]) -> Table:
-    table = Table(title="Instansi / agencies", show_lines=True)
-    table.add_column("Instansi / agency", max_width=40)  # long official names wrap here, not elsewhere
-    for column in ("Kategori / categories", "Pos / posts", "Petugas lapangan / responders", "Telepon / phone",
-                   "Konfirmasi / ack"):
-        table.add_column(column)
+def agencies_table(agencies: list[dict[str, Any]], width: int | None = None) -> RenderableType:
+    # Who the agency is, how to phone it (numbers whole) and its acknowledgement time stay; categories, posts and
+    # responders give way in a narrow terminal (`ec112 agencies --json`, `ec112 agencies categories`).
+    cols = (Col("Instansi / agency", essential=True, fold=True), Col("Telepon / phone", essential=True, fold=True,
+            min_width=16), Col("Konfirmasi / ack", essential=True, fold=True), Col("Kategori / categories", fold=True),
+            Col("Pos / posts", fold=True), Col("Petugas lapangan / responders", fold=True))
+    rows: list[list[str | Text]] = []
     for a in agencies:
         posts = [p["name"] + (f" ({p['lat']:.5f}, {p['lon']:.5f})" if p["lat"] is not None else "")
                  for p in a["posts"]]
@@ -57,10 +59,9 @@ def agencies_table(agencies: list[dict[str, Any]]) -> Table:
         phones = [a["phone"] or "-", *_alternate(a["alternate_contact"])]
         ack = f"{a['ack_timeout_seconds']} s" + (" (default)" if a["ack_timeout_default"] else "")
         ack += "\nwebhook: " + ("ya / yes" if a["webhook_configured"] else "tidak / no")
-        table.add_row(_lines([f"{a['short_name']} ({a['code']})", a["name"]]),
-                      _lines([c["label_id"] for c in a["categories"]]), _lines(posts), _lines(responders),
-                      _lines(phones), Text(ack))
-    return table
+        rows.append([_lines([f"{a['short_name']} ({a['code']})", a["name"]]), _lines(phones), Text(ack),
+                     _lines([c["label_id"] for c in a["categories"]]), _lines(posts), _lines(responders)])
+    return fit_table("Instansi / agencies", cols, rows, width or out.width, show_lines=True)
 
 
 @app.callback()

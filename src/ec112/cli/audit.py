@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from ec112.cli.fit_table import Col, fit_table
 from ec112.cli.users import ConfigOption, load
 from ec112.config.exit_codes import EX_CONFIG, EXIT_TAMPERED
 from ec112.config.settings import Settings
@@ -85,13 +85,11 @@ def list_entries(
             for e in entries
         ], indent=2, ensure_ascii=False))
         return
-    table = Table(title="Log audit / audit log (UTC)")
-    for column in ("#", "Waktu / at", "Pelaku / actor", "Aksi / action", "Sasaran / target", "Rincian / detail"):
-        table.add_column(column)
-    for e in entries:
-        table.add_row(str(e.id), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.target or "-",
-                      canonical_detail(e.detail))
-    out.print(table)
+    cols = (Col("#", essential=True), Col("Waktu / at", essential=True), Col("Pelaku / actor", essential=True),
+            Col("Aksi / action", essential=True), Col("Sasaran / target"), Col("Rincian / detail", fold=True))
+    rows = [[str(e.id), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.target or "-",
+             canonical_detail(e.detail)] for e in entries]
+    out.print(fit_table("Log audit / audit log (UTC)", cols, rows, out.width))
 
 
 @app.command("rotate-key")

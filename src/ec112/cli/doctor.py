@@ -87,9 +87,30 @@ def _api_base(settings: Settings, explicit: str | None) -> str:
     return f"http://{host}:{settings.web.port}"
 
 
-def _settings_detail(config: Path | None, settings: Settings) -> str:
-    source = config or os.environ.get("EC112_CONFIG") or "env EC112_* + default"
+def _settings_file(settings: Settings) -> Path | None:
+    """The settings file ``load_settings`` read (``--config`` or the one discovery found), or None."""
+    return type(settings).toml_path
+
+
+def _settings_detail(settings: Settings) -> str:
+    path = _settings_file(settings)
+    source = f"file / berkas {path}" if path else "tanpa berkas / no file (env EC112_* + default)"
     return f"{source}{' (lab mode)' if settings.lab_mode else ''}"
+
+
+def _secret_source(settings: Settings) -> str:
+    """Where the AMI secret ec112 uses was set: the environment wins over the file."""
+    path = _settings_file(settings)
+    if "EC112_AMI__SECRET" in os.environ or path is None:
+        return "EC112_AMI__SECRET" + ("" if path is None else f" (menimpa / overrides [ami] secret in {path})")
+    return f"[ami] secret di / in {path}"
+
+
+def _manager_conf(settings: Settings) -> str:
+    """manager.conf beside the queues.conf Asterisk loaded (the lab's and a stock /etc/asterisk), when there."""
+    queues_conf = settings.callcenter.queues_conf
+    candidate = queues_conf.parent / "manager.conf" if queues_conf is not None else None
+    return str(candidate) if candidate is not None and candidate.exists() else "manager.conf"
 
 
 async def _diagnose(settings: Settings, target: DoctorTarget) -> list[Check]:
@@ -167,9 +188,10 @@ def register(app: typer.Typer) -> None:
             ami=f"{settings.ami.host}:{settings.ami.port}", agi_host=settings.agi.host, agi_port=settings.agi.port,
             queue=settings.callcenter.queue, wrapup_seconds=settings.callcenter.wrapup_seconds,
             api_url=_api_base(settings, api), probe_timeout=timeout,
+            secret_source=_secret_source(settings), manager_conf=_manager_conf(settings),
             check_timeout=max(15.0, timeout + 5.0, settings.ami.connect_timeout + settings.ami.login_timeout + 5.0),
         )
-        checks = [settings_check(True, _settings_detail(config, settings))]
+        checks = [settings_check(True, _settings_detail(settings))]
         checks += asyncio.run(_diagnose(settings, target)) + disk_checks(settings)
         _emit(checks, as_json)
         raise typer.Exit(exit_code(checks))

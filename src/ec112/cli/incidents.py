@@ -9,11 +9,11 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.console import Console, RenderableType
 from rich.text import Text
 
 from ec112.cli.api_client import api_url, call
+from ec112.cli.fit_table import Col, fit_table
 
 app = typer.Typer(help="Kejadian diketahui / known incidents announced to callers.", invoke_without_command=True)
 out = Console()
@@ -27,17 +27,17 @@ def _area(a: dict[str, Any]) -> str:
     return str(a["name"] or "seluruh kabupaten / whole regency")
 
 
-def incidents_table(incidents: list[dict[str, Any]]) -> Table:
-    table = Table(title="Kejadian diketahui / known incidents", show_lines=True)
-    for column in ("#", "Teks / text", "Wilayah / area", "Sampai / until", "Panggilan / calls",
-                   "Mendengar / heard", "Rekaman / recording"):
-        table.add_column(column)
+def incidents_table(incidents: list[dict[str, Any]], width: int | None = None) -> RenderableType:
+    cols = (Col("#", essential=True), Col("Teks / text", essential=True, fold=True),
+            Col("Sampai / until", essential=True), Col("Wilayah / area", fold=True), Col("Panggilan / calls"),
+            Col("Mendengar / heard"), Col("Rekaman / recording"))
+    rows: list[list[str | Text]] = []
     for i in incidents:
         state = "aktif / active" if i["active"] else f"berakhir / ended {i['ended_by'] or ''}".strip()
-        table.add_row(str(i["id"]), Text(i["text_id"] + (f"\n{i['text_en']}" if i["text_en"] else "")),
-                      Text(_area(i["area"])), Text(f"{i['ends_at']}\n{state}"), str(i["calls"]), str(i["heard"]),
-                      i["render"])
-    return table
+        rows.append([str(i["id"]), Text(i["text_id"] + (f"\n{i['text_en']}" if i["text_en"] else "")),
+                     Text(f"{i['ends_at']}\n{state}"), Text(_area(i["area"])), str(i["calls"]), str(i["heard"]),
+                     i["render"]])
+    return fit_table("Kejadian diketahui / known incidents", cols, rows, width or out.width, show_lines=True)
 
 
 @app.callback()

@@ -17,10 +17,13 @@ from typing import Annotated
 import httpx
 import typer
 
+from ec112.cli.lab_call import place_call
+from ec112.config.settings_file import CONFIG_ENV, LAB_SETTINGS_FILE
 from ec112.lab.asterisk import AsteriskFlavor, AsteriskNotInstalledError, AsteriskProcess
 from ec112.lab.demo_locations import SHAPE_NAMES, demo_scenario
 from ec112.lab.postgres import PostgresUnavailableError, create_database, provisioned, run_sync
 from ec112.lab.render import LabConfig, render
+from ec112.lab.settings_doc import settings_file, write_lab_settings
 from ec112.lab.state import describe, load_or_create
 from ec112.lab.web_accounts import accounts_banner, ensure_lab_accounts, load_lab_accounts, write_lab_agencies
 
@@ -65,16 +68,16 @@ def info(
     if as_json:
         typer.echo(json.dumps(details, indent=2))
         return
-    typer.echo(_banner(load_or_create(_lab_dir(var_dir, flavor), flavor)))
+    typer.echo(_banner(load_or_create(_lab_dir(var_dir, flavor), flavor), settings_file(var_dir)))
     if details["web_accounts"]:
         typer.echo(accounts_banner(details["web_accounts"], details["web"]["url"]))
 
 
-def _use_database(database: str, stack: contextlib.ExitStack) -> None:
-    """PostgreSQL: a server (kept for the lab's lifetime when private) and its ``ec112_lab`` database, made the
-    database of this process and of the daemon it starts (EC112_DATABASE__URL)."""
+def _use_database(database: str, stack: contextlib.ExitStack) -> str | None:
+    """PostgreSQL: a server (kept for the lab's lifetime when private) and its ``ec112_lab`` database, whose URL
+    goes into the lab's settings file ([database] url). SQLite (None): the default file under var_dir."""
     if database == "sqlite":
-        return
+        return None
     if database != "postgresql":
         typer.echo(f"ec112 lab: --database {database}: sqlite atau/or postgresql", err=True)
         raise typer.Exit(2)
@@ -84,8 +87,8 @@ def _use_database(database: str, stack: contextlib.ExitStack) -> None:
         typer.echo(f"ec112 lab: {exc}", err=True)
         raise typer.Exit(2) from exc
     url = run_sync(create_database(server, os.environ.get(LAB_DATABASE_ENV, "ec112_lab")))
-    os.environ["EC112_DATABASE__URL"] = url
     typer.echo(f"PostgreSQL: {url}" + (" (kluster privat / private cluster)" if server.private else ""))
+    return url
 
 
 @app.command()
@@ -93,30 +96,19 @@ def run(asterisk: FlavorOption = "16", var_dir: VarOption = Path("var"), databas
     """Jalankan Asterisk + ec112 / start Asterisk and ec112 in the foreground (Ctrl-C stops both)."""
     flavor = _flavor(asterisk)
     with contextlib.ExitStack() as stack:
-        _use_database(database, stack)
-        _run(flavor, var_dir)
+        database_url = _use_database(database, stack)
+        _run(flavor, var_dir, database_url)
 
 
-def _run(flavor: AsteriskFlavor, var_dir: Path) -> None:
+def _run(flavor: AsteriskFlavor, var_dir: Path, database_url: str | None) -> None:
     config = load_or_create(_lab_dir(var_dir, flavor), flavor)
-    web_accounts = ensure_lab_accounts(var_dir)
+    var_dir.resolve().mkdir(parents=True, exist_ok=True)
+    # The settings file every command finds (./var/ec112.toml) and the daemon reads; EC112_… variables still win.
+    settings_path = write_lab_settings(config, var_dir, write_lab_agencies(var_dir.resolve()), database_url)
+    web_accounts = ensure_lab_accounts(var_dir, settings_path)
     process = AsteriskProcess(flavor, render(config), output_path=config.directory / "asterisk.out")
     process.start()
-    env = {
-        **os.environ,
-        "EC112_LAB_MODE": "1",
-        "EC112_VAR_DIR": str(var_dir.resolve()),
-        "EC112_AMI__PORT": str(config.ports.ami),
-        "EC112_AMI__SECRET": config.ami_secret,
-        "EC112_AGI__PORT": str(config.ports.agi),
-        "EC112_WEB__PORT": str(config.ports.web),
-        "EC112_RECORDS__CDR_CSV": str(config.cdr_csv),  # Asterisk's own records, for the backfill
-        "EC112_RECORDS__QUEUE_LOG": str(config.queue_log),
-        "EC112_CALLCENTER__QUEUES_CONF": str(config.queues_conf),  # `ec112 doctor` compares its wrapuptime
-        "EC112_CALLCENTER__AGENCIES_FILE": str(write_lab_agencies(var_dir.resolve())),
-        **config.prompts_env(),  # a known incident's text, rendered where Asterisk reads it
-        **config.recordings_env(),  # where MixMonitor writes the recordings (issue 14)
-    }
+    env = {**os.environ, CONFIG_ENV: str(settings_path)}
     daemon = subprocess.Popen([sys.executable, "-m", "ec112", "serve"], env=env)
     stop = False
 
@@ -128,7 +120,7 @@ def _run(flavor: AsteriskFlavor, var_dir: Path) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         _wait_ready(f"http://127.0.0.1:{config.ports.web}/readyz", daemon)
-        typer.echo(_banner(config))
+        typer.echo(_banner(config, settings_path))
         typer.echo(accounts_banner(web_accounts, f"http://127.0.0.1:{config.ports.web}"))
         while not stop and daemon.poll() is None:
             time.sleep(0.2)
@@ -151,10 +143,12 @@ def call(
     shape: Annotated[str, typer.Argument(help=f"Location sent: {', '.join(SHAPE_NAMES)}")] = "point",
     reference_uri: Annotated[str, typer.Option(help="The URI a 'reference' call carries")] = (
         "http://127.0.0.1:9/loc/demo"),
+    wait: Annotated[int, typer.Option(min=10, max=3600, help="Seconds the caller stays on the line")] = 300,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show SIPp's own screen")] = False,
 ) -> None:
     """Telepon 112 dari trunk (SIPp) dengan lokasi di PPU / a demo 112 call with a PIDF-LO location, via SIPp."""
     try:
-        scenario_text = demo_scenario(shape, reference_uri)
+        scenario_text = demo_scenario(shape, reference_uri, wait)
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -167,9 +161,11 @@ def call(
     scenario = var_dir.resolve() / f"demo_112_call_{shape}.xml"
     scenario.write_text(scenario_text)
     argv = [sipp, f"127.0.0.1:{config.ports.sip}", "-sf", str(scenario), "-s", exten, "-m", "1",
-            "-i", config.trunk_match, "-p", "5090", "-nostdin", "-timeout", "180s", "-timeout_error"]
-    typer.echo(" ".join(argv))
-    raise typer.Exit(subprocess.run(argv, check=False).returncode)
+            "-i", config.trunk_match, "-p", "5090", "-nostdin", "-timeout", f"{wait + 30}s", "-timeout_error"]
+    if verbose:
+        typer.echo(" ".join(argv))
+    api = os.environ.get("EC112_API_URL") or f"http://127.0.0.1:{config.ports.web}"
+    raise typer.Exit(place_call(argv, api, var_dir.resolve(), verbose=verbose, wait_seconds=wait))
 
 
 def _wait_ready(url: str, daemon: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
@@ -186,22 +182,30 @@ def _wait_ready(url: str, daemon: subprocess.Popen[bytes], timeout: float = 60.0
     typer.echo(f"ec112 did not become ready in {timeout:.0f} s (see the log above)", err=True)
 
 
-def _banner(config: LabConfig) -> str:
+def _banner(config: LabConfig, settings_path: Path) -> str:
     p, host = config.ports, "127.0.0.1"
     first = next(iter(config.endpoint_passwords.items()))
+    found = settings_path == (Path.cwd() / LAB_SETTINGS_FILE).resolve()  # discovery finds it from this directory
+    shown = os.path.relpath(settings_path) if settings_path.is_relative_to(Path.cwd()) else str(settings_path)
+    ec112 = ".venv/bin/ec112" + ("" if found else f" --config {shown}")
+    settings = [f"Pengaturan / settings: {shown} (ec112 doctor, tickets, agent… membacanya / read it)"] if found else [
+        f"Pengaturan / settings: {shown}: perintah lain perlu / other commands need `--config {shown}`",
+        f"  (atau / or EC112_CONFIG={shown}), e.g. `{ec112} doctor`"]
     return "\n".join([
         "",
         "ec112 lab siap / ready",
         f"  SIP (UDP)   {host}:{p.sip}      AMI {host}:{p.ami}      FastAGI {config.agi_host}:{p.agi}",
         f"  Web / API   http://{host}:{p.web}   (http://{host}:{p.web}/api/tickets)",
+        *settings,
+        f"Periksa / check:   {ec112} doctor",
         "",
         "Softphone petugas / call-taker softphone:",
         f"  server {host}:{p.sip} (UDP), user {first[0]}, password {first[1]}",
-        f"  then:  .venv/bin/ec112 agent login {first[0]}",
+        f"  then:  {ec112} agent login {first[0]}",
         f"Panggilan 112 dari trunk / a 112 call from the trunk ({config.trunk_match}, not a registered taker):",
         "  .venv/bin/ec112 lab call          (SIPp, caller +6281234567890 with a GPS location in Penajam)",
         "  .venv/bin/ec112 lab call polygon  (or circle, ellipse, civic, reference)",
-        "Tiket / tickets:   .venv/bin/ec112 tickets list",
+        f"Tiket / tickets:   {ec112} tickets list",
         "All accounts:      .venv/bin/ec112 lab info --json",
         "Ctrl-C stops Asterisk and ec112.",
     ])

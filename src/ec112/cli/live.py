@@ -13,6 +13,7 @@ from rich.live import Live
 from rich.table import Table
 
 from ec112.cli.api_client import api_url, call
+from ec112.cli.fit_table import Col, fit_table
 
 out = Console()
 ApiOption = Annotated[str | None, typer.Option("--api", help="ec112 API URL (env EC112_API_URL)")]
@@ -79,37 +80,33 @@ def _since(value: str | None) -> str:
     return value[11:19] if value else "-"
 
 
-def agents_table(agents: list[dict[str, Any]]) -> Table:
-    table = Table(title="Petugas / call takers")
-    for column in ("Petugas", "Status", "Sejak / since", "Alasan jeda", "Penelepon", "Panggilan hari ini"):
-        table.add_column(column, no_wrap=True)
-    for a in agents:
-        table.add_row(a["endpoint"], STATE_ID.get(a["state"], a["state"]), _since(a.get("since")),
-                      a.get("paused_reason") or "-", a.get("caller_number") or "-", str(a.get("calls_today", 0)))
-    return table
+def agents_table(agents: list[dict[str, Any]], width: int | None = None) -> RenderableType:
+    cols = (Col("Petugas", essential=True), Col("Status", essential=True), Col("Sejak / since"),
+            Col("Penelepon"), Col("Alasan jeda", fold=True), Col("Panggilan hari ini"))
+    rows = [[a["endpoint"], STATE_ID.get(a["state"], a["state"]), _since(a.get("since")), a.get("caller_number") or "-",
+             a.get("paused_reason") or "-", str(a.get("calls_today", 0))] for a in agents]
+    return fit_table("Petugas / call takers", cols, rows, width or out.width)
 
 
-def queues_table(queues: list[dict[str, Any]]) -> Table:
-    table = Table(title="Antrean / queues")
-    for column in ("Antrean", "Posisi", "Penelepon", "Menunggu sejak / waiting since", "Anggota / members"):
-        table.add_column(column, no_wrap=True)
+def queues_table(queues: list[dict[str, Any]], width: int | None = None) -> RenderableType:
+    cols = (Col("Antrean", essential=True), Col("Posisi", essential=True), Col("Penelepon", essential=True),
+            Col("Menunggu sejak / waiting since"), Col("Anggota / members", fold=True))
+    rows: list[list[str]] = []
     for q in queues:
         members = ", ".join(q.get("members", [])) or "-"
         if not q["waiting"]:
-            table.add_row(q["name"], "-", "(kosong / empty)", "-", members)
+            rows.append([q["name"], "-", "(kosong / empty)", "-", members])
         for w in q["waiting"]:
-            table.add_row(q["name"], str(w["position"]), w.get("caller_number") or "-", _since(w["joined_at"]), members)
-    return table
+            rows.append([q["name"], str(w["position"]), w.get("caller_number") or "-", _since(w["joined_at"]), members])
+    return fit_table("Antrean / queues", cols, rows, width or out.width)
 
 
-def calls_table(calls: list[dict[str, Any]]) -> Table:
-    table = Table(title="Panggilan aktif / active calls")
-    for column in ("Penelepon", "Status", "Petugas", "Mulai / started", "Linkedid"):
-        table.add_column(column, no_wrap=True)
-    for c in calls:
-        table.add_row(c.get("caller_number") or "-", c["state"], c.get("taker") or "-", _since(c["started_at"]),
-                      c["linkedid"])
-    return table
+def calls_table(calls: list[dict[str, Any]], width: int | None = None) -> RenderableType:
+    cols = (Col("Penelepon", essential=True), Col("Status", essential=True), Col("Petugas"),
+            Col("Mulai / started"), Col("Linkedid"))
+    rows = [[c.get("caller_number") or "-", c["state"], c.get("taker") or "-", _since(c["started_at"]), c["linkedid"]]
+            for c in calls]
+    return fit_table("Panggilan aktif / active calls", cols, rows, width or out.width)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 
 from ec112.cli.api_client import api_url, call
+from ec112.cli.fit_table import Col, fit_table
 
 app = typer.Typer(help="Tiket panggilan darurat / emergency call tickets.", no_args_is_help=True)
 out = Console()
@@ -41,26 +42,24 @@ def list_tickets(
     if as_json:
         typer.echo(json.dumps(tickets, indent=2))
         return
-    table = Table(title="Tiket 112")
-    # The ticket number and caller number are read out over the phone: never truncated.
-    table.add_column("Nomor", no_wrap=True, min_width=16)
-    table.add_column("Penelepon", no_wrap=True)
-    for column in ("Nama", "Status", "Hasil", "Diterima oleh", "Tiba", "Tunggu (s)", "Lokasi"):
-        table.add_column(column)
+    out.print(tickets_table(tickets, out.width))
+
+
+# The ticket number and the caller's number are read out over the phone, the status and outcome say what happened:
+# never cut nor dropped. The others give way in an 80-column terminal, the least useful first (from the end).
+TICKET_COLUMNS = (Col("Nomor", essential=True), Col("Penelepon", essential=True), Col("Status", essential=True),
+                  Col("Hasil", essential=True), Col("Petugas"), Col("Tiba"), Col("Tunggu (s)"),
+                  Col("Nama", fold=True), Col("Lokasi", fold=True))
+
+
+def tickets_table(tickets: list[dict[str, Any]], width: int) -> RenderableType:
+    rows = []
     for t in tickets:
-        wait = t.get("wait_seconds")
-        table.add_row(
-            t["number"],
-            t.get("caller_number") or "-",
-            t.get("caller_name") or "-",
-            t["status"],
-            t.get("outcome") or "…",
-            t.get("answered_by") or "-",
-            _time(t.get("created_at")),
-            f"{wait:.1f}" if wait is not None else "-",
-            _where(t),
-        )
-    out.print(table)
+        wait = "-" if t.get("wait_seconds") is None else f"{t['wait_seconds']:.1f}"
+        rows.append([t["number"], t.get("caller_number") or "-", t["status"], t.get("outcome") or "…",
+                     t.get("answered_by") or "-", _time(t.get("created_at")), wait, t.get("caller_name") or "-",
+                     _where(t)])
+    return fit_table("Tiket 112", TICKET_COLUMNS, rows, width)
 
 
 @app.command("show")

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
+from ec112.cli.fit_table import Col, fit_table
 from ec112.config.exit_codes import EX_CONFIG, EXIT_NOT_FOUND, EXIT_REFUSED
 from ec112.config.settings import Settings, load_settings
 from ec112.domain.accounts import CLI_PRINCIPAL, Language, NewUser, Role
@@ -108,17 +108,12 @@ def list_users(
             for u in users
         ], indent=2))
         return
-    table = Table(title="Akun / accounts")
     # The login name and the role are what an admin types next: never cut.
-    table.add_column("Pengguna", no_wrap=True, min_width=10)
-    table.add_column("Nama")
-    table.add_column("Peran / role", no_wrap=True, min_width=14)
-    for column in ("Endpoint", "Instansi", "Bahasa", "Aktif"):
-        table.add_column(column)
-    for u in users:
-        table.add_row(u.username, u.display_name, u.role.value, u.sip_endpoint or "-", u.agency or "-",
-                      u.language.value, "tidak" if u.disabled else "ya")
-    out.print(table)
+    cols = (Col("Pengguna", essential=True), Col("Peran / role", essential=True), Col("Endpoint"), Col("Aktif"),
+            Col("Instansi"), Col("Bahasa"), Col("Nama", fold=True))
+    rows = [[u.username, u.role.value, u.sip_endpoint or "-", "tidak" if u.disabled else "ya", u.agency or "-",
+             u.language.value, u.display_name] for u in users]
+    out.print(fit_table("Akun / accounts", cols, rows, out.width))
 
 
 @app.command()

@@ -67,8 +67,12 @@ entity="pres:+6281234567890@caller.example">
 </presence>"""
 
 
-def demo_scenario(shape: str = "point", reference_uri: str = "http://127.0.0.1:9/loc/demo") -> str:
-    """The SIPp scenario of a demo call carrying ``shape`` (one of ``SHAPE_NAMES``)."""
+def demo_scenario(shape: str = "point", reference_uri: str = "http://127.0.0.1:9/loc/demo",
+                  wait_seconds: int = 300) -> str:
+    """The SIPp scenario of a demo call carrying ``shape`` (one of ``SHAPE_NAMES``); the caller stays on the line
+    ``wait_seconds`` after Asterisk's answer for a call taker to answer and hang up (then SIPp hangs up)."""
+    if wait_seconds < 1:
+        raise ValueError(f"wait_seconds must be at least 1, not {wait_seconds}")
     if shape == "reference":
         if any(ch in reference_uri for ch in "<>\"\r\n "):
             raise ValueError(f"reference {reference_uri!r} cannot go into a Geolocation header")
@@ -85,5 +89,6 @@ def demo_scenario(shape: str = "point", reference_uri: str = "http://127.0.0.1:9
     else:
         raise ValueError(f"unknown shape {shape!r}: one of {', '.join(SHAPE_NAMES)}")
     return (TEMPLATE.read_text()
+            .replace("{{wait_ms}}", str(wait_seconds * 1000))
             .replace("{{location_headers}}", "\n".join(_INDENT + line for line in headers))
             .replace("{{body}}", "\n".join(_INDENT + line if line else "" for line in body.splitlines())))

@@ -75,11 +75,12 @@ async def _ensure(settings: Settings) -> list[dict[str, Any]]:
     return accounts
 
 
-def ensure_lab_accounts(var_dir: Path) -> list[dict[str, Any]]:
-    """Create the demo accounts that are missing; return all of them with their passwords."""
+def ensure_lab_accounts(var_dir: Path, settings_file: Path | None = None) -> list[dict[str, Any]]:
+    """Create the demo accounts that are missing (in the database ``settings_file`` names, when given); return all
+    of them with their passwords."""
     from ec112.config.settings import load_settings
 
-    settings = load_settings(lab_mode=True, var_dir=var_dir.resolve())
+    settings = load_settings(settings_file, lab_mode=True, var_dir=var_dir.resolve())
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     return asyncio.run(_ensure(settings))
 

@@ -163,3 +163,7 @@ class DoctorTarget:
     wrapup_seconds: int = DEFAULT_PLAN.wrapup_seconds  # [callcenter] wrapup_seconds: Asterisk's wrapuptime should match
     probe_timeout: float = 5.0
     check_timeout: float = 15.0  # upper bound for any one check, whatever the adapter does
+    # Where ec112's AMI secret came from ("[ami] secret in var/ec112.toml", "EC112_AMI__SECRET") and the
+    # manager.conf holding the [ec112] account when known: a refused login's fix names both.
+    secret_source: str = "[ami] secret (EC112_AMI__SECRET)"  # noqa: S105 - where a secret is set, not one
+    manager_conf: str = "manager.conf"

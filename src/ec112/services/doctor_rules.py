@@ -75,10 +75,11 @@ def ami_check(target: DoctorTarget, login: AmiLogin) -> Check:
         version = f"Asterisk {login.asterisk_version}, " if login.asterisk_version else ""
         return Check("ami", Status.OK, f"login OK on {target.ami} ({version}AMI {login.ami_version})")
     if login.outcome == "refused":
+        src, conf = target.secret_source, target.manager_conf
         return Check("ami", Status.FAIL, f"Asterisk menolak login / refused the login: {login.error}",
-                     "Periksa [ami] username/secret di config ec112 (EC112_AMI__SECRET) dan akun [ec112] di "
-                     "manager.conf (secret, permit), lalu `asterisk -rx 'manager reload'` / check [ami] "
-                     "username/secret in ec112's config and the [ec112] account in manager.conf")
+                     f"Samakan {src} dengan secret akun [ec112] di {conf} (periksa juga username dan permit), "
+                     f"lalu `asterisk -rx 'manager reload'` / make {src} and the secret of the [ec112] account in "
+                     f"{conf} the same (check the username and permit too), then reload the manager")
     return Check("ami", Status.FAIL, f"AMI tidak terjangkau / unreachable at {target.ami}: {login.error}",
                  "Pastikan Asterisk berjalan dan manager.conf [general] enabled=yes, bindaddr/port sama dengan "
                  "[ami] host/port ec112 / make sure Asterisk runs and manager.conf [general] enabled, "
