@@ -10,6 +10,7 @@ its ticket, and the admin's extension 500 still answers.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomli_w
 from harness import CitizenCall, SippProcess, TakerPhone
 from harness.daemon import Ec112Daemon
 from harness.lab_fixtures import _DAEMON_KEY, _LAB_KEY
@@ -214,5 +216,27 @@ def _tickets_office_and_doctor(site_lab: SiteLab, site_daemon: Ec112Daemon) -> N
     assert len(site_daemon.get("/api/tickets")) == 2  # and it is no 112 call: no ticket
 
     # `ec112 doctor` with the settings file `ec112 site render` wrote (taker07's phone still up): all is well
-    doctor = site_daemon.cli("doctor", check=False)
+    doctor = site_daemon.cli("doctor", "--json", check=False)
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    # ... and its site rows checked this Asterisk against the site file ([site] file in that settings file)
+    rows = {row["name"]: row for row in json.loads(doctor.stdout)}
+    assert {name: rows[name]["status"] for name in ("includes", "endpoints", "trunks", "members")} == dict.fromkeys(
+        ("includes", "endpoints", "trunks", "members"), "ok"), rows
+    assert rows["trunks"]["detail"] == "trunk OK: ipop (ip), regop (register)"
+    _doctor_names_a_taker_asterisk_lacks(site_lab, site_daemon)
+
+
+def _doctor_names_a_taker_asterisk_lacks(site_lab: SiteLab, site_daemon: Ec112Daemon) -> None:
+    """A site file edited (taker18 added) but not rendered and reloaded: doctor exits 1 and names taker18."""
+    site = read_toml(site_lab.site_file)
+    site["takers"] = [*site["takers"], {"name": "taker18"}]
+    edited = site_lab.site_file.with_name("edited.toml")
+    edited.write_text(tomli_w.dumps(site))
+    doctor = subprocess.run([sys.executable, "-m", "ec112", "doctor", "--json"], capture_output=True, text=True,
+                            env={**site_daemon.env, "EC112_SITE__FILE": str(edited)}, timeout=60, check=False)
+    assert doctor.returncode == 1, doctor.stdout + doctor.stderr
+    rows = {row["name"]: row for row in json.loads(doctor.stdout)}
+    assert rows["endpoints"]["status"] == "fail", rows["endpoints"]
+    assert rows["endpoints"]["detail"] == "tidak ada / missing: taker18"
+    assert "pjsip_ec112.conf" in rows["endpoints"]["fix"]
+    assert all(rows[name]["status"] == "ok" for name in ("includes", "trunks", "members")), rows

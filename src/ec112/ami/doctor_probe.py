@@ -4,7 +4,8 @@ It opens its own ``AmiClient`` (never the daemon's connection) and only reads, e
 an ``Originate`` of ``Local/s@ec112-doctor``, whose dialplan calls ec112's FastAGI ``ping`` route and
 reports back with ``UserEvent(EC112Doctor, Probe, AgiStatus, Pong)``. That channel never enters the
 112 context, so it opens no ticket and counts as no call. Permissions it needs on the AMI account:
-write ``reporting`` (ShowDialPlan, CoreSettings) and ``originate``, read ``user`` (the UserEvent).
+write ``reporting`` (ShowDialPlan, CoreSettings, PJSIPShowRegistrationsOutbound), ``call`` (Getvar of
+PJSIP_ENDPOINT(), see ``ec112.services.doctor_site``) and ``originate``, read ``user`` (the UserEvent).
 """
 
 from __future__ import annotations
@@ -87,7 +88,29 @@ class AmiDoctorProbe:
         members = [e for e in events if e.get("Event") == "QueueMember" and e.get("Queue") == name]
         gone = tuple(sorted(m.get("Name") or m.get("Location", "?") for m in members
                             if m.get("Status") in _PHONE_GONE))
-        return QueueInfo(members=len(members), paused=sum(m.get("Paused") == "1" for m in members), unreachable=gone)
+        return QueueInfo(members=len(members), paused=sum(m.get("Paused") == "1" for m in members), unreachable=gone,
+                         interfaces=tuple(sorted(m.get("Location", "?") for m in members)))
+
+    # --- `ec112 doctor` against the site file (services.doctor_site.SiteProbe) -------------------------------
+
+    async def dialplan_contexts(self, contexts: tuple[str, ...]) -> list[str]:
+        return [context for context in contexts if await self.dialplan(context) is None]
+
+    async def endpoint_context(self, name: str) -> str | None:
+        # Channel-less Getvar of a function: Asterisk reads it on a dummy channel; an unknown endpoint is ""
+        try:
+            reply = await self._client.send("Getvar", {"Variable": f"PJSIP_ENDPOINT({name},context)"})
+        except AmiActionError as exc:
+            raise ProbeRefused("Getvar", exc.message) from exc
+        return reply.get("Value") or None
+
+    async def registrations(self) -> dict[str, str]:
+        try:
+            events = await self._client.send_list("PJSIPShowRegistrationsOutbound")
+        except AmiActionError as exc:
+            raise ProbeRefused("PJSIPShowRegistrationsOutbound", exc.message) from exc
+        return {e.get("ObjectName", ""): e.get("Status", "") for e in events
+                if e.get("Event") == "OutboundRegistrationDetail"}
 
     async def probe_agi(self, context: str, timeout: float) -> AgiProbe | None:  # noqa: ASYNC109
         token = uuid.uuid4().hex

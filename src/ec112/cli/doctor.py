@@ -25,11 +25,13 @@ from rich.table import Table
 
 from ec112.cli.api_client import api_url
 from ec112.cli.doctor_disk import disk_checks
+from ec112.cli.doctor_site import site_expectation
 from ec112.config.exit_codes import EX_CONFIG
 from ec112.config.settings import Settings, load_settings
 from ec112.logs import configure_logging
 from ec112.services.doctor import Check, DaemonHealth, DoctorTarget, Status, exit_code
 from ec112.services.doctor_rules import settings_check
+from ec112.services.doctor_site import SiteExpectation
 
 _WILDCARD = frozenset({"", "0.0.0.0", "::"})  # listen-anywhere addresses: ask loopback
 LABELS = {
@@ -43,6 +45,11 @@ LABELS = {
     "daemon": "Layanan / daemon API",
     "disk-recordings": "Disk rekaman / recordings disk",
     "disk-database": "Disk basis data / database disk",
+    "site": "Berkas situs / site file",
+    "includes": "Include dialplan ec112 / includes loaded",
+    "endpoints": "Endpoint situs / site endpoints",
+    "trunks": "Trunk situs / site trunks",
+    "members": "Anggota antrean / queue members",
 }
 STYLES = {Status.OK: "[green]OK[/green]", Status.WARN: "[yellow]WARN[/yellow]",
           Status.FAIL: "[red]GAGAL / FAIL[/red]", Status.SKIP: "[dim]LEWAT / SKIP[/dim]"}
@@ -113,7 +120,7 @@ def _manager_conf(settings: Settings) -> str:
     return str(candidate) if candidate is not None and candidate.exists() else "manager.conf"
 
 
-async def _diagnose(settings: Settings, target: DoctorTarget) -> list[Check]:
+async def _diagnose(settings: Settings, target: DoctorTarget, site: SiteExpectation | None) -> list[Check]:
     # Imported here: every other `ec112` command would otherwise pay for SQLAlchemy and Alembic.
     from ec112.ami.doctor_probe import AmiDoctorProbe
     from ec112.config.asterisk_queues import QueuesConfFile
@@ -127,7 +134,7 @@ async def _diagnose(settings: Settings, target: DoctorTarget) -> list[Check]:
     )
     try:
         return await diagnose(target, ami, AlembicSchemaProbe(settings.database_url), ApiProbe(target.api_url, 3.0),
-                              QueuesConfFile(settings.callcenter.queues_conf))
+                              QueuesConfFile(settings.callcenter.queues_conf), None if site is None else (site, ami))
     finally:
         await ami.close()
 
@@ -192,6 +199,10 @@ def register(app: typer.Typer) -> None:
             check_timeout=max(15.0, timeout + 5.0, settings.ami.connect_timeout + settings.ami.login_timeout + 5.0),
         )
         checks = [settings_check(True, _settings_detail(settings))]
-        checks += asyncio.run(_diagnose(settings, target)) + disk_checks(settings)
+        site = site_expectation(settings.site)  # [site] file: the running Asterisk is checked against it too
+        if isinstance(site, Check):
+            checks.append(site)
+        checks += asyncio.run(_diagnose(settings, target, site if isinstance(site, SiteExpectation) else None))
+        checks += disk_checks(settings)
         _emit(checks, as_json)
         raise typer.Exit(exit_code(checks))

@@ -82,6 +82,7 @@ class QueueInfo:
     members: int
     paused: int
     unreachable: tuple[str, ...] = ()  # members whose phone cannot ring (Asterisk: Unavailable/Invalid)
+    interfaces: tuple[str, ...] = ()  # every member's interface (PJSIP/taker07): the site check compares them
 
 
 @dataclass(frozen=True, slots=True)

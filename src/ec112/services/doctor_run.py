@@ -28,6 +28,7 @@ from ec112.services.doctor import (
     QueueWrapup,
     SchemaProbe,
 )
+from ec112.services.doctor_site import SITE_CHECKS, SiteExpectation, SiteProbe, SiteVerdict, site_checks
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -36,9 +37,10 @@ Steps = list[DialplanStep] | None
 
 async def diagnose(
     target: DoctorTarget, asterisk: AsteriskProbe, schema: SchemaProbe, daemon: DaemonProbe,
-    queue_config: QueueConfigProbe | None = None,
+    queue_config: QueueConfigProbe | None = None, site: tuple[SiteExpectation, SiteProbe] | None = None,
 ) -> list[Check]:
-    """``queue_config`` None: Asterisk's queues.conf is not readable here (the wrap-up row says unknown)."""
+    """``queue_config`` None: Asterisk's queues.conf is not readable here (the wrap-up row says unknown).
+    ``site``: the site file's expectations (``[site] file``) and what reads them from Asterisk."""
     checks: list[Check] = []
     login = await _guard("ami", target, asterisk.login)
     checks.append(login if isinstance(login, Check) else rules.ami_check(target, login))
@@ -48,6 +50,11 @@ async def diagnose(
         checks.append(rules.skipped("fastagi"))
     else:
         checks.extend(await _asterisk_checks(target, asterisk, queue_config))
+    if site is not None:
+        if isinstance(login, Check) or login.outcome != "ok":
+            checks.extend(rules.skipped(name) for name in SITE_CHECKS)
+        else:
+            checks.extend(await _site(target, *site))
 
     state = await _guard("database", target, schema.schema)
     checks.append(state if isinstance(state, Check) else rules.database_check(state))
@@ -105,6 +112,13 @@ async def _probe(target: DoctorTarget, asterisk: AsteriskProbe) -> Check:
     return result if isinstance(result, Check) else rules.fastagi_check(target, result)
 
 
+async def _site(target: DoctorTarget, site: SiteExpectation, probe: SiteProbe) -> list[Check]:
+    async def guard(name: str, check: Callable[[], Awaitable[Check]]) -> Check:
+        return await _guard(name, target, check)
+
+    return await site_checks(site, probe, target.queue, guard)
+
+
 class _Verdict(Exception):
     """Carries a ready-made check out of a probe (e.g. an action Asterisk refused)."""
 
@@ -118,7 +132,7 @@ async def _guard(name: str, target: DoctorTarget, probe: Callable[[], Awaitable[
     try:
         async with asyncio.timeout(target.check_timeout):
             return await probe()
-    except _Verdict as verdict:
+    except (_Verdict, SiteVerdict) as verdict:
         return verdict.check
     except TimeoutError:
         return rules.unexpected_check(name, f"no result within {target.check_timeout:g} s")
