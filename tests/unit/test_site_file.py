@@ -170,3 +170,24 @@ def test_tls_makes_the_softphones_use_tls_and_srtp(tmp_path: Path) -> None:
     settings = tomllib.loads((tmp_path / "out" / "ec112.toml").read_text())
     assert settings["softphones"] == {**settings["softphones"], "server": "192.168.10.5:5061", "transport": "tls",
                                       "srtp": True}
+
+
+@pytest.mark.parametrize(("version_line", "expected"), [("Asterisk 16.28.0~dfsg-0+deb11u4", 16),
+                                                        ("Asterisk 22.5.2~dfsg+~cs6.15.60671435-1", 22),
+                                                        (None, 22)])
+def test_init_takes_the_installed_asterisks_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     version_line: str | None, expected: int) -> None:
+    """Queue()'s gosub moved in 21: a site rendered for 22 on this host's 16 would misplace it."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if version_line is not None:
+        fake = bin_dir / "asterisk"
+        fake.write_text(f"#!/bin/sh\necho '{version_line}'\n")
+        fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    site = tmp_path / "site.toml"
+    result = runner.invoke(app, ["site", "init", "--site", str(site), "--ip-trunk", "telkom=10.1.1.1",
+                                 "--takers", "2"])
+    assert result.exit_code == 0, result.output
+    assert f"version = {expected}\n" in site.read_text()
+    assert ("not found here" in result.output) == (version_line is None)

@@ -7,6 +7,8 @@ prints the one ``#include`` line to add to each of the admin's files. No secret 
 
 from __future__ import annotations
 
+import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -53,6 +55,20 @@ def _trunks(ip: list[str], register: list[str], numbers: list[str]) -> list[dict
     return trunks
 
 
+def _installed_asterisk_major() -> int:
+    """This host's Asterisk (Queue()'s arguments differ before 21: a dialplan rendered for 22 misplaces its gosub
+    on 16), else 22 with a line saying so."""
+    try:
+        out = subprocess.run(["asterisk", "-V"], capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        out = ""
+    match = re.match(r"Asterisk (\d+)\.", out)
+    if match:
+        return int(match.group(1))
+    typer.echo("Asterisk tidak ditemukan / not found here: the site file says version 22 (--asterisk-version)")
+    return 22
+
+
 def _interactive() -> bool:
     return sys.stdin.isatty()
 
@@ -80,7 +96,8 @@ def init(
     tls_cert: Annotated[str | None, typer.Option(help="TLS for the softphones: certificate file")] = None,
     tls_key: Annotated[str | None, typer.Option(help="TLS for the softphones: private key file")] = None,
     srtp: Annotated[bool, typer.Option(help="With TLS: require SRTP (sdes) from the softphones")] = True,
-    asterisk_version: Annotated[int, typer.Option(help="Asterisk major version (16, 18, 20, 22…)")] = 22,
+    asterisk_version: Annotated[int | None, typer.Option(
+        help="Asterisk major version (16, 18, 20, 22…); default: this host's `asterisk -V`, else 22")] = None,
     ami_port: Annotated[int, typer.Option(help="AMI port (manager.conf [general] port)")] = 5038,
     agi_host: Annotated[str, typer.Option(help="Where Asterisk reaches ec112's FastAGI")] = "127.0.0.1",
     agi_port: Annotated[int, typer.Option(help="ec112's FastAGI port")] = 4573,
@@ -113,7 +130,8 @@ def init(
         "network": {"bind": bind, "port": port, "local_net": list(local_net or []),
                     "external_signaling_address": external_address, "external_media_address": external_address,
                     "softphone_server": softphone_server},
-        "asterisk": {"version": asterisk_version, "ami_port": ami_port, "agi_host": agi_host, "agi_port": agi_port,
+        "asterisk": {"version": asterisk_version or _installed_asterisk_major(), "ami_port": ami_port,
+                     "agi_host": agi_host, "agi_port": agi_port,
                      "sounds_dir": sounds_dir, "recordings_dir": recordings_dir},
         "queue": {"name": queue, "wrapup_seconds": wrapup},
     }
@@ -130,7 +148,8 @@ def init(
     typer.echo(f"Berkas situs / site file: {site_file}\nRahasia / secrets (0600): {secrets_file}")
     for trunk in site.trunks:
         if trunk.kind == "register":
-            typer.echo(f'Tambahkan / add to {secrets_file}: [trunks] {trunk.name} = "<password from the operator>"')
+            typer.echo(f'Tambahkan di bawah baris [trunks] / add below the [trunks] line of {secrets_file}: '
+                       f'{trunk.name} = "<password from the operator>"')
     typer.echo(f"Lalu / then: ec112 site render --site {site_file} --out /etc/asterisk/ec112")
 
 
