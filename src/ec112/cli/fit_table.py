@@ -60,13 +60,21 @@ def fit_table(title: str, cols: Sequence[Col], rows: Sequence[Sequence[Cell]], w
         if not col.essential and sum(need[j] for j in (*chosen, i)) + _frame(len(chosen) + 1) <= width:
             chosen.append(i)
     chosen.sort()
-    # Fixed widths (rich's own shrinking overshoots with several folding columns): the room left goes to the
-    # folding columns, in order, up to what their text needs.
+    # Fixed widths (rich's own shrinking overshoots with several folding columns): the room left is shared evenly
+    # among the folding columns, each up to what its text needs (the first ones taking it all left the last
+    # ones a few letters wide).
     room = width - _frame(len(chosen)) - sum(need[i] for i in chosen)
-    widths = {}
-    for i in chosen:
-        extra = min(room, natural[i] - need[i]) if cols[i].fold else 0
-        widths[i], room = need[i] + extra, room - extra
+    widths = {i: need[i] for i in chosen}
+    growing = [i for i in chosen if cols[i].fold and natural[i] > need[i]]
+    while room > 0 and growing:
+        share = max(1, room // len(growing))
+        for i in list(growing):
+            extra = min(share, natural[i] - widths[i], room)
+            widths[i], room = widths[i] + extra, room - extra
+            if widths[i] >= natural[i]:
+                growing.remove(i)
+            if room == 0:
+                break
     hidden = [c.header for i, c in enumerate(cols) if i not in chosen]
     caption = f"tidak tampil / not shown: {', '.join(hidden)} (--json)" if hidden else None
     table = Table(title=title, caption=caption, show_lines=show_lines)
