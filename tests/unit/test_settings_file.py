@@ -49,3 +49,15 @@ def test_written_files_are_private_and_round_trip(tmp_path: Path) -> None:
     write_private_toml(path, {"a": {"b": None, "c": 1}})
     assert read_toml(path) == {"a": {"c": 1}}
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left behind
+
+
+def test_the_cli_asks_the_daemon_the_settings_file_describes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ec112.cli.api_client import api_url
+
+    monkeypatch.delenv("EC112_API_URL", raising=False)
+    config = write_private_toml(tmp_path / "ec112.toml", {"lab_mode": True, "web": {"host": "0.0.0.0", "port": 9812}})
+    monkeypatch.setenv("EC112_CONFIG", str(config))
+    assert api_url(None) == "http://127.0.0.1:9812"
+    assert api_url("http://10.0.0.5:8112/") == "http://10.0.0.5:8112"
+    monkeypatch.setenv("EC112_API_URL", "http://192.168.1.9:8112")
+    assert api_url(None) == "http://192.168.1.9:8112"

@@ -17,8 +17,25 @@ DEFAULT_API = "http://127.0.0.1:8112"
 err = Console(stderr=True)
 
 
+_WILDCARD = frozenset({"", "0.0.0.0", "::"})  # listen-anywhere addresses: ask loopback
+
+
 def api_url(explicit: str | None) -> str:
-    return (explicit or os.environ.get("EC112_API_URL") or DEFAULT_API).rstrip("/")
+    """``--api``, else EC112_API_URL, else the daemon the settings file describes (``[web] host``/``port``: the
+    same file `ec112 serve` reads), else the default port."""
+    if explicit or os.environ.get("EC112_API_URL"):
+        return (explicit or os.environ["EC112_API_URL"]).rstrip("/")
+    from ec112.config.settings import load_settings
+
+    try:
+        web = load_settings().web
+    except Exception:  # noqa: BLE001 - settings the CLI cannot validate: the default address, the request says the rest
+        return DEFAULT_API
+    return daemon_url(web.host, web.port)
+
+
+def daemon_url(host: str, port: int) -> str:
+    return f"http://{'127.0.0.1' if host in _WILDCARD else host}:{port}"
 
 
 def api_token() -> str | None:

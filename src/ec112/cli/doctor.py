@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ec112.cli.api_client import api_url
+from ec112.cli.api_client import api_url, daemon_url
 from ec112.cli.doctor_disk import disk_checks
 from ec112.cli.doctor_site import site_expectation
 from ec112.config.exit_codes import EX_CONFIG
@@ -33,7 +33,6 @@ from ec112.services.doctor import Check, DaemonHealth, DoctorTarget, Status, exi
 from ec112.services.doctor_rules import settings_check
 from ec112.services.doctor_site import SiteExpectation
 
-_WILDCARD = frozenset({"", "0.0.0.0", "::"})  # listen-anywhere addresses: ask loopback
 LABELS = {
     "settings": "Pengaturan / settings",
     "ami": "AMI login",
@@ -90,8 +89,7 @@ def _readiness(ready: httpx.Response) -> str:
 def _api_base(settings: Settings, explicit: str | None) -> str:
     if explicit or os.environ.get("EC112_API_URL"):
         return api_url(explicit)
-    host = "127.0.0.1" if settings.web.host in _WILDCARD else settings.web.host
-    return f"http://{host}:{settings.web.port}"
+    return daemon_url(settings.web.host, settings.web.port)
 
 
 def _settings_file(settings: Settings) -> Path | None:
