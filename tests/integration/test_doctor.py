@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from harness import TakerPhone
+from harness import CitizenCall, TakerPhone
 from harness.daemon import Ec112Daemon
 
 from conftest import Lab
@@ -181,3 +181,29 @@ def test_a_wrapup_other_than_asterisks_warns_and_an_unreadable_queues_conf_is_un
     assert (checks["wrapup"]["status"], checks["wrapup"]["required"]) == ("skip", False)
     assert "cannot read" in checks["wrapup"]["detail"]
     assert checks["queue"]["status"] == "warn"  # the AMI checks are unaffected
+
+
+def test_an_asterisk_that_cannot_record_still_answers_112_and_the_doctor_says_so(
+        ec112: Ec112Daemon, asterisk: Lab, taker: Callable[..., TakerPhone],
+        citizen_call: Callable[..., CitizenCall]) -> None:
+    # An admin's Asterisk without app_mixmonitor: MixMonitor() would be an unknown application, which hangs the
+    # call up. The dialplan skips it instead: the 112 call is queued, answered and ticketed, unrecorded.
+    asterisk.rx("module unload app_mixmonitor.so")
+    assert "0 modules loaded" in asterisk.rx("module show like app_mixmonitor")
+    taker("taker01", ring_ms=200, talk_ms=1500)
+    ec112.cli("agent", "login", "taker01")
+    call = citizen_call(caller_number="+6281200000077")
+    assert call.wait(timeout=40) == 0, call.diagnostics()
+    deadline = time.monotonic() + 20
+    while not (tickets := api(ec112, "/api/tickets")) or not tickets[0]["ended_at"]:
+        assert time.monotonic() < deadline, tickets
+        time.sleep(0.3)
+    assert (tickets[0]["outcome"], tickets[0]["answered_by"]) == ("answered", "taker01")
+
+    result = ec112.cli("doctor", "--json", check=False)
+    checks = {c["name"]: c for c in json.loads(result.stdout)}
+    assert result.returncode == 0, result.stdout  # a warning: calls go through
+    assert checks["fastagi"]["status"] == "ok"
+    assert checks["recorder"]["status"] == "warn"
+    assert "112 calls are not recorded" in checks["recorder"]["detail"]
+    assert "load => app_mixmonitor.so" in checks["recorder"]["fix"]

@@ -95,9 +95,18 @@ def test_the_doctor_context_calls_the_ping_route_and_reports_the_contract_event(
     assert lines[0].startswith("exten => s,")  # the extension dialplan.probe_channel() originates
     assert dialplan.probe_channel() == f"Local/s@{dialplan.DOCTOR_CONTEXT}"
     event = next(line for line in lines if "UserEvent(" in line)
-    token, status, pong = dialplan.PROBE_EVENT_FIELDS
+    token, status, pong, recorder = dialplan.PROBE_EVENT_FIELDS
     assert (f"UserEvent({dialplan.PROBE_EVENT},{token}: ${{{dialplan.PROBE_VARIABLE}}},{status}: ${{AGISTATUS}},"
-            f"{pong}: ${{{dialplan.PONG_VARIABLE}}})") in event
+            f"{pong}: ${{{dialplan.PONG_VARIABLE}}},{recorder}: ${{IFMODULE(app_mixmonitor.so)}})") in event
+
+
+def test_every_mixmonitor_is_skipped_rather_than_hang_up_without_the_module(extensions: dict[str, list[str]]) -> None:
+    """An unknown application hangs the call up: a 112 call goes on unrecorded when app_mixmonitor is absent."""
+    for context, lines in extensions.items():
+        for index, line in enumerate(lines):
+            if "MixMonitor(" in line and not line.lstrip().startswith(";"):
+                guard = next(x for x in reversed(lines[:index]) if not x.lstrip().startswith(";"))
+                assert '$["${IFMODULE(app_mixmonitor.so)}" != "1"]' in guard, (context, line)
 
 
 def test_both_agi_steps_use_the_same_fastagi_address(extensions: dict[str, list[str]]) -> None:

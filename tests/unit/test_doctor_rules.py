@@ -168,6 +168,17 @@ def test_probe_needs_the_doctor_context_on_the_intake_host_and_port() -> None:
     assert "ping" in no_ping.detail
 
 
+def test_a_recorder_row_only_when_asterisk_cannot_record() -> None:
+    assert rules.recorder_check(AgiProbe("SUCCESS", pong=True, recorder=True)) is None
+    assert rules.recorder_check(AgiProbe("SUCCESS", pong=True)) is None  # a dialplan that does not say
+    assert rules.recorder_check(None) is None
+    row = rules.recorder_check(AgiProbe("SUCCESS", pong=True, recorder=False))
+    assert row is not None
+    assert row.status is Status.WARN
+    assert "not recorded" in row.detail
+    assert "load => app_mixmonitor.so" in row.fix
+
+
 def test_fastagi_verdicts() -> None:
     assert rules.fastagi_check(TARGET, AgiProbe("SUCCESS", pong=True)).status is Status.OK
     down = rules.fastagi_check(TARGET, AgiProbe("FAILURE", pong=False))

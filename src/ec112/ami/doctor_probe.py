@@ -23,7 +23,7 @@ _POLL = 0.05
 _AUTH_GRACE = 0.2  # a refused login is recorded a moment before the client's task ends with AmiAuthError
 _NO_CONTEXT = "did not find context"
 _PHONE_GONE = frozenset({"4", "5"})  # AST_DEVICE_INVALID, AST_DEVICE_UNAVAILABLE
-_TOKEN, _AGI_STATUS, _PONG = PROBE_EVENT_FIELDS
+_TOKEN, _AGI_STATUS, _PONG, _RECORDER = PROBE_EVENT_FIELDS
 
 
 class AmiDoctorProbe:
@@ -133,7 +133,9 @@ class AmiDoctorProbe:
                     event = await self._client.events.get()
                     if (event.get("Event") == "UserEvent" and event.get("UserEvent") == PROBE_EVENT
                             and event.get(_TOKEN) == token):
-                        return AgiProbe(event.get(_AGI_STATUS, ""), event.get(_PONG) == "1")
+                        recorder = event.get(_RECORDER)  # absent: a dialplan older than the field (unknown)
+                        return AgiProbe(event.get(_AGI_STATUS, ""), event.get(_PONG) == "1",
+                                        None if recorder is None else recorder == "1")
         except TimeoutError:
             return None
 

@@ -40,6 +40,7 @@ LABELS = {
     "queue": "Antrean / queue",
     "wrapup": "Wrap-up (queues.conf)",
     "fastagi": "FastAGI dari Asterisk / from Asterisk",
+    "recorder": "Perekam / recorder (MixMonitor)",
     "database": "Basis data / database",
     "daemon": "Layanan / daemon API",
     "disk-recordings": "Disk rekaman / recordings disk",

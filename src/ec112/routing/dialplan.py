@@ -76,9 +76,11 @@ CALLBACK_EVENT: Final = "EC112Callback"
 SPY_CONTEXT: Final = "ec112-spy"
 SPY_TARGET_VARIABLE: Final = "EC112_SPY_TARGET"
 
-# --- the doctor's report: UserEvent(EC112Doctor,Probe: …,AgiStatus: …,Pong: …) ------------------------------
+# --- the doctor's report: UserEvent(EC112Doctor,Probe: …,AgiStatus: …,Pong: …,Recorder: …) ----------------
+# Recorder: IFMODULE(app_mixmonitor.so), "1" when this Asterisk can record a 112 call (the dialplan skips MixMonitor
+# otherwise rather than hang the call up).
 PROBE_EVENT: Final = "EC112Doctor"
-PROBE_EVENT_FIELDS: Final = ("Probe", "AgiStatus", "Pong")
+PROBE_EVENT_FIELDS: Final = ("Probe", "AgiStatus", "Pong", "Recorder")
 
 
 def probe_channel(context: str = DOCTOR_CONTEXT) -> str:

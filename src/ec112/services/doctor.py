@@ -100,6 +100,7 @@ class AgiProbe:
 
     agi_status: str
     pong: bool
+    recorder: bool | None = None  # app_mixmonitor loaded (112 calls recorded); None: the dialplan does not say
 
 
 class ProbeRefused(Exception):

@@ -179,6 +179,16 @@ def probe_blocker(
     return None
 
 
+def recorder_check(probe: AgiProbe | None) -> Check | None:
+    """A row only when the probe said this Asterisk cannot record (its 112 calls go on unrecorded, not dropped)."""
+    if probe is None or probe.recorder is not False:
+        return None
+    return Check("recorder", Status.WARN, "app_mixmonitor tidak dimuat: panggilan 112 tidak direkam / not loaded: "
+                 "112 calls are not recorded",
+                 "Muat modulnya / load it: `load => app_mixmonitor.so` (dan / and `load => func_module.so`) di / in "
+                 "modules.conf, lalu / then `asterisk -rx 'module load app_mixmonitor.so'`")
+
+
 def fastagi_check(target: DoctorTarget, probe: AgiProbe | None) -> Check:
     where = f"agi://{target.agi_host}:{target.agi_port}"
     if probe is None:

@@ -82,7 +82,7 @@ async def _asterisk_checks(
         rules.dialplan_check(target, emergency),
         await _queue(target, asterisk),
         await _wrapup(target, queue_config),
-        rules.probe_blocker(target, emergency, doctor) or await _probe(target, asterisk),
+        *([blocker] if (blocker := rules.probe_blocker(target, emergency, doctor)) else await _probe(target, asterisk)),
     ]
 
 
@@ -101,7 +101,7 @@ async def _wrapup(target: DoctorTarget, queue_config: QueueConfigProbe | None) -
     return replace(found, required=False) if isinstance(found, Check) else rules.wrapup_check(target, found)
 
 
-async def _probe(target: DoctorTarget, asterisk: AsteriskProbe) -> Check:
+async def _probe(target: DoctorTarget, asterisk: AsteriskProbe) -> list[Check]:
     async def probe() -> AgiProbe | None:
         try:
             return await asterisk.probe_agi(DOCTOR_CONTEXT, target.probe_timeout)
@@ -109,7 +109,10 @@ async def _probe(target: DoctorTarget, asterisk: AsteriskProbe) -> Check:
             raise _Verdict(rules.refused_check("fastagi", exc)) from exc
 
     result = await _guard("fastagi", target, probe)
-    return result if isinstance(result, Check) else rules.fastagi_check(target, result)
+    if isinstance(result, Check):
+        return [result]
+    recorder = rules.recorder_check(result)
+    return [rules.fastagi_check(target, result), *([recorder] if recorder else [])]
 
 
 async def _site(target: DoctorTarget, site: SiteExpectation, probe: SiteProbe) -> list[Check]:

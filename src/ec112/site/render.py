@@ -24,9 +24,9 @@ GENERAL_NEEDS: tuple[tuple[str, str], ...] = (
     ("manager.conf", "[general] enabled = yes, port = {ami_port}, bindaddr = {ami_host} (or 0.0.0.0)"),
     ("queues.conf", "[general] persistentmembers = yes, autofill = yes"),
     ("pjsip.conf", "[global] endpoint_identifier_order with ip and username (Asterisk's default has both)"),
-    ("modules.conf", "app_queue, app_mixmonitor, app_chanspy, res_agi (after res_speech), res_pjsip_geolocation, "
-                     "res_pjsip_outbound_registration, res_pjsip_outbound_authenticator_digest, func_base64 "
-                     "loaded (or autoload = yes)"),
+    ("modules.conf", "app_queue, app_mixmonitor + func_module (recording), app_chanspy, res_agi (after "
+                     "res_speech), res_pjsip_geolocation, res_pjsip_outbound_registration, "
+                     "res_pjsip_outbound_authenticator_digest, func_base64 loaded (or autoload = yes)"),
 )
 
 
