@@ -91,7 +91,10 @@ def test_caller_who_hangs_up_while_queued_is_abandoned_with_the_wait_recorded(
     assert ticket["answered_by"] is None
     assert ticket["answered_at"] is None
     assert ticket["location"] is None
-    assert 2.0 < ticket["wait_seconds"] < 5.0
+    # The citizen hangs up 2.5 s after Asterisk answered; the ticket's arrival is stamped by the intake after that
+    # answer (MixMonitor, the AGI connection, the insert: up to ~0.5 s on a loaded 2-core machine with PostgreSQL,
+    # where 1.9998 s was measured), so the recorded wait is most of those 2.5 s.
+    assert 1.5 < ticket["wait_seconds"] < 5.0
 
 
 def test_two_concurrent_calls_one_taker_are_answered_one_after_the_other(
